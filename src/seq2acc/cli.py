@@ -1,0 +1,60 @@
+"""Command line: ``seq2acc <command>``; DVC stage scripts call :func:`stage_main`."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from . import logutil
+from .errors import Seq2AccError
+
+
+def stage_main(fn, params_path: str = "params.yaml") -> None:
+    """Run a stage body with logging, params loading and readable user errors (exit code 1, no traceback)."""
+    from .params import Params
+
+    logutil.setup()
+    try:
+        fn(Params.load(params_path))
+    except Seq2AccError as e:
+        print(f"seq2acc error: {e}", file=sys.stderr)
+        sys.exit(1)
+
+
+def _chroms(args):
+    from .genome import index_fasta
+
+    sizes = index_fasta(args.fasta)
+    for c, n in sizes.items():
+        if n >= args.min_length:
+            print(f"{c}\t{n}" if args.sizes else c)
+
+
+def main(argv=None) -> None:
+    ap = argparse.ArgumentParser(prog="seq2acc", description=__doc__)
+    ap.add_argument("--params", default="params.yaml")
+    sub = ap.add_subparsers(dest="cmd", required=True)
+    c = sub.add_parser("chroms", help="list a FASTA's sequences (to fill dataset.chromosomes)")
+    c.add_argument("fasta")
+    c.add_argument("--min-length", type=int, default=0)
+    c.add_argument("--sizes", action="store_true")
+    c.set_defaults(func=_chroms)
+    r = sub.add_parser("report", help="print the pipeline's summary (folds, validation, metrics)")
+    r.set_defaults(func=lambda a: _report(a.params))
+    args = ap.parse_args(argv)
+    logutil.setup()
+    try:
+        args.func(args)
+    except Seq2AccError as e:
+        print(f"seq2acc error: {e}", file=sys.stderr)
+        sys.exit(1)
+
+
+def _report(params_path):
+    from .report import print_report
+
+    print_report(params_path)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()
