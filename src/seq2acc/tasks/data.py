@@ -69,7 +69,10 @@ def prepare_peaks(p: Params) -> None:
     frames = []
     else_files = _expand(p.get("peaks.elsewhere", None, []), exclude)
     for f in tqdm(else_files, desc="elsewhere peak files", disable=None):
-        frames.append(widen(read_intervals(f, sizes, drop_unknown_chroms=drop, what="'elsewhere' peak file"), min_width, sizes).df)
+        iv = read_intervals(f, sizes, allow_empty=True, drop_unknown_chroms=drop, what="'elsewhere' peak file")
+        if not len(iv):
+            log.warning("%s: 'elsewhere' peak file is empty", f)
+        frames.append(widen(iv, min_width, sizes).df)
     import pandas as pd
 
     elsewhere = merge(Intervals(pd.concat(frames, ignore_index=True), "elsewhere")) if frames else Intervals(
