@@ -1,0 +1,152 @@
+"""Motif scrambling, DFIM and their controls on a hand-built model with a known interaction."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from seq2acc.combinatorial import (control_sites, dfim, dfim_matrix, dfim_summary, normalize_sites, pair_matrix,
+                                   plot_matrices, scramble_interactions, scramble_site, summarize_pairs,
+                                   summarize_sites)
+from seq2acc.onehot import decode, onehot
+
+MOTIFS = {"A": "TTACCCGG", "B": "GATAAGCA", "C": "CACGTGAC"}
+L = 120
+POS = {"A": 10, "B": 50, "C": 90}
+
+
+# ----------------------------------------------------------------------------- scrambling a site
+@settings(max_examples=60, deadline=None)
+@given(seq=st.text(alphabet="ACGT", min_size=12, max_size=60), data=st.data())
+def test_scramble_keeps_composition_and_changes_the_site(seq, data):
+    x = onehot(seq)
+    start = data.draw(st.integers(0, len(seq) - 2))
+    end = data.draw(st.integers(start + 2, len(seq)))
+    rng = np.random.default_rng(data.draw(st.integers(0, 2**32 - 1)))
+    y, changed = scramble_site(x, start, end, rng)
+    site, new = seq[start:end], decode(y[start:end])
+    assert sorted(new) == sorted(site)  # same composition
+    assert decode(y[:start]) == seq[:start] and decode(y[end:]) == seq[end:]  # nothing else touched
+    assert changed == (len(set(site)) > 1)
+    if changed:
+        assert new != site
+    assert decode(x) == seq  # input not modified
+
+
+# ----------------------------------------------------------------------------- a model with known logic
+def _detector(keras, motif, name):
+    w = -np.ones((len(motif), 4, 1), dtype=np.float32)
+    w[np.arange(len(motif)), ["ACGT".index(b) for b in motif], 0] = 1.0
+    conv = keras.layers.Conv1D(1, len(motif), padding="valid", name=f"det_{name}")
+    return conv, [w, np.array([-(len(motif) - 1)], dtype=np.float32)]
+
+
+@pytest.fixture(scope="module")
+def logic_model():
+    """logit = det_A * det_B + det_C: A and B interact (AND), C is additive."""
+    import keras
+
+    inp = keras.Input((L, 4))
+    dets = {}
+    for name, m in MOTIFS.items():
+        conv, weights = _detector(keras, m, name)
+        h = keras.layers.ReLU()(conv(inp))
+        dets[name] = keras.layers.GlobalMaxPooling1D()(h)
+        conv.set_weights(weights)
+    out = keras.layers.Add()([keras.layers.Multiply()([dets["A"], dets["B"]]), dets["C"]])
+    return keras.Model(inp, out)
+
+
+def _seqs(n, seed=0):
+    rng = np.random.default_rng(seed)
+    out = []
+    for _ in range(n):
+        s = list(rng.choice(list("ACGT"), size=L))
+        for k, p in POS.items():
+            s[p:p + 8] = MOTIFS[k]
+        out.append("".join(s))
+    return np.stack([onehot(s) for s in out])
+
+
+def _sites(n):
+    return pd.DataFrame([(i, POS[k], POS[k] + 8, k) for i in range(n) for k in MOTIFS], columns=["seq", "start", "end", "motif"])
+
+
+def _grad_x_input(model):
+    import tensorflow as tf
+
+    def fn(x):
+        x = tf.convert_to_tensor(x, tf.float32)
+        with tf.GradientTape() as tape:
+            tape.watch(x)
+            y = tf.reduce_sum(model(x))
+        return (tape.gradient(y, x) * x).numpy()
+
+    return fn
+
+
+def test_scrambling_finds_the_and_pair_and_only_it(logic_model):
+    x = _seqs(6)
+    sites = normalize_sites(_sites(6), L)
+    predict = lambda b: np.asarray(logic_model(b)).reshape(-1)  # noqa: E731
+    assert np.allclose(predict(x), 2.0)  # A*B + C = 1 + 1
+    eff, pairs = scramble_interactions(predict, x, sites, n_scrambles=3, seed=1, progress=False)
+    assert len(eff) == 18 and len(pairs) == 18
+    assert np.allclose(eff.effect, -1.0) and eff.changed.all()
+    summ = summarize_pairs(pairs).set_index(["motif_a", "motif_b"])
+    assert summ.loc[("A", "B"), "interaction_mean"] == pytest.approx(1.0)  # removing both costs 1, not 2
+    assert summ.loc[("A", "C"), "interaction_mean"] == pytest.approx(0.0, abs=1e-6)
+    assert summ.loc[("B", "C"), "interaction_mean"] == pytest.approx(0.0, abs=1e-6)
+    assert (summ.n == 6).all()
+    # controls: random sites of equal length do nothing to this model
+    ctrl = control_sites(sites, L, seed=3)
+    assert len(ctrl) == len(sites)
+    ceff, cpairs = scramble_interactions(predict, x, ctrl, n_scrambles=3, seed=1, progress=False)
+    assert np.allclose(ceff.effect, 0.0) and np.allclose(cpairs.interaction, 0.0)
+    full = summarize_pairs(pairs, cpairs).set_index(["motif_a", "motif_b"])
+    assert full.loc[("A", "B"), "control_mean"] == pytest.approx(0.0)
+    assert full.loc[("A", "B"), "p_vs_control"] < 0.01
+    s = summarize_sites(eff, ceff).set_index("motif")
+    assert s.loc["A", "effect_mean"] == pytest.approx(-1.0) and s.loc["A", "control_mean"] == pytest.approx(0.0)
+
+
+def test_dfim_finds_the_interacting_pair_and_not_the_others(logic_model, tmp_path):
+    x = _seqs(4, seed=5)
+    sites = normalize_sites(_sites(4), L)
+    d = dfim(_grad_x_input(logic_model), x, sites, n_scrambles=2, seed=0, progress=False)
+    assert len(d) == 4 * 6  # 3 sites -> 6 ordered pairs per sequence
+    mats = dfim_matrix(d)
+    mean = mats["mean"]
+    # grad x input at B is det_A * 8 (eight matching bases); scrambling A removes it, and vice versa
+    assert mean.loc["A", "B"] == pytest.approx(8.0) and mean.loc["B", "A"] == pytest.approx(8.0)
+    for s, t in (("A", "C"), ("C", "A"), ("B", "C"), ("C", "B")):
+        assert mean.loc[s, t] == pytest.approx(0.0, abs=1e-5)
+    assert (mats["count"].values[~np.eye(3, dtype=bool)] == 4).all()
+    ctrl = control_sites(sites, L, seed=2)
+    cd = dfim(_grad_x_input(logic_model), x, ctrl, n_scrambles=2, seed=0, progress=False)
+    assert np.allclose(cd.delta, 0.0, atol=1e-5)
+    summ = dfim_summary(d, cd)
+    assert set(summ.columns) >= {"delta_mean", "control_mean", "p_vs_control", "n"}
+    png = tmp_path / "dfim.png"
+    plot_matrices(png, [("motif sites", mean, mats["count"]), ("control", dfim_matrix(cd)["mean"], None)], "delta")
+    assert png.stat().st_size > 1000
+    m, c = pair_matrix(pd.DataFrame({"motif_a": ["A"], "motif_b": ["B"], "n": [3], "interaction_mean": [1.0]}))
+    assert m.loc["B", "A"] == 1.0 and c.loc["A", "B"] == 3
+
+
+def test_sites_are_deduplicated_and_controls_do_not_overlap():
+    sites = pd.DataFrame({"seq": [0, 0, 0, 1], "start": [5, 8, 30, 0], "end": [15, 18, 40, 300],
+                          "motif": ["A", "A", "B", "C"], "score": [1.0, 2.0, 0.5, 1.0]})
+    s = normalize_sites(sites, 100)
+    assert s[["start", "end"]].values.tolist() == [[8, 18], [30, 40]]  # overlap -> higher score; out of bounds dropped
+    assert normalize_sites(sites, 100, max_sites_per_seq=1)[["start"]].values.ravel().tolist() == [8]
+    c = control_sites(s, 100, seed=0)
+    assert ((c.end - c.start).values == (s.end - s.start).values).all()
+    spans = list(zip(s.start, s.end)) + list(zip(c.start, c.end))
+    for i, (a, b) in enumerate(spans):
+        for j, (u, v) in enumerate(spans):
+            if i != j:
+                assert b <= u or a >= v
