@@ -54,7 +54,7 @@ def run_checks(p: Params) -> tuple[Checker, dict]:
         rows.append({"chrom": c, "chrom_size": size, "n_bins": len(gw),
                      "min_start": int(gw.start.min()) if len(gw) else 0,
                      "max_end": int(gw.start.max() + spec.context) if len(gw) else 0,
-                     "bad_labels": int((~gw.label.isin([0, 1])).sum())})
+                     "bad_labels": int((~gw.label.isin([0, 1])).sum()), "n_pos": int((gw.label == 1).sum())})
     gwdf = pd.DataFrame(rows)
     ck.check("genomewide", gwdf, [
         ("genome-wide bins start >= 0", E.ExpectColumnValuesToBeBetween(column="min_start", min_value=0)),
@@ -83,6 +83,8 @@ def run_checks(p: Params) -> tuple[Checker, dict]:
             t = fold_table(data_dir, f[split])
             ck.check(f"fold{k}_{split}", t, [(f"{split} split has positives", E.ExpectColumnSumToBeBetween(column="label", min_value=1))], _row)
         pos_frac[f"fold{k}"] = {s: round(float(fold_table(data_dir, f[s]).label.mean()), 4) for s in ("train", "valid", "test")}
+        test_gw = gwdf[gwdf.chrom.isin(f["test"])]
+        pos_frac[f"fold{k}"]["test_genomewide"] = round(float(test_gw.n_pos.sum() / max(test_gw.n_bins.sum(), 1)), 5)
     summary = {"success": ck.success, "n_checks": len(ck.results), "n_passed": sum(r.success for r in ck.results),
                "n_examples": len(ex), "positive_fraction": pos_frac, "failures": ck.failure_lines()}
     return ck, summary
