@@ -41,6 +41,11 @@ def main(argv=None) -> None:
     c.set_defaults(func=_chroms)
     r = sub.add_parser("report", help="print the pipeline's summary (folds, validation, metrics)")
     r.set_defaults(func=lambda a: _report(a.params))
+    from . import ci
+
+    ci_p = sub.add_parser("ci-retrain", help="CI: dvc pull, dvc repro, dvc push, markdown `dvc metrics diff` report")
+    ci.add_arguments(ci_p)
+    ci_p.set_defaults(func=ci.run_args)
     args = ap.parse_args(argv)
     logutil.setup()
     try:
