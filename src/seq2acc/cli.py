@@ -41,6 +41,11 @@ def main(argv=None) -> None:
     c.set_defaults(func=_chroms)
     r = sub.add_parser("report", help="print the pipeline's summary (folds, validation, metrics)")
     r.set_defaults(func=lambda a: _report(a.params))
+    s = sub.add_parser("simulate", help="simulate a genome with a planted motif grammar (FASTA, peaks, truth, Bayes-optimal)")
+    s.add_argument("--config", required=True, help="simulation YAML, e.g. benchmarks/sim/small.yaml")
+    s.add_argument("--out", required=True, help="output directory")
+    s.add_argument("--seed", type=int, default=None, help="override the config's seed")
+    s.set_defaults(func=_simulate)
     from . import ci
 
     ci_p = sub.add_parser("ci-retrain", help="CI: dvc pull, dvc repro, dvc push, markdown `dvc metrics diff` report")
@@ -53,6 +58,14 @@ def main(argv=None) -> None:
     except Seq2AccError as e:
         print(f"seq2acc error: {e}", file=sys.stderr)
         sys.exit(1)
+
+
+def _simulate(args):
+    from .simulate import simulate
+
+    res = simulate(args.config, args.out, seed=args.seed)
+    print(f"{res.out_dir}: {res.summary['genome_bp']} bp, {res.summary['target_peaks']} target peaks, "
+          f"{res.summary['elsewhere_peaks']} elsewhere peaks, {res.summary['planted_instances']} planted motifs")
 
 
 def _report(params_path):
