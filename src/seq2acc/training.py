@@ -1,0 +1,370 @@
+"""Training one fold's model (protocol 3.2, notes 14-18): config validation, input, compile, fit.
+
+- Loss: binary cross-entropy computed on LOGITS (``from_logits=True``; the models have no final sigmoid, note 16).
+  The regression variant (``train.task: regression``, note 15) uses mean squared error on the same logits output.
+- Optimizer: Adam (lr 1e-3, beta_1 0.9, beta_2 0.999, epsilon 1e-8) or RMSprop (lr 0.002, rho 0.98, momentum 0).
+- Up to ``train.epochs`` (20) epochs; early stopping on validation loss with the best weights restored.
+- Training and validation read only the fold's train / valid chromosomes (``folds.json``). Optionally each epoch
+  adds a fresh sample of genome-wide negative bins of the *training* chromosomes (``train.genomewide_negatives``):
+  the sampled informative negatives alone under-represent the ~98% ordinary genome a model is scored on.
+- Augmentation: reverse complement (``rc_augment``) and random shifts of the input window (``max_shift`` bp).
+- Reproducible: every random choice is seeded from ``seed``/``train.seed``; TF op determinism is switched on.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from .datasets import dataset_path, read_genomewide
+from .errors import ParamsError
+from .folds import get_fold
+from .genome import Genome
+from .models import MODEL_NAMES, build_model, model_config, validate_config
+from .params import Params
+from .pipeline import BatchSource, fold_table
+
+log = logging.getLogger(__name__)
+
+OPTIMIZERS = ("adam", "rmsprop")
+SCHEDULES = ("none", "plateau", "cosine")
+TASKS = ("classification", "regression")
+MONITORS = ("val_loss", "val_auprc")
+
+
+@dataclass
+class TrainConfig:
+    """Validated ``train`` section of params.yaml (see the comments there for every knob)."""
+
+    task: str = "classification"
+    optimizer: str = "adam"
+    lr: float = 1e-3
+    beta_1: float = 0.9
+    beta_2: float = 0.999
+    epsilon: float = 1e-8
+    rho: float = 0.98
+    momentum: float = 0.0
+    epochs: int = 20
+    patience: int = 3
+    monitor: str = "val_loss"
+    batch_size: int = 64
+    lr_schedule: str = "none"
+    lr_factor: float = 0.5
+    lr_patience: int = 1
+    min_lr: float = 1e-5
+    class_weight: dict | None = None
+    rc_augment: bool = True
+    max_shift: int = 0
+    genomewide_negatives: float = 0.0
+    seed: int = 1234
+    deterministic: bool = True
+    folds: list = field(default_factory=lambda: list(range(10)))
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+def _class_weight(p: Params):
+    cw = p.raw("train.class_weight", None)
+    if cw is None or cw == "none":
+        return None
+    if cw == "balanced":
+        return "balanced"
+    if isinstance(cw, dict):
+        try:
+            out = {int(k): float(v) for k, v in cw.items()}
+        except (TypeError, ValueError):
+            out = None
+        if out is not None and set(out) <= {0, 1} and all(v > 0 for v in out.values()):
+            return out
+    raise ParamsError("train.class_weight", f"{cw!r} is not a class weighting",
+                      "use null, 'balanced' or a mapping like {0: 1.0, 1: 2.0} with positive weights")
+
+
+def train_config(p: Params) -> TrainConfig:
+    """Read and range-check the ``train`` section; raises :class:`ParamsError` naming the bad key."""
+    d = TrainConfig()
+    g = p.get
+    optimizer = g("train.optimizer", str, d.optimizer, choices=OPTIMIZERS)
+    default_lr = 1e-3 if optimizer == "adam" else 2e-3
+    folds = g("train.folds", list, d.folds)
+    for f in folds:
+        if isinstance(f, bool) or not isinstance(f, int) or f < 0:
+            raise ParamsError("train.folds", f"{f!r} is not a fold number", "list fold numbers, e.g. [0, 1, 2]")
+    cfg = TrainConfig(
+        task=g("train.task", str, d.task, choices=TASKS),
+        optimizer=optimizer,
+        lr=g("train.lr", float, default_lr, gt=0, le=1),
+        beta_1=g("train.beta_1", float, d.beta_1, ge=0, lt=1),
+        beta_2=g("train.beta_2", float, d.beta_2, ge=0, lt=1),
+        epsilon=g("train.epsilon", float, d.epsilon, gt=0),
+        rho=g("train.rho", float, d.rho, ge=0, lt=1),
+        momentum=g("train.momentum", float, d.momentum, ge=0, lt=1),
+        epochs=g("train.epochs", int, d.epochs, ge=1),
+        patience=g("train.patience", int, d.patience, ge=0),
+        monitor=g("train.monitor", str, d.monitor, choices=MONITORS),
+        batch_size=g("train.batch_size", int, d.batch_size, ge=1),
+        lr_schedule=g("train.lr_schedule", str, d.lr_schedule, choices=SCHEDULES),
+        lr_factor=g("train.lr_factor", float, d.lr_factor, gt=0, lt=1),
+        lr_patience=g("train.lr_patience", int, d.lr_patience, ge=0),
+        min_lr=g("train.min_lr", float, d.min_lr, ge=0),
+        class_weight=_class_weight(p),
+        rc_augment=g("train.rc_augment", bool, d.rc_augment),
+        max_shift=g("train.max_shift", int, d.max_shift, ge=0),
+        genomewide_negatives=g("train.genomewide_negatives", float, d.genomewide_negatives, ge=0),
+        seed=g("train.seed", int, g("seed", int, d.seed)),
+        deterministic=g("train.deterministic", bool, d.deterministic),
+        folds=folds,
+    )
+    if cfg.task == "regression" and cfg.monitor == "val_auprc":
+        raise ParamsError("train.monitor", "val_auprc needs train.task: classification", "use val_loss")
+    return cfg
+
+
+def model_params(p: Params) -> dict:
+    """The ``model`` section (architecture name + overrides) as a full, validated config."""
+    raw = p.raw("model", {}) or {}
+    if not isinstance(raw, dict):
+        raise ParamsError("model", "must be a mapping", "see params.yaml: model: {name: small, ...}")
+    name = raw.get("name", "small")
+    if name not in MODEL_NAMES:
+        raise ParamsError("model.name", f"unknown model {name!r}", f"choose one of {', '.join(MODEL_NAMES)}", p.path)
+    return model_config(raw)
+
+
+def validate_params(p: Params) -> tuple[TrainConfig, dict, int]:
+    """Everything checked before any data is read or a model is built: (train config, model config, input length)."""
+    tc = train_config(p)
+    context = p.get("dataset.context", int, 1000, gt=0)
+    mc = model_params(p)
+    validate_config(mc, context)
+    max_shift_limit = (context - p.get("dataset.bin_size", int, 200, gt=0)) // 2
+    if tc.max_shift > max_shift_limit:
+        raise ParamsError("train.max_shift", f"{tc.max_shift} bp moves the labelled bin outside the input",
+                          f"use at most {max_shift_limit} (a few tens of bp is typical)")
+    return tc, mc, context
+
+
+# ----------------------------------------------------------------------------- input
+class EpochSource:
+    """Training batches of one fold: the fold's examples plus, each epoch, a fresh sample of genome-wide negatives.
+
+    Deterministic: epoch ``e`` uses ``numpy.random.default_rng([seed, e])`` for the sample, the order and the
+    augmentations, whatever happened before.
+    """
+
+    def __init__(self, genome: Genome, examples: pd.DataFrame, pool: pd.DataFrame | None, n_extra: int,
+                 batch_size: int, seed: int, rc_augment: bool, max_shift: int, context: int, shuffle: bool = True):
+        self.genome, self.examples, self.pool, self.n_extra = genome, examples.reset_index(drop=True), pool, int(n_extra)
+        self.kw = dict(batch_size=batch_size, shuffle=shuffle, rc_augment=rc_augment, max_shift=max_shift,
+                       context=context)
+        self.seed = int(seed)
+        self.epoch = 0
+        if self.pool is None or not len(self.pool):
+            self.n_extra = 0
+        self.n = len(self.examples) + self.n_extra
+        self.batch_size = batch_size
+
+    def __len__(self):
+        return int(math.ceil(self.n / self.batch_size))
+
+    def table(self, epoch: int) -> pd.DataFrame:
+        if not self.n_extra:
+            return self.examples
+        rng = np.random.default_rng([self.seed, epoch, 1])
+        pick = rng.choice(len(self.pool), size=min(self.n_extra, len(self.pool)), replace=False)
+        return pd.concat([self.examples, self.pool.iloc[np.sort(pick)]], ignore_index=True)
+
+    def labels(self, epoch: int = 0) -> np.ndarray:
+        return self.table(epoch).label.to_numpy(np.float32)
+
+    def epoch_batches(self):
+        src = BatchSource(self.genome, self.table(self.epoch), seed=self.seed, **self.kw)
+        src.epoch = self.epoch
+        yield from src.epoch_batches()
+        self.epoch += 1
+
+
+def genomewide_pool(data_dir, chroms, context: int) -> pd.DataFrame:
+    """Negative genome-wide bins of ``chroms`` in the example-table layout (source code 4 = 'genomewide')."""
+    frames = []
+    for c in chroms:
+        chrom, size, spec, df = read_genomewide(dataset_path(data_dir, c))
+        df = df[df.label == 0]
+        frames.append(pd.DataFrame({"chrom": chrom, "start": df.start.to_numpy(np.int64),
+                                    "end": df.start.to_numpy(np.int64) + spec.context,
+                                    "bin_start": df.bin_start.to_numpy(np.int64), "label": np.uint8(0),
+                                    "source": np.uint8(4), "n_frac": df.n_frac.to_numpy(np.float32),
+                                    "chrom_size": size}))
+    if not frames:
+        return pd.DataFrame(columns=["chrom", "start", "end", "bin_start", "label", "source", "n_frac", "chrom_size"])
+    return pd.concat(frames, ignore_index=True)
+
+
+def make_tf_dataset(source, context: int, weights: dict | None = None):
+    """``tf.data`` wrapper (prefetched) of a source with ``epoch_batches``; adds per-example class weights."""
+    import tensorflow as tf
+
+    sig = (tf.TensorSpec((None, context, 4), tf.float32), tf.TensorSpec((None, 1), tf.float32))
+    gen = source.epoch_batches
+    if weights:
+        w0, w1 = float(weights.get(0, 1.0)), float(weights.get(1, 1.0))
+        sig = sig + (tf.TensorSpec((None,), tf.float32),)
+
+        def gen():  # noqa: F811 - weighted variant
+            for x, y in source.epoch_batches():
+                yield x, y, np.where(y[:, 0] > 0.5, w1, w0).astype(np.float32)
+
+    ds = tf.data.Dataset.from_generator(gen, output_signature=sig)
+    ds = ds.apply(tf.data.experimental.assert_cardinality(len(source)))  # Keras then knows the steps per epoch
+    return ds.prefetch(tf.data.AUTOTUNE)
+
+
+@dataclass
+class FoldData:
+    fold: dict
+    train: EpochSource
+    valid: EpochSource
+    n_train_examples: int
+    n_valid_examples: int
+
+
+def fold_data(genome: Genome, data_dir, folds_path, k: int, tc: TrainConfig, context: int) -> FoldData:
+    """Training and validation sources of fold ``k`` (only its train / valid chromosomes are read)."""
+    fold = get_fold(folds_path, k)
+    tr, va = fold_table(data_dir, fold["train"]), fold_table(data_dir, fold["valid"])
+    if not len(tr) or not (tr.label == 1).any():
+        raise ParamsError("train.folds", f"fold {k} has no positive training examples (chromosomes {fold['train']})",
+                          "check the peaks file and dataset.chromosomes")
+    if not len(va):
+        raise ParamsError("train.folds", f"fold {k} has no validation examples ({fold['valid']})",
+                          "use fewer folds (folds.n_folds) so each bucket has examples")
+    extra_tr = int(round(tc.genomewide_negatives * int((tr.label == 1).sum())))
+    extra_va = int(round(tc.genomewide_negatives * int((va.label == 1).sum())))
+    pool_tr = genomewide_pool(data_dir, fold["train"], context) if extra_tr else None
+    pool_va = genomewide_pool(data_dir, fold["valid"], context) if extra_va else None
+    train = EpochSource(genome, tr, pool_tr, extra_tr, tc.batch_size, tc.seed, tc.rc_augment, tc.max_shift, context)
+    # Validation: fixed set (same sample every epoch), no augmentation, same composition as training.
+    valid_table = EpochSource(genome, va, pool_va, extra_va, tc.batch_size, tc.seed + 1, False, 0, context).table(0)
+    valid = EpochSource(genome, valid_table, None, 0, tc.batch_size, tc.seed, False, 0, context, shuffle=False)
+    return FoldData(fold, train, valid, train.n, valid.n)
+
+
+# ----------------------------------------------------------------------------- model
+def make_optimizer(tc: TrainConfig, steps_per_epoch: int = 1):
+    import keras
+
+    lr = tc.lr
+    if tc.lr_schedule == "cosine":
+        lr = keras.optimizers.schedules.CosineDecay(tc.lr, decay_steps=max(1, tc.epochs * steps_per_epoch),
+                                                    alpha=tc.min_lr / tc.lr if tc.lr else 0.0)
+    if tc.optimizer == "adam":
+        return keras.optimizers.Adam(learning_rate=lr, beta_1=tc.beta_1, beta_2=tc.beta_2, epsilon=tc.epsilon)
+    return keras.optimizers.RMSprop(learning_rate=lr, rho=tc.rho, momentum=tc.momentum)
+
+
+def compile_model(model, tc: TrainConfig, steps_per_epoch: int = 1):
+    """Compile with the protocol loss/optimizer. Classification: BCE on logits (``from_logits=True``)."""
+    import keras
+
+    if tc.task == "classification":
+        loss = keras.losses.BinaryCrossentropy(from_logits=True)  # the model outputs logits, no sigmoid layer
+        metrics = [keras.metrics.AUC(curve="PR", from_logits=True, name="auprc"),
+                   keras.metrics.AUC(curve="ROC", from_logits=True, name="auroc")]
+    else:
+        loss = keras.losses.MeanSquaredError()  # regression variant (note 15): logits are the prediction
+        metrics = [keras.metrics.MeanAbsoluteError(name="mae")]
+    model.compile(optimizer=make_optimizer(tc, steps_per_epoch), loss=loss, metrics=metrics)
+    return model
+
+
+def seed_everything(seed: int, deterministic: bool = True) -> None:
+    import keras
+    import tensorflow as tf
+
+    keras.utils.set_random_seed(int(seed))
+    if deterministic:
+        tf.config.experimental.enable_op_determinism()
+
+
+def resolve_class_weight(tc: TrainConfig, labels: np.ndarray) -> dict | None:
+    if tc.class_weight is None or tc.task != "classification":
+        return None
+    if tc.class_weight == "balanced":
+        n, pos = len(labels), float((labels > 0.5).sum())
+        neg = n - pos
+        return {0: n / (2 * neg) if neg else 1.0, 1: n / (2 * pos) if pos else 1.0}
+    return dict(tc.class_weight)
+
+
+class _EpochLog:
+    """Keras callback: per-epoch log lines, timing and an optional per-epoch hook (e.g. MLflow logging)."""
+
+    def __new__(cls, *a, **k):
+        import keras
+
+        class Impl(keras.callbacks.Callback):
+            def __init__(self, hook, total):
+                super().__init__()
+                self.hook, self.total, self.t0 = hook, total, None
+
+            def on_epoch_begin(self, epoch, logs=None):
+                self.t0 = time.perf_counter()
+
+            def on_epoch_end(self, epoch, logs=None):
+                logs = dict(logs or {})
+                lr = self.model.optimizer.learning_rate
+                try:
+                    logs["lr"] = float(np.asarray(lr.numpy() if hasattr(lr, "numpy") else lr))
+                except Exception:  # noqa: BLE001 - schedule objects
+                    pass
+                logs["epoch_seconds"] = time.perf_counter() - self.t0
+                log.info("epoch %d/%d: %s", epoch + 1, self.total,
+                         " ".join(f"{k}={v:.4g}" for k, v in logs.items() if isinstance(v, float)))
+                if self.hook:
+                    self.hook(epoch, logs)
+
+        return Impl(*a, **k)
+
+
+def fit(model, data: FoldData, tc: TrainConfig, context: int, epoch_hook=None, verbose: int = 0) -> dict:
+    """Train ``model`` (built + compiled) on a fold; returns the history (one list per metric, plus best epoch)."""
+    import keras
+
+    weights = resolve_class_weight(tc, data.train.labels(0))
+    train_ds = make_tf_dataset(data.train, context, weights)
+    valid_ds = make_tf_dataset(data.valid, context)
+    mode = "min" if tc.monitor == "val_loss" else "max"
+    callbacks = [keras.callbacks.EarlyStopping(monitor=tc.monitor, mode=mode, patience=tc.patience,
+                                               restore_best_weights=True, verbose=0),
+                 _EpochLog(epoch_hook, tc.epochs)]
+    if tc.lr_schedule == "plateau":
+        callbacks.append(keras.callbacks.ReduceLROnPlateau(monitor=tc.monitor, mode=mode, factor=tc.lr_factor,
+                                                           patience=tc.lr_patience, min_lr=tc.min_lr, verbose=0))
+    t0 = time.perf_counter()
+    # No steps_per_epoch: Keras re-iterates the generator dataset each epoch (a fresh, seeded epoch of batches).
+    hist = model.fit(train_ds, validation_data=valid_ds, epochs=tc.epochs, shuffle=False, callbacks=callbacks,
+                     verbose=verbose)
+    h = {k: [float(v) for v in vals] for k, vals in hist.history.items()}
+    key = h.get(tc.monitor, [])
+    best = int(np.argmin(key) if mode == "min" else np.argmax(key)) if key else 0
+    h["best_epoch"] = best + 1
+    h["epochs_run"] = len(h.get("loss", []))
+    h["train_seconds"] = time.perf_counter() - t0
+    h["class_weight"] = weights
+    return h
+
+
+def build_and_fit(genome: Genome, data: FoldData, tc: TrainConfig, mc: dict, context: int, epoch_hook=None):
+    """Seed, build, compile and fit one model; returns (model, history)."""
+    seed_everything(tc.seed, tc.deterministic)
+    model = build_model(mc, input_length=context, seed=tc.seed)
+    compile_model(model, tc, steps_per_epoch=len(data.train))
+    history = fit(model, data, tc, context, epoch_hook)
+    return model, history
