@@ -103,6 +103,44 @@ def predict_logits(model, onehot, task: int = 0, batch_size: int = 256) -> np.nd
     return _Forward(model, task, min(batch_size, max(len(x), 1)))(x)
 
 
+def _reduce_max_rule(explainer, op, *grads):
+    """DeepLIFT rule for a max *reduction* (``GlobalMaxPooling1D``; TF op ``Max``), after shap's own
+    ``MaxPool`` rule: with ``c = max(f(x), f(ref))``, ``c - f(ref)`` flows to the input's arg-max and
+    ``f(x) - c`` to the reference's, so the multipliers sum to ``f(x) - f(ref)`` (completeness).
+    shap 0.51 treats ``Max`` as an element-wise non-linearity, which fails on the reduction's shapes."""
+    import tensorflow as tf
+
+    x, r = tf.split(op.inputs[0], 2)
+    xout, rout = tf.split(op.outputs[0], 2)
+    cross = tf.maximum(xout, rout)
+    diffs = tf.concat([cross - rout, xout - cross], 0)
+    if op.type.startswith("shap_"):  # as shap's own handlers do, before calling TF's gradient
+        op.type = op.type[5:]
+    g = explainer.orig_grads[op.type](op, grads[0] * diffs)
+    xg, rg = tf.split(g[0], 2)
+    delta = x - r
+    m = tf.where(tf.abs(delta) < 1e-7, tf.zeros_like(delta), (xg + rg) / delta)
+    return [tf.concat([m, m], 0)] + [None] * (len(op.inputs) - 1)
+
+
+class _Handlers:
+    """Use our ``Max`` rule while shap runs (restored afterwards: shap's global table is left as found)."""
+
+    def __enter__(self):
+        from shap.explainers._deep import deep_tf
+
+        self.table = deep_tf.op_handlers
+        self.saved = self.table.get("Max")
+        self.table["Max"] = _reduce_max_rule
+        return self
+
+    def __exit__(self, *exc):
+        if self.saved is None:
+            self.table.pop("Max", None)
+        else:
+            self.table["Max"] = self.saved
+
+
 class DeepShap:
     """shap.DeepExplainer's rescale-rule backward pass, fed batches of paired (input, reference) rows."""
 
@@ -119,7 +157,7 @@ class DeepShap:
     def multipliers(self, x_rows: np.ndarray, ref_rows: np.ndarray) -> np.ndarray:
         """DeepLIFT multipliers of the logit w.r.t. the input, row i of ``x_rows`` against row i of ``ref_rows``."""
         joint = np.concatenate([x_rows, ref_rows]).astype(np.float32)
-        with warnings.catch_warnings():
+        with warnings.catch_warnings(), _Handlers():
             warnings.simplefilter("ignore")
             g = self.explainer.run(self.fn, self.explainer.model_inputs, [joint])
         return np.asarray(g[0])[len(x_rows):]
