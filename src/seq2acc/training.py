@@ -24,7 +24,7 @@ import pandas as pd
 
 from .datasets import dataset_path, read_genomewide
 from .errors import ParamsError
-from .folds import get_fold
+from .folds import get_fold, load_folds
 from .genome import Genome
 from .models import MODEL_NAMES, build_model, model_config, validate_config
 from .params import Params
@@ -237,6 +237,10 @@ class FoldData:
 
 def fold_data(genome: Genome, data_dir, folds_path, k: int, tc: TrainConfig, context: int) -> FoldData:
     """Training and validation sources of fold ``k`` (only its train / valid chromosomes are read)."""
+    n_folds = len(load_folds(folds_path))
+    if not 0 <= k < n_folds:
+        raise ParamsError("train.folds", f"fold {k} does not exist: {folds_path} has {n_folds} folds",
+                          f"list folds 0..{n_folds - 1} in train.folds (or raise folds.n_folds)")
     fold = get_fold(folds_path, k)
     tr, va = fold_table(data_dir, fold["train"]), fold_table(data_dir, fold["valid"])
     if not len(tr) or not (tr.label == 1).any():

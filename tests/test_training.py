@@ -1,0 +1,332 @@
+"""Training, MLflow tracking/registry and promotion on a tiny genome with a planted, learnable motif.
+
+Real TF/Keras and a real MLflow SQLite store in tmp_path; models and data are tiny (200 bp inputs, 1-3 epochs).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from conftest import write_fasta
+from seq2acc.errors import ParamsError
+from seq2acc.params import Params
+
+MOTIF = "TTACCCGG"
+SIZES = {"chrA": 40000, "chrB": 36000, "chrC": 32000}
+TINY_MODEL = {"name": "small", "conv_filters": [8, 8], "conv_widths": [9, 5], "pool_sizes": [5, 2],
+              "dense_units": [16], "dropout": 0.1, "conv_dropout": 0.0, "l2": 0.0}
+
+
+def _toy_genome(seed=0):
+    """Random chromosomes; every 600 bp a 100 bp 'peak' (on the 50 bp grid) with the motif at its centre."""
+    rng = np.random.default_rng(seed)
+    seqs, peaks = {}, []
+    for c, n in SIZES.items():
+        s = rng.choice(list("ACGT"), size=n)
+        for start in range(300, n - 300, 400):
+            mid = start + 50 - len(MOTIF) // 2
+            motif = MOTIF if rng.random() < 0.5 else MOTIF[::-1].translate(str.maketrans("ACGT", "TGCA"))
+            s[mid:mid + len(MOTIF)] = list(motif)
+            peaks.append((c, start, start + 100))
+        seqs[c] = "".join(s)
+    return seqs, peaks
+
+
+def make_toy_project(root: Path, **train_overrides) -> Params:
+    """Datasets, folds and params of a 3-chromosome toy genome (no DVC: the library functions directly)."""
+    from seq2acc.binning import BinSpec, sample_examples
+    from seq2acc.datasets import dataset_path, write_chrom_dataset
+    from seq2acc.folds import make_folds
+    from seq2acc.genome import encode
+
+    root.mkdir(parents=True, exist_ok=True)
+    (root / ".dvc").mkdir(exist_ok=True)  # marks the project root (MLflow artifacts go to <root>/mlartifacts)
+    seqs, peaks = _toy_genome()
+    write_fasta(root / "genome.fa", seqs)
+    spec = BinSpec(100, 50, 200, 0.5)
+    for c, s in seqs.items():
+        ps = np.array([p[1] for p in peaks if p[0] == c]), np.array([p[2] for p in peaks if p[0] == c])
+        empty = (np.zeros(0, np.int64), np.zeros(0, np.int64))
+        cb = sample_examples(spec, len(s), encode(s), ps, empty, empty, flank_bins=1, neg_ratio=1.5, seed=1)
+        write_chrom_dataset(dataset_path(root / "datasets", c), c, len(s), spec, cb)
+    folds = make_folds([["chrA"], ["chrB"], ["chrC"]])
+    (root / "folds.json").write_text(json.dumps({"n_folds": 3, "folds": folds}))
+    train = {"folds": [0, 1], "epochs": 2, "patience": 5, "batch_size": 16, "lr": 0.01, "rc_augment": True,
+             "max_shift": 0, "genomewide_negatives": 1.0, "out_dir": str(root / "models"),
+             "plots_dir": str(root / "metrics/train"), "deterministic": True}
+    train.update(train_overrides)
+    data = {"seed": 7, "genome": {"fasta_out": str(root / "genome.fa")},
+            "peaks": {"target": "data/raw/toyset/peaks/Toy1.bed"},
+            "dataset": {"out_dir": str(root / "datasets"), "context": 200, "bin_size": 100},
+            "folds": {"out": str(root / "folds.json")}, "model": dict(TINY_MODEL), "train": train,
+            "tracking": {"experiment": None, "model_name": None},
+            "promote": {"metrics_dir": str(root / "metrics"), "out": str(root / "reports/train.json")}}
+    return Params(data, str(root / "params.yaml"))
+
+
+@pytest.fixture(scope="module")
+def store(tmp_path_factory):
+    """A fresh MLflow SQLite store for this module (env var, as users override it)."""
+    d = tmp_path_factory.mktemp("mlstore")
+    old = {k: os.environ.get(k) for k in ("MLFLOW_TRACKING_URI", "DVC_ROOT")}
+    os.environ["MLFLOW_TRACKING_URI"] = f"sqlite:///{d / 'mlflow.db'}"
+    os.environ["DVC_ROOT"] = str(d)
+    yield d
+    for k, v in old.items():
+        if v is None:
+            os.environ.pop(k, None)
+        else:
+            os.environ[k] = v
+
+
+@pytest.fixture(scope="module")
+def trained(store, tmp_path_factory):
+    """Folds 0 and 1 of the toy project trained, tracked and registered, then promoted."""
+    from seq2acc.tasks.promote import promote
+    from seq2acc.tasks.train import train_fold
+
+    root = tmp_path_factory.mktemp("toy")
+    p = make_toy_project(root)
+    for k in (0, 1):
+        train_fold(p, k)
+    summary = promote(p)
+    return p, root, summary
+
+
+# ----------------------------------------------------------------------------- architecture
+def _expected_basset_params(L, filters=(300, 200, 200), widths=(19, 11, 7), pools=(3, 4, 4), dense=(1000, 1000)):
+    """Parameter count of Basset from its definition: conv (w*c_in + 1)*f, BN 4 per channel, dense (in + 1)*out."""
+    n, c_in, length, shapes = 0, 4, L, []
+    for f, w, pl in zip(filters, widths, pools):
+        n += (w * c_in + 1) * f + 4 * f
+        length = (length - w + 1) // pl
+        c_in = f
+        shapes.append((length, f))
+    flat = length * c_in
+    for u in dense:
+        n += (flat + 1) * u + 4 * u
+        flat = u
+    return n + flat + 1, shapes
+
+
+@pytest.mark.parametrize("L", [600, 1000])
+def test_basset_matches_published_architecture(L):
+    from seq2acc.models import build_model, trunk_stride
+
+    m = build_model({"name": "basset"}, input_length=L)
+    expected, shapes = _expected_basset_params(L)
+    assert m.count_params() == expected
+    convs = [layer for layer in m.layers if layer.name.startswith("conv")]
+    assert [layer.filters for layer in convs] == [300, 200, 200]
+    assert [layer.kernel_size[0] for layer in convs] == [19, 11, 7]
+    assert all(layer.padding == "valid" for layer in convs)
+    assert tuple(m.get_layer("trunk_out").output.shape[1:]) == shapes[-1]
+    assert [m.get_layer(f"dense{i}").units for i in (1, 2)] == [1000, 1000]
+    assert m.get_layer("dropout1").rate == pytest.approx(0.3)
+    assert sum(type(layer).__name__ == "BatchNormalization" for layer in m.layers) == 5
+    assert tuple(m.output.shape) == (None, 1) and m.get_layer("logit").activation.__name__ == "linear"
+    assert trunk_stride(m) == 48
+
+
+def test_small_model_trunk_stride_divides_grid_stride():
+    from seq2acc.models import build_model, trunk_stride
+
+    m = build_model({"name": "small"}, input_length=1000)
+    assert 50 % trunk_stride(m) == 0
+    assert m.get_layer("logit").activation.__name__ == "linear"
+
+
+# ----------------------------------------------------------------------------- params
+@pytest.mark.parametrize("key,value,needle", [
+    ("train.lr", -0.01, "train.lr"),
+    ("train.lr", "fast", "train.lr"),
+    ("train.epochs", 2.5, "train.epochs"),
+    ("train.optimizer", "sgd", "train.optimizer"),
+    ("train.batch_size", 0, "train.batch_size"),
+    ("train.max_shift", 500, "train.max_shift"),
+    ("train.class_weight", {1: -2}, "train.class_weight"),
+    ("model.name", "resnet", "model.name"),
+    ("model.conv_widths", [300, 9], "model.conv_widths"),
+    ("model.conv_filters", [8, "8"], "model.conv_filters"),
+    ("model.dropout", 1.5, "model.dropout"),
+    ("model.norm", "group", "model.norm"),
+    ("model.kernel", 3, "model.kernel"),
+])
+def test_bad_params_fail_before_training(tmp_path, key, value, needle):
+    from seq2acc.tasks.train import train_fold
+
+    p = make_toy_project(tmp_path)
+    sect, k = key.split(".")
+    p.data[sect][k] = value
+    p.data["dataset"]["out_dir"] = str(tmp_path / "no-such-dir")  # would fail later if data were read first
+    with pytest.raises(ParamsError) as e:
+        train_fold(p, 0)
+    assert needle in str(e.value) and "fix:" in str(e.value)
+    assert not (tmp_path / "models").exists()
+
+
+def test_missing_fold_names_the_param(tmp_path):
+    from seq2acc.errors import Seq2AccError
+    from seq2acc.tasks.train import train_fold
+
+    p = make_toy_project(tmp_path)
+    with pytest.raises(Seq2AccError, match="train.folds"):
+        train_fold(p, 7)
+
+
+# ----------------------------------------------------------------------------- input
+def test_epoch_source_uses_only_training_chromosomes_and_is_deterministic(tmp_path):
+    from seq2acc.genome import Genome
+    from seq2acc.training import fold_data, train_config
+
+    p = make_toy_project(tmp_path, genomewide_negatives=3.0)
+    tc = train_config(p)
+    g = Genome(tmp_path / "genome.fa")
+    d = fold_data(g, tmp_path / "datasets", tmp_path / "folds.json", 0, tc, 200)
+    assert set(d.fold["train"]) == {"chrC"} and d.fold["valid"] == ["chrB"] and d.fold["test"] == ["chrA"]
+    t0, t1 = d.train.table(0), d.train.table(1)
+    assert set(t0.chrom) == {"chrC"} and set(d.valid.table(0).chrom) == {"chrB"}
+    n_pos = int((t0.label == 1).sum())
+    assert (t0.source == 4).sum() == round(3.0 * n_pos) and (t0[t0.source == 4].label == 0).all()
+    assert not t0.equals(t1)  # fresh genome-wide negatives each epoch
+    assert t0.equals(d.train.table(0))  # ... but the same ones for the same epoch and seed
+    xb = [x for x, _ in d.train.epoch_batches()]
+    d.train.epoch = 0
+    xb2 = [x for x, _ in d.train.epoch_batches()]
+    assert all(np.array_equal(a, b) for a, b in zip(xb, xb2))
+
+
+# ----------------------------------------------------------------------------- learning
+def test_loss_goes_down_on_learnable_toy_task(tmp_path):
+    from seq2acc.genome import Genome
+    from seq2acc.training import build_and_fit, fold_data, validate_params
+
+    p = make_toy_project(tmp_path, epochs=6, genomewide_negatives=0.0)
+    tc, mc, context = validate_params(p)
+    g = Genome(tmp_path / "genome.fa")
+    d = fold_data(g, tmp_path / "datasets", tmp_path / "folds.json", 0, tc, context)
+    _, h = build_and_fit(g, d, tc, mc, context)
+    assert h["loss"][-1] < 0.7 * h["loss"][0]
+    assert min(h["val_loss"]) < 0.55  # chance level is ln 2 = 0.693
+    assert h["val_auprc"][h["best_epoch"] - 1] > 0.75
+
+
+def test_training_is_reproducible(tmp_path):
+    from seq2acc.genome import Genome
+    from seq2acc.training import build_and_fit, fold_data, validate_params
+
+    p = make_toy_project(tmp_path, epochs=1)
+    tc, mc, context = validate_params(p)
+    g = Genome(tmp_path / "genome.fa")
+    ws = []
+    for _ in range(2):
+        d = fold_data(g, tmp_path / "datasets", tmp_path / "folds.json", 0, tc, context)
+        m, _ = build_and_fit(g, d, tc, mc, context)
+        ws.append(m.get_weights())
+    assert all(np.array_equal(a, b) for a, b in zip(*ws))
+
+
+# ----------------------------------------------------------------------------- tracking / registry
+def test_fold_runs_are_tracked_with_lineage(trained):
+    import mlflow
+    from mlflow.tracking import MlflowClient
+
+    p, root, _ = trained
+    infos = [json.loads((root / f"models/fold{k}/mlflow_run.json").read_text()) for k in (0, 1)]
+    client = MlflowClient()
+    assert infos[0]["parent_run_id"] == infos[1]["parent_run_id"]  # one cross-validation parent
+    parent = client.get_run(infos[0]["parent_run_id"])
+    assert parent.info.status == "FINISHED" and "mean_val_loss" in parent.data.metrics
+    for k, info in enumerate(infos):
+        run = client.get_run(info["run_id"])
+        assert run.info.status == "FINISHED"
+        t = run.data.tags
+        assert t["fold"] == str(k) and t["chromosomes.test"] == ",".join(json.loads(
+            (root / "folds.json").read_text())["folds"][k]["test"])
+        assert t["mlflow.parentRunId"] == info["parent_run_id"]
+        assert any(key.startswith("input.") and key.endswith("folds.json") for key in t)
+        assert "git_commit" in t and "dvc_stage" in t
+        assert run.data.params["train.optimizer"] == "adam" and run.data.params["model.conv_filters"] == "[8, 8]"
+        hist = client.get_metric_history(info["run_id"], "val_loss")
+        assert len(hist) == json.loads((root / f"models/fold{k}/history.json").read_text())["epochs_run"]
+        assert info["registered_model_name"] == "toyset-Toy1"
+        assert (root / f"models/fold{k}/model.keras").exists()
+        assert (root / f"metrics/train/fold{k}.csv").read_text().startswith("epoch,loss,val_loss")
+    assert mlflow.get_tracking_uri().startswith("sqlite:///")
+
+
+def test_registry_champion_gives_identical_predictions(trained):
+    import keras
+    import mlflow
+
+    p, root, summary = trained
+    v = summary["champion_version"]
+    fold = next(int(k[4:]) for k, f in summary["folds"].items() if f["version"] == v)
+    local = keras.models.load_model(root / f"models/fold{fold}/model.keras")
+    remote = mlflow.keras.load_model(f"models:/{summary['registered_model_name']}@champion")
+    x = np.random.default_rng(0).random((16, 200, 4)).astype(np.float32)
+    assert np.array_equal(np.asarray(local(x)), np.asarray(remote(x)))
+    assert summary["criterion"] == "val_loss"
+    best = min(summary["folds"].values(), key=lambda f: f["val_loss"])
+    assert best["version"] == v
+
+
+def test_promotion_uses_auprc_and_only_moves_on_improvement(trained):
+    from mlflow.tracking import MlflowClient
+
+    from seq2acc.tasks.promote import promote
+
+    p, root, first = trained
+    name = first["registered_model_name"]
+    client = MlflowClient()
+    versions = {k: f["version"] for k, f in first["folds"].items()}
+    for k, auprc in (("fold0", 0.30), ("fold1", 0.55)):
+        (root / "metrics" / k).mkdir(parents=True, exist_ok=True)
+        (root / "metrics" / k / "evaluate.json").write_text(json.dumps({"genomewide": {"auprc": auprc}}))
+    # an older champion (not among the current folds) that scored better than any candidate: kept
+    src = client.get_model_version(name, versions["fold0"])
+    old = client.create_model_version(name, src.source, run_id=src.run_id).version
+    client.set_model_version_tag(name, old, "genomewide_auprc", "0.9")
+    client.set_registered_model_alias(name, "champion", old)
+    s = promote(p)
+    assert s["criterion"] == "genomewide_auprc" and not s["promoted"] and s["champion_version"] == str(old)
+    # the champion scored worse: the best candidate (fold1, AUPRC 0.55) takes the alias
+    client.set_model_version_tag(name, old, "genomewide_auprc", "0.1")
+    s = promote(p)
+    assert s["promoted"] and s["champion_version"] == versions["fold1"]
+    assert str(client.get_model_version_by_alias(name, "champion").version) == versions["fold1"]
+    assert client.get_model_version(name, versions["fold1"]).tags["genomewide_auprc"] == "0.55"
+    assert json.loads((root / "reports/train.json").read_text())["champion_version"] == versions["fold1"]
+
+
+# ----------------------------------------------------------------------------- faults
+def test_interrupted_training_leaves_nothing_and_marks_run_failed(store, tmp_path, monkeypatch):
+    import mlflow.keras
+    from mlflow.tracking import MlflowClient
+
+    from seq2acc import tracking
+    from seq2acc.tasks.train import train_fold
+
+    p = make_toy_project(tmp_path, epochs=1, folds=[2])
+    p.data["tracking"]["experiment"] = "interrupt-test"
+
+    def boom(*a, **k):  # the model file is already written in the temporary directory at this point
+        raise KeyboardInterrupt("simulated Ctrl-C")
+
+    monkeypatch.setattr(mlflow.keras, "log_model", boom)
+    with pytest.raises(KeyboardInterrupt):
+        train_fold(p, 2)
+    models = tmp_path / "models"
+    assert not (models / "fold2").exists()
+    assert not models.exists() or list(models.iterdir()) == []  # no temporary leftovers either
+    exp = tracking.setup("interrupt-test")
+    runs = MlflowClient().search_runs([exp], filter_string="tags.fold = '2'")
+    assert [r.info.status for r in runs] == ["FAILED"]
+    monkeypatch.undo()
+    out = train_fold(p, 2)  # re-running works
+    assert (out / "model.keras").exists() and (out / "mlflow_run.json").exists()
