@@ -163,7 +163,7 @@ class ScoreDistribution:
     bin_size: float
 
     @classmethod
-    def build(cls, pwm: np.ndarray, background=None, bin_size: float = 0.01) -> "ScoreDistribution":
+    def build(cls, pwm: np.ndarray, background=None, bin_size: float = 0.001) -> "ScoreDistribution":
         bg = _check_background(background)
         pwm = np.asarray(pwm, dtype=np.float64)
         if not np.all(np.isfinite(pwm)):
@@ -210,7 +210,7 @@ class PWMScanner:
     so every motif gets all its ``L - w_k + 1`` windows; windows running past a sequence's end are ``-inf``.
     """
 
-    def __init__(self, pwms, names, ids=None, background=None, pvalue_bin: float = 0.01, dtype: str = "float32"):
+    def __init__(self, pwms, names, ids=None, background=None, pvalue_bin: float = 0.001, dtype: str = "float32"):
         import keras
 
         self.pwms = [np.asarray(p, dtype=np.float64) for p in pwms]
@@ -430,10 +430,7 @@ def motif_enrichment(pos_hits: pd.DataFrame, n_pos: int, neg_hits: pd.DataFrame,
                      ids, names) -> pd.DataFrame:
     """Per motif: sequences with >= 1 hit among positives vs negatives; Fisher's exact test (one-sided,
     enrichment in positives), odds ratio (Haldane-corrected), BH q-value. Sorted by p-value."""
-    from scipy.stats import false_discovery_control, fisher_exact
-
-    ids, names = list(ids), list(names)
-    m = len(ids)
+    m = len(list(ids))
     a = np.zeros(m, dtype=np.int64)
     b = np.zeros(m, dtype=np.int64)
     if len(pos_hits):
@@ -442,6 +439,16 @@ def motif_enrichment(pos_hits: pd.DataFrame, n_pos: int, neg_hits: pd.DataFrame,
     if len(neg_hits):
         g = neg_hits.groupby("motif_idx").seq.nunique()
         b[g.index.to_numpy()] = g.to_numpy()
+    return enrichment_from_counts(a, n_pos, b, n_neg, ids, names)
+
+
+def enrichment_from_counts(a, n_pos: int, b, n_neg: int, ids, names) -> pd.DataFrame:
+    """:func:`motif_enrichment` from per-motif counts of sequences with a hit (``a`` of ``n_pos``, ``b`` of ``n_neg``)."""
+    from scipy.stats import false_discovery_control, fisher_exact
+
+    ids, names = list(ids), list(names)
+    a, b = np.asarray(a, dtype=np.int64), np.asarray(b, dtype=np.int64)
+    m = len(ids)
     p = np.array([fisher_exact([[a[i], n_pos - a[i]], [b[i], n_neg - b[i]]], alternative="greater").pvalue
                   for i in range(m)])
     odds = ((a + 0.5) * (n_neg - b + 0.5)) / ((n_pos - a + 0.5) * (b + 0.5))

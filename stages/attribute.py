@@ -1,0 +1,8 @@
+"""DVC stage `attribute@<fold>`: contribution scores, shuffled null and p-values of the fold's sequences of interest."""
+import sys
+
+from seq2acc.cli import stage_main
+from seq2acc.tasks.interpret import attribute_fold
+
+if __name__ == "__main__":
+    stage_main(lambda p: attribute_fold(p, int(sys.argv[1])))
