@@ -25,3 +25,12 @@ def print_report(params_path="params.yaml") -> None:
     if val:
         print(f"== data checks: {'PASSED' if val.get('success') else 'FAILED'} "
               f"({val.get('n_passed')}/{val.get('n_checks')} checks)")
+    _print_evaluation(p)
+
+
+def _print_evaluation(p: Params) -> None:
+    """Cross-validation summary of the genome-wide evaluation (written by the cv_summary stage)."""
+    md = Path(p.get("evaluate.metrics_dir", str, "metrics")) / "summary.md"
+    if md.exists():
+        print("== genome-wide evaluation (cv_summary: metrics/summary.md)")
+        print(md.read_text().rstrip())
