@@ -25,7 +25,22 @@ def print_report(params_path="params.yaml") -> None:
     if val:
         print(f"== data checks: {'PASSED' if val.get('success') else 'FAILED'} "
               f"({val.get('n_passed')}/{val.get('n_checks')} checks)")
+    _print_training(p)
     _print_evaluation(p)
+
+
+def _print_training(p: Params) -> None:
+    """Per-fold validation loss, registered versions and the champion (written by the promote stage)."""
+    tr = _load(p.get("promote.out", str, "reports/train.json"))
+    if not tr:
+        return
+    print(f"== training: registered model {tr['registered_model_name']} (criterion for champion: {tr['criterion']})")
+    for k, f in tr["folds"].items():
+        extra = f" genome-wide AUPRC={f['genomewide_auprc']:.4f}" if f.get("genomewide_auprc") is not None else ""
+        star = "  <- champion" if f["version"] == tr["champion_version"] else ""
+        print(f"  {k:7s} val_loss={f['val_loss']:.4f}{extra} version={f['version']}{star}")
+    print(f"  mean val_loss={tr['mean_val_loss']:.4f}; {tr['decision']}; load it with "
+          f"mlflow.keras.load_model('{tr['champion_uri']}')")
 
 
 def _print_evaluation(p: Params) -> None:
