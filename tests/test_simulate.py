@@ -31,7 +31,8 @@ BASE = {
                    "repressors": ["D"]},
         "elsewhere": {"rules": [{"name": "E", "motifs": ["E"]}]},
     },
-    "regions": {"target": 20, "elsewhere": 10, "decoy": 40, "width": 120, "peak_width": 200, "min_gap": 1000},
+    "regions": {"target": 20, "elsewhere": 10, "decoy": 40, "width": 120, "peak_width": 200, "min_gap": 1000,
+                "bystander_rate": 0.5},
     "label_noise": 0.1,
     "blacklist": {"n": 3, "width": 400},
 }
@@ -129,6 +130,13 @@ def test_regions_are_labelled_by_evaluating_the_grammar(sim):
     assert (regions[regions.kind != "target"].target_rule == "").all()
     kinds = set(regions[regions.kind == "decoy"].design.str.split(":").str[0])
     assert kinds == {"partial", "misspaced", "repressed", "repressor"}
+    # bystanders: extra motifs in target/elsewhere regions that change no verdict (non-interacting pairs exist)
+    truth = read_truth(sim.out_dir)
+    by = truth[truth.role == "bystander"]
+    assert len(by) > 5 and not set(by.motif) & {"D"}
+    kind = regions.set_index("region").kind
+    assert set(kind[by.region]) <= {"target", "elsewhere"}
+    assert len(by) == by.region.nunique()
     e = regions[regions.kind == "elsewhere"]
     assert (e.elsewhere_rule == "E").all()
     assert len(read_bed3(sim.elsewhere_bed)) == len(e)

@@ -26,7 +26,9 @@ Model of the world (see docs/simulation.md):
   planted instances, never copied from the design, so decoys that happen to satisfy it are labelled correctly.
 - A region where the grammar holds gets a peak of ``regions.peak_width`` bp centred on the instances that
   satisfied the first matching rule. Decoy regions carry motifs that do not satisfy the grammar (a rule's motif
-  alone, a pair at the wrong spacing, a rule plus a repressor, a repressor alone).
+  alone, a pair at the wrong spacing, a rule plus a repressor, a repressor alone). With
+  ``regions.bystander_rate`` a target/elsewhere region also gets one *bystander* instance of another
+  (non-repressor) motif that changes neither grammar's verdict, so non-interacting motif pairs occur in peaks.
 - Label noise ``label_noise = e``: exactly round(e * n) of the n grammar-positive regions lose their peak, and
   the same number of peaks is placed on empty slots (no motifs). The BED then has n peaks of which a fraction e
   is wrong, and a fraction e of true regions is missing.
@@ -135,6 +137,7 @@ class SimConfig:
     n_target: int  # regions per target rule
     n_elsewhere: int  # regions per elsewhere rule
     n_decoy: int
+    bystander_rate: float  # chance a target/elsewhere region gets one extra motif that changes no verdict
     width: int
     peak_width: int
     min_gap: int
@@ -235,7 +238,8 @@ def config_from_dict(data: dict, path: str = "<sim config>") -> SimConfig:
         target=_grammar(p, "grammar.target", symbols, True),
         elsewhere=_grammar(p, "grammar.elsewhere", symbols, False),
         n_target=p.get("regions.target", int, ge=0), n_elsewhere=p.get("regions.elsewhere", int, 0, ge=0),
-        n_decoy=p.get("regions.decoy", int, 0, ge=0), width=p.get("regions.width", int, 120, gt=0),
+        n_decoy=p.get("regions.decoy", int, 0, ge=0),
+        bystander_rate=p.get("regions.bystander_rate", float, 0.0, ge=0, le=1), width=p.get("regions.width", int, 120, gt=0),
         peak_width=p.get("regions.peak_width", int, 200, gt=0), min_gap=p.get("regions.min_gap", int, 1000, ge=0),
         label_noise=p.get("label_noise", float, 0.0, ge=0, lt=0.5),
         n_blacklist=p.get("blacklist.n", int, 0, ge=0), blacklist_width=p.get("blacklist.width", int, 500, gt=0),
@@ -541,6 +545,32 @@ class SimResult:
     summary: dict
 
 
+def _bystander(cfg: SimConfig, design: Design, placed, lengths, rng) -> tuple[str, int] | None:
+    """One extra motif instance that changes neither grammar's verdict (which rule holds) on the region, or None:
+    gives the combinatorial analyses non-interacting pairs (e.g. A next to a bystander B)."""
+    own = {m for motifs, _ in design.blocks for m in motifs}
+    cands = sorted(set(cfg.motif_specs) - own - set(cfg.target.repressors) - set(cfg.elsewhere.repressors))
+    if not cands:
+        return None
+    inst = [(m, o, o + lengths[m]) for m, o in placed]
+    def verdict(x):  # which rule holds (None = none), for both grammars: the peak stays where it was
+        return tuple((g.evaluate(x) or (None,))[0] for g in (cfg.target, cfg.elsewhere))
+
+    before = verdict(inst)
+    for m in [cands[i] for i in rng.permutation(len(cands))]:
+        for _ in range(50):
+            if lengths[m] > cfg.width:
+                break
+            o = int(rng.integers(0, cfg.width - lengths[m] + 1))
+            if any(o < e and o + lengths[m] > s for _, s, e in inst):
+                continue
+            trial = inst + [(m, o, o + lengths[m])]
+            if verdict(trial) == before:
+                return m, o
+            break
+    return None
+
+
 def _designs(cfg: SimConfig) -> list[Design]:
     plan: list[Design] = []
     for r in cfg.target.rules:
@@ -625,13 +655,19 @@ def simulate(config, out_dir, seed: int | None = None) -> SimResult:
     for rid, (design, (c, s0)) in enumerate(tqdm(list(zip(plan, slots)), desc="planting", disable=None)):
         chrom = cfg.chrom_names[c]
         wstart = s0 + (slot - cfg.width) // 2
-        for m, off in place(design, lengths, cfg.width, rng, cfg.path):
+        placed = place(design, lengths, cfg.width, rng, cfg.path)
+        roles = [design.kind] * len(placed)
+        if cfg.bystander_rate > 0 and design.kind in ("target", "elsewhere") and rng.random() < cfg.bystander_rate:
+            extra = _bystander(cfg, design, placed, lengths, rng)
+            if extra is not None:
+                placed.append(extra)
+                roles.append("bystander")
+        for (m, off), role in zip(placed, roles):
             codes, score = sample_instance(motifs[m], rng, cfg.min_score, path=cfg.path)
             strand = "+" if rng.random() < 0.5 else "-"
             planted = codes if strand == "+" else revcomp_codes(codes)
             st = wstart + off
             seqs[c][st:st + len(planted)] = planted
-            role = design.kind
             truth_rows.append((rid, m, motifs[m].motif_id, motifs[m].name, chrom, st, st + len(planted), strand, role,
                                design.name, "".join(ALPHABET[i] for i in planted), round(score, 4)))
         region_rows.append((rid, chrom, s0, s0 + slot, design.kind, design.name))
