@@ -1,5 +1,7 @@
 """Contribution scores (protocol 3.4.1, notes 22-26): completeness, linear models, planted motifs, shuffled null."""
 
+import json
+import os
 import warnings
 
 import numpy as np
@@ -141,3 +143,117 @@ def test_bad_input():
         contributions(model, _random_onehot(1, 200), "integrated_gradients")
     with pytest.raises(ParamsError, match="task"):
         contributions(model, _random_onehot(1, 200), "grad_x_input", task=3)
+
+
+# ----------------------------------------------------------------------------- stages on a tiny project
+REB1 = "GTTACCCGG"  # JASPAR MA0363 (Reb1) consensus
+
+
+@pytest.fixture(scope="module")
+def interp_project(tmp_path_factory):
+    """Tiny genome with Reb1 sites under the target peaks; datasets, folds and untrained fold models (200 bp)."""
+    import keras
+
+    from conftest import make_project
+    from seq2acc.params import Params
+    from seq2acc.tasks.data import build_dataset, build_folds, prepare_genome, prepare_peaks
+
+    sizes = {"chrA": 5000, "chrB": 4500, "chrC": 4000}
+    sites = {c: list(range(600, n - 600, 500)) for c, n in sizes.items()}
+    target = [(c, s - 50, s + 60) for c, ss in sites.items() for s in ss]
+    d = make_project(tmp_path_factory.mktemp("interp"), sizes, target, n_folds=3, extra_params={
+        "dataset.bin_size": 100, "dataset.context": 200, "peaks.min_width": 100,
+        "train.folds": [0, 1, 2], "attribute.n_refs": 4, "attribute.batch_size": 64,
+        "attribute.top_logos": 3, "attribute.logo_width": 40,
+        "motif_scan.jaspar_ids": ["MA0363", "MA0265", "MA0266", "MA0267"], "motif_scan.central": None})
+    fa = d / "data/raw/genome.fa"  # plant the sites into the random genome
+    seqs, name = {}, None
+    for line in fa.read_text().splitlines():
+        if line.startswith(">"):
+            name = line[1:]
+            seqs[name] = []
+        else:
+            seqs[name].append(line)
+    with open(fa, "w") as fh:
+        for c, parts in seqs.items():
+            s = "".join(parts)
+            for pos in sites[c]:
+                s = s[:pos] + REB1 + s[pos + len(REB1):]
+            fh.write(f">{c}\n{s}\n")
+    cwd = os.getcwd()
+    os.chdir(d)
+    try:
+        p = Params.load("params.yaml")
+        prepare_genome(p)
+        prepare_peaks(p)
+        for c in sizes:
+            build_dataset(p, c)
+        build_folds(p)
+        for k in range(3):
+            (d / f"models/fold{k}").mkdir(parents=True)
+            build_model({"name": "small"}, input_length=200, seed=k).save(d / f"models/fold{k}/model.keras")
+    finally:
+        os.chdir(cwd)
+    keras.backend.clear_session()
+    return d, sites
+
+
+def test_attribute_and_motif_stages_end_to_end(interp_project, monkeypatch):
+    import h5py
+    import pandas as pd
+
+    from seq2acc.params import Params
+    from seq2acc.tasks.interpret import attribute_ensemble, attribute_fold, read_attribution
+    from seq2acc.tasks.motif_scan import motif_scan_fold, motif_summary
+
+    d, sites = interp_project
+    monkeypatch.chdir(d)
+    p = Params.load("params.yaml")
+    folds = json.loads((d / "data/folds.json").read_text())["folds"]
+    n_total = 0
+    for k in range(3):
+        out = attribute_fold(p, k)
+        a = read_attribution(out / "contrib.h5")
+        # default regions = the positive genome-wide bins of the fold's test chromosomes (held out)
+        assert set(a.regions.chrom) <= set(folds[k]["test"]) and (a.regions.label == 1).all()
+        assert a.onehot.shape == a.contrib.shape == a.hyp.shape == (len(a.regions), 200, 4)
+        assert a.null_contrib.shape == (len(a.regions), 1, 200, 4)
+        assert ((a.test.position_p > 0) & (a.test.position_p <= 1)).all()
+        summary = json.loads((out / "summary.json").read_text())
+        assert summary["completeness_max_rel_err"] < 1e-3 and (out / "logos.png").stat().st_size > 1000
+        n_total += len(a.regions)
+    ens = attribute_ensemble(p)
+    with h5py.File(ens / "contrib.h5") as f:  # the keys `modisco motifs -i` reads
+        assert f["hyp_scores"].shape == f["input_seqs"].shape == (n_total, 200, 4)
+        assert (f["regions/n_models"][:] == 1).all() and sorted(set(f["regions/source_fold"][:])) == [0, 1, 2]
+    for k in range(3):
+        motif_scan_fold(p, k)
+    motif_summary(p)
+    hits = pd.read_csv(d / "motifs/folds/fold0/hits.tsv", sep="\t", skiprows=1)
+    reb1 = hits[(hits["motif_name"].str.upper() == "REB1") & (hits["set"] == "positive")]
+    planted = {(c, s) for c in folds[0]["test"] for s in sites[c]}
+    assert planted <= set(zip(reb1["#chrom"], reb1.start))  # genome coordinates of the planted sites
+    summ = json.loads((d / "motifs/summary.json").read_text())
+    assert summ["target_rank"] == 1 and summ["top"][0].upper().startswith("REB1")
+
+
+def test_attribute_regions_bed_gives_fold_means(interp_project, monkeypatch):
+    from seq2acc.params import Params
+    from seq2acc.tasks.interpret import attribute_ensemble, attribute_fold, read_attribution
+
+    d, sites = interp_project
+    monkeypatch.chdir(d)
+    (d / "roi.bed").write_text("chrA\t1000\t1100\nchrB\t2000\t2010\nchrC\t0\t50\n")  # the last is too near the end
+    p = Params.load("params.yaml")
+    p.data["attribute"].update(regions="roi.bed", out_dir="attr_roi")
+    sets = [read_attribution(attribute_fold(p, k) / "contrib.h5") for k in range(3)]
+    assert [len(s.regions) for s in sets] == [2, 2, 2]
+    assert sets[0].regions.start.tolist() == [950, 1905]  # centre -/+ 100
+    e = read_attribution(attribute_ensemble(p) / "contrib.h5")
+    assert (e.regions.n_models == 3).all() and (e.regions.source_fold == -1).all()
+    assert np.allclose(e.contrib, np.mean([s.contrib for s in sets], axis=0), atol=1e-6)
+    p.data["attribute"]["regions"] = "missing.bed"
+    from seq2acc.errors import InputError
+
+    with pytest.raises(InputError, match="missing.bed"):
+        attribute_fold(p, 0)

@@ -230,8 +230,7 @@ def _logo_panels(a: AttributionSet, top: int, width: int, sig: pd.DataFrame) -> 
         s0 = int(np.clip(centre - width // 2, 0, max(L - width, 0)))
         hl = [(int(s.start), int(s.end)) for s in sig[sig.seq == i].itertuples()]
         panels.append({"contrib": a.contrib[i, s0:s0 + width], "start": s0, "highlight": hl,
-                       "title": f"{r.chrom}:{int(r.start) + s0}-{int(r.start) + s0 + width}  logit {r.logit:.2f}  "
-                                f"(window offset {s0}; yellow: significant, BH q < alpha)"})
+                       "title": f"{r.chrom}:{int(r.start) + s0}-{int(r.start) + s0 + width}  logit {r.logit:.2f}"})
     return panels
 
 
@@ -248,11 +247,15 @@ def significant_bed(regions: pd.DataFrame, sig: pd.DataFrame) -> pd.DataFrame:
     return out.sort_values(["chrom", "start"], kind="stable").reset_index(drop=True)
 
 
-def write_tsv(df: pd.DataFrame, path: Path, header_comment: str | None = None) -> None:
+def write_tsv(df: pd.DataFrame, path: Path, header_comment: str | None = None, bed: bool = False) -> None:
+    """Tab-separated table. ``bed``: BED-like (first columns chrom, start, end, ...), the header line starts with
+    '#' so BED tools skip it (read back with ``pd.read_csv(path, sep="\\t", comment=None, skiprows=...)``)."""
     with atomic_path(path) as tmp:
         with open(tmp, "w") as fh:
             if header_comment:
-                fh.write(f"# {header_comment}\n")
+                fh.write(f"## {header_comment}\n")
+            if bed:
+                fh.write("#")
             df.to_csv(fh, sep="\t", index=False, float_format="%.6g")
 
 
@@ -327,11 +330,12 @@ def _write_outputs(p: Params, a: AttributionSet, sig: pd.DataFrame, out: Path, k
     write_attribution(out / "contrib.h5", a)
     bed = significant_bed(a.regions, sig)
     write_tsv(bed, out / "significant.tsv", f"significant regions (window {a.test.window} bp, BH q < {cfg.alpha}); "
-              "0-based half-open genome coordinates")
+              "0-based half-open genome coordinates", bed=True)
     from ..logos import save_logos
 
     title = (f"{'fold ' + str(k) if k is not None else 'ensemble'}: {a.attrs['method']} contributions, "
-             f"top {cfg.top_logos} sequences by logit")
+             f"top {cfg.top_logos} sequences by logit (x: position in the {a.onehot.shape[1]} bp input; "
+             f"yellow: significant vs shuffled null, BH q < {cfg.alpha})")
     save_logos(out / "logos.png", _logo_panels(a, cfg.top_logos, cfg.logo_width, sig), suptitle=title)
     n = len(a.regions)
     summary = {"fold": k, "n_sequences": n, "method": a.attrs["method"], "n_refs": a.attrs["n_refs"],

@@ -189,14 +189,15 @@ def motif_scan_fold(p: Params, k: int) -> Path:
     out.mkdir(parents=True, exist_ok=True)
     hits = pd.concat([_genomic(hp, attr.regions, c0, "positive"), _genomic(hn, neg_regions, c0, "negative")],
                      ignore_index=True)
-    write_tsv(hits, out / "hits.tsv", f"JASPAR {cfg.release} sequence hits, p < {cfg.pvalue}; 0-based half-open")
+    write_tsv(hits, out / "hits.tsv", f"JASPAR {cfg.release} sequence hits, p < {cfg.pvalue}; 0-based half-open",
+              bed=True)
     write_tsv(_genomic(ch, attr.regions, c0, "positive"), out / "contrib_hits.tsv",
               f"hits on contribution scores with sequence p < {cfg.contrib_seq_pvalue} and contribution "
-              f"empirical p < {cfg.contrib_pvalue} (note 27)")
+              f"empirical p < {cfg.contrib_pvalue} (note 27)", bed=True)
     write_tsv(enr, out / "enrichment.tsv")
     target = p.get("baselines.pwm.jaspar_id", str, None, allow_none=True)
     plot_enrichment(enr, out / "enrichment.png", cfg.top_plot,
-                    f"fold {k}: {len(x_pos)} positives vs {len(x_neg)} {cfg.negatives} negatives "
+                    f"fold {k}: {len(x_pos)} positives vs {len(x_neg)} negatives ({cfg.negatives}) "
                     f"(p < {cfg.pvalue}, central {c1 - c0} bp)", target)
     summary = _summary(enr, target) | {
         "fold": k, "n_motifs": sc.n_motifs, "n_positive": len(x_pos), "n_negative": len(x_neg),
@@ -247,7 +248,7 @@ def motif_summary(p: Params) -> Path:
     write_tsv(enr, out / "summary.tsv", f"pooled over folds {folds}")
     target = p.get("baselines.pwm.jaspar_id", str, None, allow_none=True)
     plot_enrichment(enr, out / "summary.png", cfg.top_plot,
-                    f"all folds: {n_pos} positives vs {n_neg} {cfg.negatives} negatives", target)
+                    f"all folds: {n_pos} positives vs {n_neg} negatives ({cfg.negatives})", target)
     summary = _summary(enr, target) | {"folds": folds, "n_positive": n_pos, "n_negative": n_neg,
                                        "n_motifs": len(enr)}
     write_json(out / "summary.json", summary)
