@@ -371,3 +371,28 @@ def test_summary_refuses_a_chromosome_tested_twice(tmp_path):
     s = {"fold": 0, "genomewide": {"c1": d}, "sampled": sm, "info": {"test": ["c1"]}}
     with pytest.raises(Seq2AccError, match="exactly once|once"):
         summarize([s, {**s, "fold": 1}])
+
+
+@pytest.mark.slow
+def test_dvc_evaluate_and_cv_summary_stages(tmp_path):
+    """The real dvc.yaml wiring: evaluate@0 then cv_summary on a tiny project; metrics visible to `dvc metrics`."""
+    from conftest import dvc, make_project
+
+    sizes = {"chrA": 9000, "chrB": 8000, "chrC": 7000}
+    target = [("chrA", 2000, 2001), ("chrA", 5000, 5001), ("chrB", 3000, 3300), ("chrC", 2500, 2501)]
+    d = make_project(tmp_path / "proj", sizes, target, [("chrB", 6000, 6001)], [("chrB", 1000, 1300)], n_folds=3,
+                     extra_params={"train.folds": [0], "baselines.kmer.k": 4, "evaluate.chunk_windows": 64})
+    dvc(d, "repro", "validate")
+    (d / "models" / "fold0").mkdir(parents=True)
+    _model().save(d / "models" / "fold0" / "model.keras")
+    res = dvc(d, "repro", "-s", "evaluate@0")
+    assert "Running stage 'evaluate@0'" in res.stdout
+    dvc(d, "repro", "-s", "cv_summary")
+    shown = json.loads(dvc(d, "metrics", "show", "--json").stdout)
+    data = next(iter(shown.values()))["data"]
+    ev = data["metrics/fold0/evaluate.json"]["data"]
+    summ = data["metrics/summary.json"]["data"]
+    test = json.loads((d / "data/folds.json").read_text())["folds"][0]["test"]
+    assert ev["genomewide"]["n_bins"] == sum(len(read_genomewide(d / "data/datasets" / f"{c}.h5")[3]) for c in test)
+    assert summ["pooled"]["cnn"]["auprc"] == pytest.approx(ev["genomewide"]["auprc"])
+    assert (d / "tracks" / "cnn_heldout.bw").exists() and (d / "predictions" / "fold0" / "cnn.bw").exists()
