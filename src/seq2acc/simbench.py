@@ -182,11 +182,16 @@ def derive_params(root: dict, sim_raw: dict, config_rel: str, config_path: str =
         raise ParamsError("pipeline", "must map dotted params keys to values", "e.g. pipeline: {folds.n_folds: 5}", config_path)
     for k, v in over.items():
         set_dotted(p, str(k), v)
+    jaspar = {s: v for s, v in cfg.motif_specs.items() if re.fullmatch(r"M[A-Z]\d{4}(\.\d+)?", v)}
     pwm = p.get("baselines", {}).get("pwm") if isinstance(p.get("baselines"), dict) else None
     if isinstance(pwm, dict) and "baselines.pwm.jaspar_id" not in over:  # PWM baseline = the first target motif
         first = cfg.target.rules[0].motifs[0]
-        pwm["jaspar_id"] = cfg.motif_specs[first]
+        pwm["jaspar_id"] = jaspar.get(first)
         pwm["release"] = cfg.jaspar_release
+    scan = p.get("motif_scan")
+    if isinstance(scan, dict) and jaspar and "motif_scan.jaspar_ids" not in over:  # scan for the planted motifs
+        scan["jaspar_ids"] = sorted(set(jaspar.values()))
+        scan["jaspar_release"] = cfg.jaspar_release
     if isinstance(p.get("train"), dict) and "train.folds" not in over:
         p["train"]["folds"] = list(range(int(p.get("folds", {}).get("n_folds", 10))))  # every fold of the simulation
     p["simbench"]["thresholds"] = dict(sim_raw.get("thresholds") or {})
@@ -472,6 +477,177 @@ def fold_predictions(p, k: int, bins: pd.DataFrame) -> dict[str, np.ndarray]:
     return out
 
 
+ATTRIBUTION_METHODS = ("deepshap", "grad_x_input", "ism")
+
+
+def attribution_section(p, truth, folds) -> dict | None:
+    """Per fold and method: AUPRC of |contribution| for planted-motif bases (instances serving the rule that made
+    the region positive) against every other base of the positive sequences the ``attribute@K`` stage scored.
+
+    The stage's own method is read from its ``contrib.h5``; the other methods of :mod:`seq2acc.attribution` are
+    computed here with the same fold model on the same sequences (at most ``simbench.attribution_max_seqs``).
+    None when no fold has attribution outputs (stage not in the pipeline).
+    """
+    from .attribution import contributions
+    from .tasks.interpret import load_fold_model, read_attribution
+
+    base = Path(p.get("attribute.out_dir", str, "attribution")) / "folds"
+    max_seqs = p.get("simbench.attribution_max_seqs", int, 200, ge=1)
+    seed = p.get("seed", int, 0)
+    res: dict = {}
+    for f in folds:
+        k = f["fold"]
+        path = base / f"fold{k}" / "contrib.h5"
+        if not path.exists():
+            continue
+        a = read_attribution(path)
+        pos = np.flatnonzero(a.regions.label.to_numpy() == 1)
+        if len(pos) > max_seqs:
+            pos = np.sort(np.random.default_rng([seed, k, 31]).choice(pos, size=max_seqs, replace=False))
+        if not len(pos):
+            continue
+        reg = a.regions.iloc[pos]
+        L = a.onehot.shape[1]
+        mask = np.zeros((len(pos), L), dtype=bool)
+        for c, idx in reg.groupby("chrom", sort=False).indices.items():
+            mask[idx] = motif_mask(truth, c, reg.start.to_numpy()[idx], L)
+        stage_method = str(a.attrs.get("method", "deepshap"))
+        model = None
+        res.setdefault("random (motif-base fraction)", {})[f"fold{k}"] = float(mask.mean())
+        for m in ATTRIBUTION_METHODS:
+            if m == stage_method:
+                contrib = a.contrib[pos]
+                label = f"{m} (attribute stage)"
+            else:
+                model = model or load_fold_model(p, k)
+                contrib, _ = contributions(model, a.onehot[pos].astype(np.float32), method=m,
+                                           n_refs=int(a.attrs.get("n_refs", 20)), seed=seed)
+                label = m
+            res.setdefault(label, {})[f"fold{k}"] = attribution_auprc(contrib, mask)
+    if not res:
+        return None
+    for vals in res.values():
+        vals["mean"] = _mean(list(vals.values()))
+    return res
+
+
+def _fold_models(p, folds):
+    """(fold, test chromosomes, model path) of every trained fold."""
+    models = Path(p.get("train.out_dir", str, "models"))
+    return [(f["fold"], f["test"], models / f"fold{f['fold']}" / "model.keras") for f in folds
+            if (models / f"fold{f['fold']}" / "model.keras").exists()]
+
+
+def planted_pairs(cfg) -> list[tuple[str, str]]:
+    """Interacting motif pairs of the target grammar: every pair of motifs within one multi-motif rule."""
+    from itertools import combinations
+
+    out = []
+    for r in cfg.target.rules:
+        for a, b in combinations(sorted(set(r.motifs)), 2):
+            if (a, b) not in out:
+                out.append((a, b))
+    return out
+
+
+def positive_windows(truth, regions, chroms, context: int, sizes: dict) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Model-input windows centred on the peaks of grammar-positive target regions of ``chroms``, and the planted
+    sites (rule instances and bystanders) inside them as a site table (seq, start, end, motif)."""
+    reg = regions[(regions.target_rule != "") & regions.chrom.isin(chroms)].copy()
+    centre = (reg.target_start + reg.target_end) // 2
+    reg["win_start"] = np.clip(centre - context // 2, 0, reg.chrom.map(sizes) - context)
+    reg = reg.reset_index(drop=True)
+    t = truth[truth.role.isin(["target", "bystander"])]
+    rows = []
+    for i, r in enumerate(reg.itertuples()):
+        sub = t[(t.region == r.region)]
+        for x in sub.itertuples():
+            if x.start >= r.win_start and x.end <= r.win_start + context:
+                rows.append((i, x.start - r.win_start, x.end - r.win_start, x.motif))
+    return reg, pd.DataFrame(rows, columns=["seq", "start", "end", "motif"])
+
+
+def combinatorial_section(p, truth, regions, cfg, folds, sizes, context: int) -> dict | None:
+    """Scrambling and DFIM (:mod:`seq2acc.combinatorial`) of the planted sites in held-out positive windows, with
+    each fold's model: per method, the rank of each planted interacting pair among all motif pairs that co-occur
+    (score: mean scrambling interaction; DFIM: mean delta over both directions). None without trained models."""
+    from .attribution import contributions
+    from .combinatorial import dfim, dfim_summary, normalize_sites, scramble_interactions, summarize_pairs
+    from .genome import Genome
+    from .onehot import onehot_codes
+    from .predict import predict_logits
+    from .tasks.evaluate import load_model
+
+    fm = _fold_models(p, folds)
+    pairs_planted = planted_pairs(cfg)
+    if not fm or not pairs_planted:
+        return None
+    genome = Genome(p.get("genome.fasta_out", str, "data/genome/genome.fa"))
+    seed = p.get("seed", int, 0)
+    scr_all, dfim_all = [], []
+    for k, test, path in fm:
+        reg, sites = positive_windows(truth, regions, test, context, sizes)
+        multi = sites.groupby("seq").filter(lambda g: len(g) >= 2)
+        if multi.empty:
+            continue
+        seqs = sorted(multi.seq.unique())
+        remap = {s: i for i, s in enumerate(seqs)}
+        multi = multi.assign(seq=multi.seq.map(remap))
+        sub = reg.iloc[seqs]
+        codes = np.empty((len(sub), context), dtype=np.uint8)
+        for c, idx in sub.groupby("chrom", sort=False).indices.items():
+            codes[idx] = genome.gather(c, sub.win_start.to_numpy()[idx], context)
+        x = onehot_codes(codes)
+        sites_n = normalize_sites(multi, context)
+        model = load_model(path)
+        _, pr = scramble_interactions(lambda xb: predict_logits(model, xb, rc_average=True)[:, 0], x, sites_n,
+                                      n_scrambles=3, seed=seed, progress=False)
+        scr_all.append(pr)
+        d = dfim(lambda xb: contributions(model, xb, method="grad_x_input")[0], x, sites_n, n_scrambles=2, seed=seed,
+                 progress=False)
+        dfim_all.append(d)
+    if not scr_all:
+        return None
+    out = {}
+    summ = summarize_pairs(pd.concat(scr_all, ignore_index=True))
+    out["scrambling (interaction)"] = pair_rank({(r.motif_a, r.motif_b): r.interaction_mean for r in summ.itertuples()},
+                                                pairs_planted)
+    ds = dfim_summary(pd.concat(dfim_all, ignore_index=True))
+    both: dict = {}
+    for r in ds.itertuples():
+        both.setdefault(tuple(sorted((r.source_motif, r.target_motif))), []).append(r.delta_mean)
+    out["DFIM (grad x input, mean delta)"] = pair_rank({k: float(np.mean(v)) for k, v in both.items()}, pairs_planted)
+    return out
+
+
+def variants_section(p, sim_dir, folds, context: int) -> dict | None:
+    """Mean |effect| (alt - ref logit, both strands averaged; :func:`seq2acc.variants.score_alleles`) of the
+    simulate stage's SNVs inside planted motifs vs outside them, each scored by the fold model that held out its
+    chromosome. None without trained models or SNVs."""
+    from .genome import Genome
+    from .tasks.evaluate import load_model
+    from .variants import score_alleles, variant_windows
+
+    path = Path(sim_dir) / "variants.tsv"
+    fm = _fold_models(p, folds)
+    if not path.exists() or not fm:
+        return None
+    var = pd.read_csv(path, sep="\t", dtype={"chrom": str, "motif": str}, keep_default_na=False)
+    if var.empty:
+        return None
+    genome = Genome(p.get("genome.fasta_out", str, "data/genome/genome.fa"))
+    parts = []
+    for k, test, mpath in fm:
+        v = var[var.chrom.isin(test)].reset_index(drop=True)
+        if v.empty:
+            continue
+        sc = score_alleles(load_model(mpath), variant_windows(v, genome, context))
+        parts.append(pd.DataFrame({"cls": v.cls, "effect": sc.delta.to_numpy(), "fold": k}))
+    if not parts:
+        return None
+    return variant_contrast(pd.concat(parts, ignore_index=True))
+
+
 def run_benchmark(p) -> dict:
     """Score the pipeline's outputs in a benchmark project against the planted truth; write the table."""
     from .atomic import write_json
@@ -490,6 +666,27 @@ def run_benchmark(p) -> dict:
     detail.mkdir(parents=True, exist_ok=True)
     metrics["genomewide_auprc"], long = genomewide_section(p, truth, cfg, folds)
     long.to_csv(detail / "genomewide_auprc.tsv", sep="\t", index=False)
+    wired = {"CNN": "cnn" in metrics["genomewide_auprc"].get("mean", {}),
+             "baselines": any(m not in ("cnn", "positive_rate", "bayes_optimal", "bayes_optimal_vs_grammar")
+                              for m in metrics["genomewide_auprc"].get("mean", {}))}
+    att = attribution_section(p, truth, folds)
+    wired["attribution"] = att is not None
+    if att is not None:
+        metrics["attribution_auprc"] = att
+    from .simulate import read_regions
+
+    regions = read_regions(sim_dir)
+    context = p.get("dataset.context", int, 1000)
+    sizes = dict(zip(cfg.chrom_names, cfg.chrom_lengths))
+    comb = combinatorial_section(p, truth, regions, cfg, folds, sizes, context)
+    wired["combinatorial"] = comb is not None
+    if comb is not None:
+        metrics["combinatorial"] = comb
+    var = variants_section(p, sim_dir, folds, context)
+    wired["variants"] = var is not None
+    if var is not None:
+        metrics["variants"] = var
+    metrics["wired"] = wired
     failed = check_thresholds(metrics, p.get("simbench.thresholds", dict, {}))
     metrics["checks"] = {"failed": failed, "n_thresholds": len(p.get("simbench.thresholds", dict, {}))}
     write_json(out_dir / "metrics.json", metrics)

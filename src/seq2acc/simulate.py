@@ -28,7 +28,7 @@ Model of the world (see docs/simulation.md):
   satisfied the first matching rule. Decoy regions carry motifs that do not satisfy the grammar (a rule's motif
   alone, a pair at the wrong spacing, a rule plus a repressor, a repressor alone). With
   ``regions.bystander_rate`` a target/elsewhere region also gets one *bystander* instance of another
-  (non-repressor) motif that changes neither grammar's verdict, so non-interacting motif pairs occur in peaks.
+  (non-repressor) motif that leaves the target verdict unchanged, so non-interacting motif pairs occur in peaks.
 - Label noise ``label_noise = e``: exactly round(e * n) of the n grammar-positive regions lose their peak, and
   the same number of peaks is placed on empty slots (no motifs). The BED then has n peaks of which a fraction e
   is wrong, and a fraction e of true regions is missing.
@@ -546,15 +546,20 @@ class SimResult:
 
 
 def _bystander(cfg: SimConfig, design: Design, placed, lengths, rng) -> tuple[str, int] | None:
-    """One extra motif instance that changes neither grammar's verdict (which rule holds) on the region, or None:
+    """One extra motif instance that changes no verdict (which target rule holds; for elsewhere regions also which
+    elsewhere rule holds) on the region, or None:
     gives the combinatorial analyses non-interacting pairs (e.g. A next to a bystander B)."""
     own = {m for motifs, _ in design.blocks for m in motifs}
     cands = sorted(set(cfg.motif_specs) - own - set(cfg.target.repressors) - set(cfg.elsewhere.repressors))
     if not cands:
         return None
     inst = [(m, o, o + lengths[m]) for m, o in placed]
-    def verdict(x):  # which rule holds (None = none), for both grammars: the peak stays where it was
-        return tuple((g.evaluate(x) or (None,))[0] for g in (cfg.target, cfg.elsewhere))
+    # Which rule holds (None = none): the target peak stays where it was; an elsewhere region stays one (a target
+    # region may become "open elsewhere" too: both sets overlap in real data).
+    grammars = (cfg.target, cfg.elsewhere) if design.kind == "elsewhere" else (cfg.target,)
+
+    def verdict(x):
+        return tuple((g.evaluate(x) or (None,))[0] for g in grammars)
 
     before = verdict(inst)
     for m in [cands[i] for i in rng.permutation(len(cands))]:
