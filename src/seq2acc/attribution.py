@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import logging
 import warnings
+import weakref
 from dataclasses import dataclass
 
 import numpy as np
@@ -141,6 +142,20 @@ class _Handlers:
             self.table["Max"] = self.saved
 
 
+_EXPLAINERS = weakref.WeakKeyDictionary()  # model -> {task: DeepShap}: traced graphs are reused across calls
+
+
+def deepshap_for(model, task: int = 0) -> "DeepShap":
+    """The (cached) :class:`DeepShap` of a model and task: its traced backward graphs survive between calls."""
+    try:
+        per_model = _EXPLAINERS.setdefault(model, {})
+    except TypeError:  # not weak-referenceable
+        return DeepShap(model, task)
+    if task not in per_model:
+        per_model[task] = DeepShap(model, task)
+    return per_model[task]
+
+
 class DeepShap:
     """shap.DeepExplainer's rescale-rule backward pass, fed batches of paired (input, reference) rows."""
 
@@ -195,8 +210,9 @@ def _deepshap(model, x, n_refs, seed, batch_size, task, refs, index_offset, ref_
         if refs.ndim != 4 or refs.shape[0] != len(x) or refs.shape[2:] != x.shape[1:]:
             raise ValueError(f"refs must be (n, n_refs, L, 4) = ({len(x)}, r, {x.shape[1]}, 4), got {refs.shape}")
         n_refs = refs.shape[1]
-    ds = DeepShap(model, task)
-    per_call = max(1, batch_size // (2 * n_refs))  # sequences per call
+    ds = deepshap_for(model, task)
+    # sequences per call; the last chunk is padded to the same shape (a new shape would re-trace shap's graph)
+    per_call = max(1, min(batch_size // (2 * n_refs), len(x)))
     contrib = np.empty(x.shape, dtype=np.float32)
     hyp = np.empty(x.shape, dtype=np.float32)
     for i in tqdm(range(0, len(x), per_call), desc="DeepSHAP", disable=not progress, unit="chunk"):

@@ -241,6 +241,16 @@ class PWMScanner:
         conv.set_weights([kernel.astype(dtype)])
         self.model = keras.Model(inp, out, name="pwm_scanner")
         self.model.trainable = False
+        import tensorflow as tf
+
+        self._call = tf.function(lambda t: self.model(t, training=False), reduce_retracing=True)
+
+        def _masked(t, mask):  # scores with windows past the end at -inf, (b, L', 2M)
+            return self.model(t, training=False) + mask[None]
+
+        self._max = tf.function(lambda t, mask: tf.reduce_max(_masked(t, mask), axis=1), reduce_retracing=True)
+        self._above = tf.function(lambda t, mask, cut: tf.where(_masked(t, mask) >= cut), reduce_retracing=True)
+        self._masks: dict[int, np.ndarray] = {}
         self.dtype = dtype
         self._dists: list[ScoreDistribution] | None = None
 
@@ -290,12 +300,11 @@ class PWMScanner:
     def _scan_batch(self, x: np.ndarray) -> np.ndarray:
         """(b, L, 4) -> (b, L - w_min + 1, M, 2), invalid windows = -inf."""
         L = x.shape[1]
-        s = np.asarray(self.model(x.astype(self.dtype, copy=False), training=False))
-        s = s.reshape(s.shape[0], s.shape[1], self.n_motifs, 2).astype(np.float32, copy=False)
-        starts = np.arange(s.shape[1])
-        invalid = starts[:, None] > (L - self.widths)[None, :]  # (L', M)
-        if invalid.any():
-            s = np.where(invalid[None, :, :, None], -np.inf, s).astype(np.float32)
+        s = np.array(self._call(x.astype(self.dtype, copy=False)), dtype=np.float32)  # writable copy
+        s = s.reshape(s.shape[0], s.shape[1], self.n_motifs, 2)
+        first_invalid = L - self.widths + 1  # window starts from here on run past the end
+        for k in np.flatnonzero(first_invalid < s.shape[1]):
+            s[:, first_invalid[k]:, k, :] = -np.inf
         return s
 
     def scan(self, onehot, batch_size: int = 64) -> np.ndarray:
@@ -307,13 +316,23 @@ class PWMScanner:
         x = self._check(onehot)
         return np.concatenate([self._scan_batch(x[i:i + batch_size]) for i in range(0, len(x), batch_size)])
 
+    def _mask(self, L: int) -> np.ndarray:
+        """(L - w_min + 1, 2M) additive mask: -inf where motif k's window starting there runs past the end."""
+        if L not in self._masks:
+            starts = np.arange(L - self.min_width + 1)[:, None]
+            invalid = starts > np.repeat(L - self.widths, 2)[None, :]
+            self._masks[L] = np.where(invalid, -np.inf, 0.0).astype(self.dtype)
+        return self._masks[L]
+
     def max_scores(self, onehot, batch_size: int = 64, both_strands: bool = True) -> np.ndarray:
         """Best score per sequence and motif over all windows (and both strands): (n, n_motifs) float32."""
         x = self._check(onehot)
         out = np.empty((len(x), self.n_motifs), dtype=np.float32)
+        mask = self._mask(x.shape[1])
         for i in range(0, len(x), batch_size):
-            s = self._scan_batch(x[i:i + batch_size])
-            out[i:i + batch_size] = (s if both_strands else s[..., :1]).max(axis=(1, 3))
+            m = np.asarray(self._max(x[i:i + batch_size].astype(self.dtype, copy=False), mask))
+            m = m.reshape(len(m), self.n_motifs, 2)
+            out[i:i + batch_size] = m.max(-1) if both_strands else m[..., 0]
         return out
 
     def exact_scores(self, onehot: np.ndarray, seq: np.ndarray, start: np.ndarray, motif_idx: np.ndarray,
@@ -343,11 +362,14 @@ class PWMScanner:
         margin = 1e-3 * (1.0 + np.abs(np.where(np.isfinite(thr), thr, 0)))
         cut = (thr - margin).astype(np.float32)
         frames = []
+        mask = self._mask(x.shape[1])
+        cut2 = np.repeat(cut, 2).astype(self.dtype)
         for i in tqdm(range(0, len(x), batch_size), desc="PWM scan", disable=not progress, unit="batch"):
-            s = self._scan_batch(x[i:i + batch_size])
-            b, pos, k, st = np.nonzero(s >= cut[None, None, :, None])
-            if len(b) == 0:
+            idx = self._above(x[i:i + batch_size].astype(self.dtype, copy=False), mask, cut2)
+            idx = np.asarray(idx)
+            if len(idx) == 0:
                 continue
+            b, pos, k, st = idx[:, 0], idx[:, 1], idx[:, 2] // 2, idx[:, 2] % 2
             score = self.exact_scores(x, b + i, pos, k, st)
             p = self.pvalues(score, k)
             keep = p < pvalue
