@@ -51,6 +51,11 @@ def main(argv=None) -> None:
     ci_p = sub.add_parser("ci-retrain", help="CI: dvc pull, dvc repro, dvc push, markdown `dvc metrics diff` report")
     ci.add_arguments(ci_p)
     ci_p.set_defaults(func=ci.run_args)
+    u = sub.add_parser("ui", help="MLflow UI on the project's store, bound to 127.0.0.1; prints each experiment's fold-runs view")
+    u.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1: this machine only)")
+    u.add_argument("--port", type=int, default=5000)
+    u.add_argument("--workers", type=int, default=1)
+    u.set_defaults(func=_ui)
     args = ap.parse_args(argv)
     logutil.setup()
     try:
@@ -66,6 +71,12 @@ def _simulate(args):
     res = simulate(args.config, args.out, seed=args.seed)
     print(f"{res.out_dir}: {res.summary['genome_bp']} bp, {res.summary['target_peaks']} target peaks, "
           f"{res.summary['elsewhere_peaks']} elsewhere peaks, {res.summary['planted_instances']} planted motifs")
+
+
+def _ui(args):
+    from .mlflow_ui import serve
+
+    sys.exit(serve(args.host, args.port, workers=args.workers))
 
 
 def _report(params_path):

@@ -61,14 +61,18 @@ def setup(experiment: str, root: Path | None = None) -> str:
     """Point MLflow at the store and return the experiment id (created with artifacts under ``mlartifacts``)."""
     import mlflow
 
-    uri = tracking_uri(root)
+    from .mlstore import ensure_store
+
+    uri = ensure_store(tracking_uri(root), artifact_root(root))  # schema once + WAL: safe for `dvc queue -j N`
     mlflow.set_tracking_uri(uri)
     mlflow.set_registry_uri(uri)
     exp = mlflow.get_experiment_by_name(experiment)
     if exp is None:
         loc = (artifact_root(root) / _slug(experiment)).as_uri()
         try:
-            return mlflow.create_experiment(experiment, artifact_location=loc)
+            # experimentKind: the MLflow 3 UI opens this experiment on its "Training runs" table (not GenAI).
+            return mlflow.create_experiment(experiment, artifact_location=loc,
+                                            tags={"mlflow.experimentKind": "custom_model_development"})
         except Exception:  # noqa: BLE001 - created concurrently by another fold process
             exp = mlflow.get_experiment_by_name(experiment)
             if exp is None:

@@ -1,0 +1,90 @@
+"""The MLflow backend store for a team: safe concurrent first use of SQLite, PostgreSQL URIs.
+
+Why: ``dvc queue start -j N`` starts N training stages at once against one store. On a fresh SQLite file
+MLflow lets every process create the schema at the same moment, and all but one fail ("duplicate column
+name", "Online migration expected to match one row"). :func:`ensure_store` creates or upgrades the schema
+once, under an exclusive file lock next to the database, and switches SQLite to WAL journalling so the
+MLflow UI and other readers never block a writer (MLflow already sets ``busy_timeout`` = 20 s per session,
+which serialises concurrent writers). A PostgreSQL store needs none of this (see docs/team-workflow.md).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import logging
+import sqlite3
+from pathlib import Path
+from urllib.parse import quote, urlsplit
+
+log = logging.getLogger(__name__)
+
+_READY: set[str] = set()
+
+
+def sqlite_path(uri: str) -> Path | None:
+    """The database file of a ``sqlite:///`` URI (None for other stores or in-memory SQLite)."""
+    if not uri.startswith("sqlite:"):
+        return None
+    path = uri[len("sqlite:///"):] if uri.startswith("sqlite:///") else ""
+    path = path.split("?", 1)[0]
+    if not path or path == ":memory:":
+        return None
+    return Path("/" + path.lstrip("/")) if uri.startswith("sqlite:////") else Path(path)
+
+
+@contextlib.contextmanager
+def _file_lock(path: Path):
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "a") as fh:
+        fcntl.flock(fh, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(fh, fcntl.LOCK_UN)
+
+
+def ensure_store(uri: str, artifact_root: str | Path | None = None) -> str:
+    """Create/upgrade the MLflow schema of ``uri`` once (safe when many processes start together); returns uri.
+
+    SQLite: under ``<db>.lock``, the schema is created and the journal set to WAL. Other databases: the
+    schema is created if the database is empty (MLflow's own behaviour), without the file lock.
+    """
+    if uri in _READY:
+        return uri
+    from mlflow.store.tracking.sqlalchemy_store import SqlAlchemyStore
+
+    root = Path(artifact_root).resolve().as_uri() if artifact_root and "://" not in str(artifact_root) else (
+        str(artifact_root) if artifact_root else Path.cwd().joinpath("mlartifacts").as_uri())
+    db = sqlite_path(uri)
+    if db is None:
+        if uri.startswith(("postgresql", "mysql", "mssql")):
+            SqlAlchemyStore(uri, root).engine.dispose()
+        _READY.add(uri)
+        return uri
+    with _file_lock(db.with_name(db.name + ".lock")):
+        store = SqlAlchemyStore(uri, root)
+        store.engine.dispose()
+        with contextlib.closing(sqlite3.connect(db, timeout=60)) as con:
+            mode = con.execute("PRAGMA journal_mode=WAL").fetchone()[0]
+        if str(mode).lower() != "wal":
+            log.warning("%s: SQLite refused WAL journalling (mode %s; a network filesystem?) - concurrent "
+                        "runs may wait on each other; use a PostgreSQL store for a team", db, mode)
+    _READY.add(uri)
+    return uri
+
+
+def postgres_uri(user: str, host: str = "127.0.0.1", port: int = 5432, database: str = "mlflow",
+                 password: str | None = None) -> str:
+    """SQLAlchemy URI of a PostgreSQL MLflow store (driver psycopg2), e.g. for ``MLFLOW_TRACKING_URI``."""
+    auth = quote(user, safe="") + (f":{quote(password, safe='')}" if password else "")
+    return f"postgresql+psycopg2://{auth}@{host}:{int(port)}/{quote(database, safe='')}"
+
+
+def describe(uri: str) -> str:
+    """The store URI without its password (for logs and reports)."""
+    parts = urlsplit(uri)
+    if parts.password:
+        netloc = parts.netloc.replace(f":{parts.password}@", ":***@")
+        return parts._replace(netloc=netloc).geturl()
+    return uri
