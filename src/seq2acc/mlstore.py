@@ -5,7 +5,8 @@ MLflow lets every process create the schema at the same moment, and all but one 
 name", "Online migration expected to match one row"). :func:`ensure_store` creates or upgrades the schema
 once, under an exclusive file lock next to the database, and switches SQLite to WAL journalling so the
 MLflow UI and other readers never block a writer (MLflow already sets ``busy_timeout`` = 20 s per session,
-which serialises concurrent writers). A PostgreSQL store needs none of this (see docs/team-workflow.md).
+which serialises concurrent writers). A PostgreSQL store has the same first-use race; it is serialised
+with an advisory lock (see docs/team-workflow.md).
 """
 
 from __future__ import annotations
@@ -44,11 +45,42 @@ def _file_lock(path: Path):
             fcntl.flock(fh, fcntl.LOCK_UN)
 
 
+_LOCK_ID = 0x5E02ACC  # advisory lock key of the schema initialisation
+
+
+@contextlib.contextmanager
+def _db_lock(uri: str):
+    """Server-side lock held on its own connection while the schema is created (PostgreSQL/MySQL).
+
+    Concurrent first use of an empty PostgreSQL database fails the same way as SQLite (two alembic runs:
+    "duplicate key ... alembic_version"); an advisory lock serialises them.
+    """
+    import sqlalchemy
+
+    engine = sqlalchemy.create_engine(uri, poolclass=sqlalchemy.pool.NullPool)
+    try:
+        with engine.connect() as con:
+            if uri.startswith("postgresql"):
+                con.execute(sqlalchemy.text(f"SELECT pg_advisory_lock({_LOCK_ID})"))
+                release = f"SELECT pg_advisory_unlock({_LOCK_ID})"
+            else:
+                con.execute(sqlalchemy.text("SELECT GET_LOCK('seq2acc_mlflow_schema', 600)"))
+                release = "SELECT RELEASE_LOCK('seq2acc_mlflow_schema')"
+            con.commit()
+            try:
+                yield
+            finally:
+                con.execute(sqlalchemy.text(release))
+                con.commit()
+    finally:
+        engine.dispose()
+
+
 def ensure_store(uri: str, artifact_root: str | Path | None = None) -> str:
     """Create/upgrade the MLflow schema of ``uri`` once (safe when many processes start together); returns uri.
 
-    SQLite: under ``<db>.lock``, the schema is created and the journal set to WAL. Other databases: the
-    schema is created if the database is empty (MLflow's own behaviour), without the file lock.
+    SQLite: under ``<db>.lock``, the schema is created and the journal set to WAL. PostgreSQL/MySQL: the
+    same under a server-side advisory lock. Tracking servers (http://) manage their own schema.
     """
     if uri in _READY:
         return uri
@@ -58,7 +90,10 @@ def ensure_store(uri: str, artifact_root: str | Path | None = None) -> str:
         str(artifact_root) if artifact_root else Path.cwd().joinpath("mlartifacts").as_uri())
     db = sqlite_path(uri)
     if db is None:
-        if uri.startswith(("postgresql", "mysql", "mssql")):
+        if uri.startswith(("postgresql", "mysql")):
+            with _db_lock(uri):
+                SqlAlchemyStore(uri, root).engine.dispose()
+        elif uri.startswith("mssql"):
             SqlAlchemyStore(uri, root).engine.dispose()
         _READY.add(uri)
         return uri

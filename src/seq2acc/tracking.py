@@ -68,7 +68,9 @@ def setup(experiment: str, root: Path | None = None) -> str:
     mlflow.set_registry_uri(uri)
     exp = mlflow.get_experiment_by_name(experiment)
     if exp is None:
-        loc = (artifact_root(root) / _slug(experiment)).as_uri()
+        # A tracking server (http[s]://) keeps artifacts where it was told (--artifacts-destination); any
+        # other store gets them under the project's mlartifacts/.
+        loc = None if uri.startswith(("http://", "https://")) else (artifact_root(root) / _slug(experiment)).as_uri()
         try:
             # experimentKind: the MLflow 3 UI opens this experiment on its "Training runs" table (not GenAI).
             return mlflow.create_experiment(experiment, artifact_location=loc,
