@@ -8,7 +8,7 @@ STAMP   = $(VENV)/.seq2acc-installed
 # DVC stage commands call `python`: make it the venv's.
 export PATH := $(abspath $(BIN)):$(PATH)
 
-.PHONY: demo test venv clean-venv
+.PHONY: demo test venv clean-venv test-deps
 
 venv: $(STAMP)
 
@@ -23,8 +23,24 @@ demo: $(STAMP)
 	$(BIN)/dvc repro
 	$(BIN)/seq2acc report
 
-test: $(STAMP)
+test: $(STAMP) test-deps
 	$(BIN)/python -m pytest -q tests
+
+# System packages some tests use: Debian's chromium (headless check of the MLflow UI) and postgresql (MLflow
+# PostgreSQL store). Installed with apt-get only when missing and apt-get is there (root or passwordless
+# sudo); otherwise those tests skip and say why.
+test-deps:
+	@missing=""; \
+	command -v chromium >/dev/null 2>&1 || command -v chromium-browser >/dev/null 2>&1 || missing="$$missing chromium"; \
+	ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || command -v initdb >/dev/null 2>&1 || missing="$$missing postgresql"; \
+	if [ -n "$$missing" ]; then \
+	  if command -v apt-get >/dev/null 2>&1; then \
+	    SUDO=""; [ "$$(id -u)" = 0 ] || SUDO="sudo -n"; \
+	    echo "make test-deps: apt-get install$$missing"; \
+	    { $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq$$missing; } >/dev/null 2>&1 \
+	      || echo "make test-deps: could not install$$missing; the tests that need it will skip"; \
+	  else echo "make test-deps: no apt-get; tests needing$$missing will skip"; fi; \
+	fi
 
 clean-venv:
 	rm -rf $(VENV)
