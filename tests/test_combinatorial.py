@@ -150,3 +150,77 @@ def test_sites_are_deduplicated_and_controls_do_not_overlap():
         for j, (u, v) in enumerate(spans):
             if i != j:
                 assert b <= u or a >= v
+
+
+# ----------------------------------------------------------------------------- the `combinatorial` stage
+def _fake_modisco(path, n, L):
+    """A modiscolite-layout results file with two patterns whose seqlets sit on the planted A and B sites
+    (A seqlets stored in reverse-complement orientation, to exercise the coordinate mirroring)."""
+    import h5py
+
+    width = 12  # pattern length; its core (|CWM| >= 0.3 max) is positions 2..10 = the 8-bp motif
+    cwm = np.zeros((width, 4), np.float32)
+    cwm[2:10, 0] = 1.0
+    with h5py.File(path, "w") as f:
+        f.attrs["window_size"] = L
+        f.attrs["seq2acc_offset"] = 0
+        for i, (name, motif_pos, rc) in enumerate((("A", POS["A"], True), ("B", POS["B"], False))):
+            g = f.create_group(f"pos_patterns/pattern_{i}")
+            g["sequence"] = np.full((width, 4), 0.25, np.float32)
+            g["contrib_scores"] = cwm
+            g["hypothetical_contribs"] = cwm
+            s = g.create_group("seqlets")
+            s["n_seqlets"] = np.array([n])
+            s["start"] = np.full(n, motif_pos - 2)
+            s["end"] = np.full(n, motif_pos - 2 + width)
+            s["example_idx"] = np.arange(n)
+            s["is_revcomp"] = np.full(n, rc)
+
+
+def test_combinatorial_stage_on_modisco_sites(logic_model, tmp_path, monkeypatch):
+    import json
+
+    import h5py
+    import yaml
+
+    from seq2acc.params import Params
+    from seq2acc.tasks.combinatorial import combinatorial
+
+    monkeypatch.chdir(tmp_path)
+    n = 6
+    x = _seqs(n, seed=9)
+    for k in (0, 1):
+        (tmp_path / f"models/fold{k}").mkdir(parents=True)
+        logic_model.save(tmp_path / f"models/fold{k}/model.keras")
+    (tmp_path / "attribution/ensemble").mkdir(parents=True)
+    with h5py.File(tmp_path / "attribution/ensemble/contrib.h5", "w") as f:
+        f["input_seqs"] = x
+        f["regions/chrom"] = np.array([b"chrA"] * n)
+        f["regions/start"] = np.arange(n) * 1000
+        f["regions/source_fold"] = np.array([0, 1] * (n // 2), np.int16)  # each sequence held out by one fold
+    (tmp_path / "modisco/ensemble").mkdir(parents=True)
+    _fake_modisco(tmp_path / "modisco/ensemble/modisco.h5", n, L)
+    (tmp_path / "modisco/ensemble/patterns.tsv").write_text(
+        "## fake\npattern\tlabel\tsign\tn_seqlets\tq_value\npos_patterns.pattern_0\tmotifA\t+\t6\t0.001\n"
+        "pos_patterns.pattern_1\tmotifB\t+\t6\t0.001\n")
+    params = {"seed": 0, "train": {"folds": [0, 1]}, "attribute": {"method": "grad_x_input", "n_refs": 2},
+              "combinatorial": {"n_scrambles": 2, "dfim_scrambles": 2, "rc_average": False, "max_sequences": 10}}
+    (tmp_path / "params.yaml").write_text(yaml.safe_dump(params))
+    out = combinatorial(Params.load("params.yaml"))
+    sites = pd.read_csv(out / "sites.tsv", sep="\t", skiprows=1)
+    real = sites[sites.kind == "motif"]
+    assert len(real) == 2 * n and set(real.name) == {"motifA", "motifB"}
+    a = real[real.name == "motifA"]
+    assert (a.seq_start == POS["A"]).all() and (a.seq_end == POS["A"] + 8).all()  # rc seqlet mirrored onto the core
+    assert (a.start == a.seq_start + 1000 * a.seq + 0).sum() >= 1 and set(real.unit) == {"held out by fold 0",
+                                                                                         "held out by fold 1"}
+    summ = pd.read_csv(out / "pair_summary.tsv", sep="\t", skiprows=1)
+    row = summ.iloc[0]
+    assert row.n == n and row.interaction_mean == pytest.approx(1.0) and row.control_mean == pytest.approx(0.0)
+    d = pd.read_csv(out / "dfim_summary.tsv", sep="\t", skiprows=1).set_index(["source_motif", "target_motif"])
+    assert d.loc[("motifA", "motifB"), "delta_mean"] == pytest.approx(8.0, rel=1e-4)
+    assert d.loc[("motifA", "motifB"), "control_mean"] == pytest.approx(0.0, abs=1e-5)
+    js = json.loads((out / "summary.json").read_text())
+    assert js["pair_interaction"]["motifA+motifB"]["n"] == n
+    for png in ("interaction_heatmap.png", "dfim_heatmap.png"):
+        assert (out / png).stat().st_size > 1000

@@ -161,3 +161,77 @@ def test_contribution_change_window():
     rw, aw, tot = contribution_change(ref, alt, np.array([3, 0]), flank=2)
     assert rw.shape == (2, 5) and tot.tolist() == [2.0, 1.0]
     assert np.isnan(aw[1, 0]) and aw[1, 2] == -1.0
+
+
+# ----------------------------------------------------------------------------- the `variants` stage
+def _reb1_model(L):
+    """logit = max(Reb1 match on either strand) - 0.5: 0.5 with an intact TTACCCGG, -0.5 without."""
+    import keras
+
+    m = "TTACCCGG"
+    rc = m[::-1].translate(str.maketrans("ACGT", "TGCA"))
+    w = -np.ones((8, 4, 2), np.float32)
+    for j, s in enumerate((m, rc)):
+        w[np.arange(8), ["ACGT".index(b) for b in s], j] = 1.0
+    inp = keras.Input((L, 4))
+    conv = keras.layers.Conv1D(2, 8, name="det")
+    h = keras.layers.GlobalMaxPooling1D()(keras.layers.ReLU()(conv(inp)))
+    dense = keras.layers.Dense(1, name="logit")
+    out = dense(h)
+    model = keras.Model(inp, out)
+    conv.set_weights([w, np.full(2, -7.0, np.float32)])
+    dense.set_weights([np.ones((2, 1), np.float32), np.array([-0.5], np.float32)])
+    return model
+
+
+def test_variants_stage_end_to_end(tmp_path, monkeypatch):
+    import json
+
+    import pandas as pd
+    import yaml
+
+    from seq2acc.params import Params
+    from seq2acc.tasks.variants import score_variants
+
+    monkeypatch.chdir(tmp_path)
+    seqs = random_seqs({"chrA": 600, "chrB": 500}, seed=11)
+    s = seqs["chrA"]
+    s = s[:300] + "TTACCCGG" + s[308:]
+    seqs["chrA"] = s
+    write_fasta(tmp_path / "g.fa", seqs)
+    (tmp_path / "folds.json").write_text(json.dumps({"folds": [
+        {"fold": 0, "test": ["chrA"], "valid": ["chrB"], "train": []},
+        {"fold": 1, "test": ["chrB"], "valid": ["chrA"], "train": []}]}))
+    model = _reb1_model(100)
+    for k in (0, 1):
+        (tmp_path / f"models/fold{k}").mkdir(parents=True)
+        model.save(tmp_path / f"models/fold{k}/model.keras")
+    b = seqs["chrB"]
+    (tmp_path / "v.tsv").write_text(
+        "chrom\tpos\tref\talt\tid\n"
+        f"chrA\t305\tC\tA\tin_motif\n"  # 1-based 305 = 0-based 304 = the central C of TTAC[C]CGG
+        f"chrB\t250\t{b[249]}\t{'A' if b[249] != 'A' else 'C'}\tbackground\n"
+        f"chrA\t1\t{s[0]}\t{'G' if s[0] != 'G' else 'T'}\tfirst_base\n"
+        f"chrB\t500\t{b[-1]}\t{'G' if b[-1] != 'G' else 'T'}\tlast_base\n")
+    params = {"seed": 0, "genome": {"fasta_out": "g.fa"}, "folds": {"out": "folds.json"},
+              "train": {"folds": [0, 1]},
+              "variants": {"input": "v.tsv", "n_null": 19, "method": "grad_x_input", "flank": 5, "top_plots": 2}}
+    (tmp_path / "params.yaml").write_text(yaml.safe_dump(params))
+    out = score_variants(Params.load("params.yaml"))
+    sc = pd.read_csv(out / "scores.tsv", sep="\t", skiprows=1).set_index("id")
+    assert sc.loc["in_motif", "delta"] == pytest.approx(-1.0, abs=1e-5)  # motif destroyed on both strands
+    assert sc.loc["in_motif", "delta_fwd"] == pytest.approx(sc.loc["in_motif", "delta_rc"], abs=1e-5)
+    assert sc.loc["in_motif", "p_value"] == pytest.approx(1 / 20)  # no shuffled background reacts as strongly
+    assert sc.loc["background", "delta"] == pytest.approx(0.0, abs=1e-6) and sc.loc["background", "p_value"] == 1.0
+    assert sc.loc["in_motif", "heldout_fold"] == 0 and sc.loc["background", "heldout_fold"] == 1
+    assert sc.loc["in_motif", "contrib_change"] > 1.0 and sc.loc["background", "contrib_change"] < 1e-6
+    assert sc.loc[["first_base", "last_base"], "delta"].abs().max() < 1e-6  # both chromosome ends scored
+    folds = pd.read_csv(out / "fold_scores.tsv", sep="\t", skiprows=1)
+    assert len(folds) == 8 and folds.heldout.sum() == 4
+    assert len(list((out / "plots").glob("*.png"))) == 2 and (out / "volcano.png").stat().st_size > 1000
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["n_variants"] == 4 and summary["top"][0]["id"] == "in_motif"
+    # a REF that does not match the genome stops the stage and names the variant and line
+    (tmp_path / "v.tsv").write_text("chrom\tpos\tref\talt\tid\nchrA\t305\tG\tA\tbad\n")
+    with pytest.raises(InputError, match=r"v.tsv:2.*bad"):
+        score_variants(Params.load("params.yaml"))

@@ -150,14 +150,16 @@ def _perms(x: np.ndarray, g: pd.DataFrame, n_scrambles: int, rng) -> list[list]:
 class _Batcher:
     """Collects model inputs of many sequences and predicts them in large batches."""
 
-    def __init__(self, fn: Callable[[np.ndarray], np.ndarray], batch_size: int):
-        self.fn, self.batch_size = fn, batch_size
+    def __init__(self, fn: Callable, batch_size: int, pass_seq: bool = False):
+        self.fn, self.batch_size, self.pass_seq = fn, batch_size, pass_seq
         self.inputs: list[np.ndarray] = []
+        self.seqs: list[int] = []
         self.jobs: list[tuple] = []
         self.n = 0
 
-    def add(self, xs: list[np.ndarray], job) -> None:
+    def add(self, xs: list[np.ndarray], job, seq: int = -1) -> None:
         self.inputs.extend(xs)
+        self.seqs.extend([int(seq)] * len(xs))
         self.jobs.append((job, self.n, len(xs)))
         self.n += len(xs)
 
@@ -168,9 +170,12 @@ class _Batcher:
         if not self.inputs:
             return []
         x = np.stack(self.inputs)
-        y = np.concatenate([np.asarray(self.fn(x[i:i + self.batch_size])) for i in range(0, len(x), self.batch_size)])
+        seqs = np.asarray(self.seqs, dtype=np.int64)
+        b = self.batch_size
+        y = np.concatenate([np.asarray(self.fn(x[i:i + b], seqs[i:i + b]) if self.pass_seq else self.fn(x[i:i + b]))
+                            for i in range(0, len(x), b)])
         out = [(job, y[o:o + k]) for job, o, k in self.jobs]
-        self.inputs, self.jobs, self.n = [], [], 0
+        self.inputs, self.seqs, self.jobs, self.n = [], [], [], 0
         return out
 
 
@@ -230,12 +235,14 @@ def scramble_interactions(predict_fn: Callable[[np.ndarray], np.ndarray], onehot
 
 
 # ----------------------------------------------------------------------------- DFIM
-def dfim(contrib_fn: Callable[[np.ndarray], np.ndarray], onehot: np.ndarray, sites: pd.DataFrame,
-         n_scrambles: int = 3, seed: int = 0, batch_size: int = 256, progress: bool = True) -> pd.DataFrame:
+def dfim(contrib_fn: Callable, onehot: np.ndarray, sites: pd.DataFrame, n_scrambles: int = 3, seed: int = 0,
+         batch_size: int = 256, progress: bool = True, pass_seq: bool = False) -> pd.DataFrame:
     """Deep Feature Interaction Map entries for every ordered (source, target) pair of sites in a sequence.
 
     ``contrib_fn(x)`` maps one-hot (b, L, 4) to contributions (b, L, 4) (actual-base or hypothetical: they are
-    multiplied by the one-hot) or per-position (b, L). Columns: seq, source, target, source_motif, target_motif,
+    multiplied by the one-hot) or per-position (b, L). With ``pass_seq`` it is called as ``contrib_fn(x, seqs)``,
+    ``seqs`` (b,) the index in ``onehot`` each row derives from (e.g. to give a scrambled copy the same DeepSHAP
+    references as its original). Columns: seq, source, target, source_motif, target_motif,
     distance, target_contrib (original), delta (mean over scrambles of the source), delta_sd, rel_delta
     (delta / |target_contrib|).
     """
@@ -247,7 +254,7 @@ def dfim(contrib_fn: Callable[[np.ndarray], np.ndarray], onehot: np.ndarray, sit
         return np.stack([cs[:, e] - cs[:, s] for s, e in spans], axis=1)  # (b, k)
 
     rows = []
-    batcher = _Batcher(lambda xb: contrib_fn(xb), batch_size)
+    batcher = _Batcher(contrib_fn, batch_size, pass_seq)
 
     def consume(results):
         for (seq, g, x_stack), c in results:
@@ -273,7 +280,7 @@ def dfim(contrib_fn: Callable[[np.ndarray], np.ndarray], onehot: np.ndarray, sit
         spans = list(zip(g.start.tolist(), g.end.tolist()))
         xs = [x] + [_apply(x, [(*spans[i], perms[r][i])])[0] for r in range(n_scrambles) for i in range(len(g))]
         x_stack = np.stack(xs)
-        batcher.add(xs, (seq, g, x_stack))
+        batcher.add(xs, (seq, g, x_stack), seq)
         if batcher.ready():
             consume(batcher.flush())
     consume(batcher.flush())

@@ -18,6 +18,7 @@ from __future__ import annotations
 import gzip
 import logging
 import re
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -279,12 +280,14 @@ def score_alleles(model, w: VariantWindows, batch_size: int = 256) -> pd.DataFra
                          "delta_rc": a[:, 1] - r[:, 1], "delta": (a - r).mean(1)})
 
 
-def null_windows(variants: pd.DataFrame, w: VariantWindows, n_null: int, seed: int, length: int):
+def null_windows(variants: pd.DataFrame, w: VariantWindows, n_null: int, seed: int, length: int,
+                 index_offset: int = 0):
     """The same substitutions at dinucleotide-shuffled backgrounds: (n, n_null, L, 4) ref and alt one-hot.
 
     Each variant's window context is dinucleotide-shuffled ``n_null`` times (seeded per variant); the REF allele
     is written back at the variant's offset and the alt window is built from that background exactly as for
-    the real sequence, so only the background differs from the observed pair.
+    the real sequence, so only the background differs from the observed pair. Variant i's shuffles are seeded by
+    ``(seed, index_offset + i)``: chunking a variant list does not change them.
     """
     from .shuffle import dinuc_shuffle
 
@@ -295,7 +298,7 @@ def null_windows(variants: pd.DataFrame, w: VariantWindows, n_null: int, seed: i
         ctx = w.context[i]
         off = int(w.offset[i])
         rc, ac = encode(r.ref), encode(r.alt)
-        shuf = np.asarray(dinuc_shuffle(ctx, rng=_variant_seed(seed, i), n=n_null), dtype=np.uint8).reshape(n_null, -1)
+        shuf = np.asarray(dinuc_shuffle(ctx, rng=_variant_seed(seed, index_offset + i), n=n_null), dtype=np.uint8).reshape(n_null, -1)
         for j in range(n_null):
             bg = shuf[j].copy()
             bg[off:off + len(rc)] = rc
@@ -314,13 +317,6 @@ def empirical_pvalue(observed: np.ndarray, null: np.ndarray) -> np.ndarray:
     null = np.asarray(null, dtype=np.float64)
     n_ge = (np.abs(null) >= np.abs(observed)[:, None] - 1e-12).sum(1)
     return (1.0 + n_ge) / (1.0 + null.shape[1])
-
-
-def bh_qvalues(p: np.ndarray) -> np.ndarray:
-    from scipy.stats import false_discovery_control
-
-    p = np.asarray(p, dtype=np.float64)
-    return false_discovery_control(p, method="bh") if len(p) else p
 
 
 # ----------------------------------------------------------------------------- contributions around the variant
@@ -364,7 +360,9 @@ def plot_variant(path, title: str, ref_onehot, alt_onehot, ref_contrib, alt_cont
     fig, axes = plt.subplots(3, 1, figsize=(max(6, 0.25 * len(pos)), 6), sharex=True)
     lim = [min(r.sum(1).min(), a.sum(1).min(), 0), max(r.sum(1).max(), a.sum(1).max(), 0)]
     for ax, m, name in ((axes[0], r, "ref"), (axes[1], a, "alt")):
-        logomaker.Logo(pd.DataFrame(m, columns=list("ACGT"), index=pos), ax=ax)
+        with warnings.catch_warnings():  # all-zero logos (no contribution) warn about singular limits
+            warnings.simplefilter("ignore")
+            logomaker.Logo(pd.DataFrame(m, columns=list("ACGT"), index=pos), ax=ax)
         ax.set_ylabel(f"{name}\ncontribution")
         ax.set_ylim(lim[0] * 1.1 - 1e-9, lim[1] * 1.1 + 1e-9)
         ax.axvspan(-0.5, ref_len - 0.5, color="orange", alpha=0.15)
