@@ -180,7 +180,7 @@ class DeepShap:
 
 # ----------------------------------------------------------------------------- contribution scores
 def contributions(model, onehot, method: str = "deepshap", n_refs: int = 20, seed: int = 0,
-                  batch_size: int = 512, task: int = 0, refs: np.ndarray | None = None, index_offset: int = 0,
+                  batch_size: int = 80, task: int = 0, refs: np.ndarray | None = None, index_offset: int = 0,
                   ref_stream: int = REF_STREAM, progress: bool = False) -> tuple[np.ndarray, np.ndarray]:
     """Contribution scores of (n, L, 4) one-hot for the model's logit ``task``.
 
@@ -258,7 +258,7 @@ def _grad_x_input(model, x, batch_size, task, progress):
     return (g * x).astype(np.float32), g
 
 
-def ism_deltas(model, x: np.ndarray, batch_size: int = 512, task: int = 0, progress: bool = False) -> np.ndarray:
+def ism_deltas(model, x: np.ndarray, batch_size: int = 80, task: int = 0, progress: bool = False) -> np.ndarray:
     """(n, L, 4): logit change when each position is set to each base (0 at the actual base)."""
     from tqdm.auto import tqdm
 
@@ -290,7 +290,7 @@ def _ism(model, x, batch_size, task, progress):
 
 # ----------------------------------------------------------------------------- empirical null (note 25)
 def null_contributions(model, onehot, n_shuffles: int = 1, method: str = "deepshap", n_refs: int = 20,
-                       seed: int = 0, batch_size: int = 512, task: int = 0, index_offset: int = 0,
+                       seed: int = 0, batch_size: int = 80, task: int = 0, index_offset: int = 0,
                        progress: bool = False) -> tuple[np.ndarray, np.ndarray]:
     """Contributions of dinucleotide-shuffled versions of each sequence (their own shuffled references).
 

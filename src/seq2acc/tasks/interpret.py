@@ -79,7 +79,7 @@ def attribute_config(p: Params) -> AttributeConfig:
         window=g("attribute.window", int, 10, ge=1),
         tail=g("attribute.tail", str, "abs", choices=TAILS),
         alpha=g("attribute.alpha", float, 0.05, gt=0, lt=1),
-        batch_size=g("attribute.batch_size", int, 512, ge=2),
+        batch_size=g("attribute.batch_size", int, 80, ge=2),
         task=g("attribute.task", int, 0, ge=0),
         top_logos=g("attribute.top_logos", int, 8, ge=0),
         logo_width=g("attribute.logo_width", int, 100, ge=10),
@@ -218,16 +218,23 @@ def read_attribution(path, arrays: bool = True) -> AttributionSet:
 
 # ----------------------------------------------------------------------------- plots / outputs
 def _logo_panels(a: AttributionSet, top: int, width: int, sig: pd.DataFrame) -> list[dict]:
-    """Top sequences by logit; each panel = ``width`` bp around the strongest window of contribution."""
-    order = np.argsort(-a.regions.logit.to_numpy(), kind="stable")[:top]
+    """Top sequences by logit; each panel = ``width`` bp around the strongest window of contribution. Windows of
+    overlapping inputs (50 bp stride) often show the same locus: a panel overlapping one already shown is skipped."""
+    order = np.argsort(-a.regions.logit.to_numpy(), kind="stable")
     per_pos = a.contrib.sum(-1)
     L = per_pos.shape[1]
-    panels = []
+    panels, shown = [], []
     for i in order:
+        if len(panels) >= top:
+            break
         r = a.regions.iloc[i]
         ws = np.convolve(np.abs(per_pos[i]), np.ones(a.test.window), mode="valid")
         centre = int(np.argmax(ws)) + a.test.window // 2
         s0 = int(np.clip(centre - width // 2, 0, max(L - width, 0)))
+        g0 = int(r.start) + s0
+        if any(c == r.chrom and g0 < e and g0 + width > b for c, b, e in shown):
+            continue
+        shown.append((r.chrom, g0, g0 + width))
         hl = [(int(s.start), int(s.end)) for s in sig[sig.seq == i].itertuples()]
         panels.append({"contrib": a.contrib[i, s0:s0 + width], "start": s0, "highlight": hl,
                        "title": f"{r.chrom}:{int(r.start) + s0}-{int(r.start) + s0 + width}  logit {r.logit:.2f}"})
