@@ -86,7 +86,7 @@ def normalize_sites(sites: pd.DataFrame, seq_len: int, max_sites_per_seq: int | 
     missing = [c for c in SITE_COLUMNS if c not in sites.columns]
     if missing:
         raise ValueError(f"site table lacks columns {missing}")
-    df = sites.copy()
+    df = sites.drop(columns=["site"], errors="ignore").copy()
     df["start"] = df["start"].astype(np.int64)
     df["end"] = df["end"].astype(np.int64)
     bad = (df.start < 0) | (df.end > seq_len) | (df.end <= df.start)

@@ -191,11 +191,39 @@ def _unit(x, reg, sites, idx, folds, name) -> Unit | None:
     return Unit(list(folds), x[keep], reg.iloc[keep].reset_index(drop=True), sub.reset_index(drop=True), name)
 
 
+def _dedupe(u: Unit) -> Unit:
+    """Each genomic site once: overlapping input windows (the genome-wide grid strides 50 bp) see the same sites.
+    Sequences are taken greedily (most sites first, then genome order); a sequence is dropped when any of its
+    sites overlaps a site of a sequence already taken, so instances are not counted twice."""
+    s = u.sites
+    gs = u.regions.start.to_numpy()[s.seq] + s.start.to_numpy()
+    ge = u.regions.start.to_numpy()[s.seq] + s.end.to_numpy()
+    chrom = u.regions.chrom.to_numpy()[s.seq]
+    per = s.groupby("seq").size()
+    order = sorted(per.index, key=lambda q: (-per[q], q))
+    rows = {q: np.flatnonzero(s.seq.to_numpy() == q) for q in order}
+    used: dict[str, set] = {}
+    keep = []
+    for q in order:
+        spans = [(chrom[i], gs[i], ge[i]) for i in rows[q]]
+        if any(pos in used.get(c, ()) for c, a, b in spans for pos in range(a, b)):
+            continue
+        for c, a, b in spans:
+            used.setdefault(c, set()).update(range(a, b))
+        keep.append(q)
+    if len(keep) < len(order):
+        log.info("%s: %d of %d sequences kept (the others repeat sites of overlapping windows)", u.name, len(keep),
+                 len(order))
+    return _unit(u.onehot, u.regions, s, np.sort(keep), u.folds, u.name)
+
+
 def _cap(units: list[Unit], cfg: CombinatorialConfig) -> list[Unit]:
     """At most ``max_sequences`` sequences in all, preferring sequences with >= 2 sites (pairs), seeded."""
     rng = np.random.default_rng([cfg.seed, 11])
     out = []
-    for u in units:
+    for i, u in enumerate(units):
+        u.sites = normalize_sites(u.sites, u.onehot.shape[1], cfg.max_sites_per_seq)
+        units[i] = u = _dedupe(u)
         u.sites = normalize_sites(u.sites, u.onehot.shape[1], cfg.max_sites_per_seq)
     total = sum(u.sites.seq.nunique() for u in units)
     for u in units:
@@ -207,7 +235,7 @@ def _cap(units: list[Unit], cfg: CombinatorialConfig) -> list[Unit]:
         pick = np.sort(pick)
         s = u.sites[u.sites.seq.isin(pick)]
         remap = pd.Series(np.arange(len(pick)), index=pick)
-        s = s.assign(seq=remap[s.seq.to_numpy()].to_numpy()).drop(columns="site")
+        s = s.assign(seq=remap[s.seq.to_numpy()].to_numpy())
         out.append(Unit(u.folds, u.onehot[pick], u.regions.iloc[pick].reset_index(drop=True),
                         normalize_sites(s, u.onehot.shape[1], cfg.max_sites_per_seq), u.name))
     return out
