@@ -56,6 +56,12 @@ def main(argv=None) -> None:
     u.add_argument("--port", type=int, default=5000)
     u.add_argument("--workers", type=int, default=1)
     u.set_defaults(func=_ui)
+    v = sub.add_parser("score-variants", help="score a VCF/TSV of variants with the trained fold models (outside DVC; "
+                       "same code as the `variants` stage)")
+    v.add_argument("input", help="VCF (.vcf/.vcf.gz) or TSV chrom, pos (1-based), ref, alt[, id]")
+    v.add_argument("--out", required=True, help="output directory (scores.tsv, plots, ...)")
+    v.add_argument("--n-null", type=int, default=None, help="shuffled backgrounds per variant (default: params)")
+    v.set_defaults(func=_score_variants)
     args = ap.parse_args(argv)
     logutil.setup()
     try:
@@ -63,6 +69,18 @@ def main(argv=None) -> None:
     except Seq2AccError as e:
         print(f"seq2acc error: {e}", file=sys.stderr)
         sys.exit(1)
+
+
+def _score_variants(args):
+    from .params import Params
+    from .tasks.variants import score_variants
+
+    p = Params.load(args.params)
+    p.data.setdefault("variants", {}).update(input=args.input, out_dir=args.out)
+    if args.n_null is not None:
+        p.data["variants"]["n_null"] = args.n_null
+    out = score_variants(p)
+    print(f"{out}/scores.tsv")
 
 
 def _simulate(args):
