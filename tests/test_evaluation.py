@@ -327,7 +327,7 @@ def test_evaluate_outputs_mlflow_and_cv_summary(tmp_path, monkeypatch):
     m0 = json.loads((tmp_path / "metrics" / "fold0" / "evaluate.json").read_text())
     assert m0["genomewide"]["auprc"] == pytest.approx(per_fold[0]["genomewide"]["auprc"])
     assert set(m0) >= {"genomewide", "sampled", "by_negative_type", "baselines", "per_chromosome"}
-    assert set(m0["baselines"]) == {"pwm", "kmer"}
+    assert set(m0["baselines"]) == {"pwm", "pwm_200", "kmer"}  # params.yaml: central [400, 200]
     for f in ("pr.csv", "roc.csv", "curves.png"):
         assert (tmp_path / "metrics" / "fold0" / f).stat().st_size > 0
     assert list(pd.read_csv(tmp_path / "metrics" / "fold0" / "pr.csv").columns) == ["recall", "precision"]
@@ -354,9 +354,10 @@ def test_evaluate_outputs_mlflow_and_cv_summary(tmp_path, monkeypatch):
     assert js["mean"]["cnn_auprc"] == pytest.approx(np.mean([m["genomewide"]["auprc"] for m in per_fold]))
     assert js["folds"]["fold2"]["pwm_auprc"] == pytest.approx(per_fold[2]["baselines"]["pwm"]["genomewide"]["auprc"])
     md = (tmp_path / "metrics" / "summary.md").read_text()
-    assert "| **pooled** |" in md and "PWM AUPRC" in md and md.count("\n| 0 |") + md.count("\n| 1 |") == 2
+    assert "| **pooled** |" in md and "PWM 400 bp AUPRC" in md and "4-mer LR AUPRC" in md and md.count("\n| 0 |") + md.count("\n| 1 |") == 2
     assert (tmp_path / "metrics" / "summary_pr.png").stat().st_size > 0
-    assert list(pd.read_csv(tmp_path / "metrics" / "summary_pr.csv").columns) == ["recall", "cnn", "pwm", "kmer"]
+    assert list(pd.read_csv(tmp_path / "metrics" / "summary_pr.csv").columns) == ["recall", "cnn", "pwm", "pwm_200",
+                                                                                   "kmer"]
     bw = pyBigWig.open(str(tmp_path / "tracks" / "cnn_heldout.bw"))
     assert bw.chroms() == sizes
     bw.close()

@@ -56,7 +56,11 @@ class PWMBaseline:
 
     @property
     def label(self) -> str:
-        return f"PWM {self.motif.id} {self.motif.name}"
+        return f"PWM {self.motif.id} {self.motif.name}, central {self.central} bp"
+
+    @property
+    def short(self) -> str:
+        return f"PWM {self.central} bp"
 
     def position_scores(self, codes: np.ndarray) -> np.ndarray:
         """Best-strand score of the motif starting at every position of ``codes`` (-inf where it does not fit)."""
@@ -112,7 +116,7 @@ class KmerBaseline:
 
     name = "kmer"
 
-    def __init__(self, context: int, k: int = 7, window: int = 400, C=(3e-5, 1e-4, 3e-4, 1e-3), max_iter: int = 2000,
+    def __init__(self, context: int, k: int = 6, window: int = 200, C=(3e-5, 1e-4, 3e-4, 1e-3), max_iter: int = 2000,
                  seed: int = 0, chunk_windows: int = 4096):
         if not 1 <= k <= 10:
             raise ParamsError("baselines.kmer.k", f"k={k} is out of range", "use 4-8 (4**k features before merging strands)")
@@ -133,7 +137,11 @@ class KmerBaseline:
 
     @property
     def label(self) -> str:
-        return f"{self.k}-mer logistic regression"
+        return f"{self.k}-mer logistic regression, central {self.window} bp"
+
+    @property
+    def short(self) -> str:
+        return f"{self.k}-mer LR"
 
     def _feature_track(self, codes: np.ndarray) -> np.ndarray:
         ids = kmer_ids(codes, self.k)

@@ -8,7 +8,9 @@ validation chromosomes only to choose its regularisation.
 Outputs
 - ``metrics/fold<K>/evaluate.json`` (DVC metric): ``genomewide`` (loss, auprc, auroc, positive_rate, n_bins,
   n_positive), ``sampled`` (the same on the sampled test examples: the inflated view), ``by_negative_type``
-  (AUPRC of positives vs flank / random / elsewhere negatives), ``per_chromosome``, ``baselines.pwm|kmer``.
+  (AUPRC of positives vs flank / random / elsewhere negatives), ``per_chromosome``, ``baselines.<name>``
+  (``pwm``: the target's JASPAR motif in the central ``baselines.pwm.central[0]`` bp, ``pwm_<bp>`` for further
+  central windows, ``kmer``: k-mer logistic regression).
 - ``metrics/fold<K>/pr.csv``, ``roc.csv`` (DVC plots, genome-wide CNN curves), ``curves.png`` (CNN + baselines).
 - ``predictions/fold<K>/``: ``scores.h5`` (every scored bin: label and CNN/PWM/k-mer scores; the sampled test
   examples), ``<chrom>.bedGraph`` and ``cnn.bw`` browser tracks, ``info.json`` (scorer, timings, motif, choices).
@@ -31,7 +33,7 @@ from ..atomic import atomic_path, write_json
 from ..baselines import KmerBaseline, PWMBaseline
 from ..binning import SOURCES
 from ..datasets import chrom_info, dataset_path, read_examples, read_genomewide
-from ..errors import InputError, Seq2AccError
+from ..errors import InputError, ParamsError, Seq2AccError
 from ..evaluation import auprc_by_negative_type, binary_metrics, plot_curves, pr_curve, roc_curve
 from ..folds import get_fold
 from ..genome import Genome
@@ -41,7 +43,17 @@ from ..tracks import write_bedgraph, write_bigwig
 
 log = logging.getLogger(__name__)
 
-MODELS = ("cnn", "pwm", "kmer")  # score columns; cnn and kmer are logits, pwm is a log-odds score (bits)
+NON_SCORE = ("bin_start", "start", "label", "n_frac", "chrom", "source")
+
+
+def score_names(df: pd.DataFrame) -> list[str]:
+    """Score columns of a scored table: 'cnn' first, then the baselines in the order they were added."""
+    return [c for c in df.columns if c not in NON_SCORE]
+
+
+def is_logit(name: str) -> bool:
+    """CNN and k-mer scores are logits (a loss is defined); PWM scores are log-odds bits of a motif match."""
+    return name == "cnn" or name.startswith("kmer")
 
 
 def eval_paths(p: Params, k: int) -> dict[str, Path]:
@@ -82,19 +94,27 @@ def check_fold(fold: dict) -> None:
 
 
 def build_baselines(p: Params, genome: Genome, fold: dict, data_dir: Path, context: int) -> dict:
-    """The enabled baselines, fitted (k-mer) on the fold's training examples."""
+    """The enabled baselines (name -> scorer), the k-mer one fitted on the fold's training examples.
+
+    PWM: one baseline per ``baselines.pwm.central`` window, named ``pwm`` (the first) and ``pwm_<bp>``."""
     out = {}
     motif = p.get("baselines.pwm.jaspar_id", str, None, allow_none=True)
     if motif:
         bg = p.raw("baselines.pwm.background", "uniform")
         bg = None if bg in (None, "uniform") else bg
-        out["pwm"] = PWMBaseline(motif, context, central=p.get("baselines.pwm.central", int, 400, gt=0),
-                                 release=p.get("baselines.pwm.release", str, None, allow_none=True), background=bg,
-                                 pseudocount=p.get("baselines.pwm.pseudocount", float, 0.8, ge=0))
+        centrals = p.raw("baselines.pwm.central", 400)
+        centrals = centrals if isinstance(centrals, list) else [centrals]
+        if not centrals or not all(isinstance(c, int) and not isinstance(c, bool) and c > 0 for c in centrals):
+            raise ParamsError("baselines.pwm.central", f"{centrals!r} must be a positive number of bp or a list of them",
+                              "use e.g. 400 or [400, 200]")
+        for i, c in enumerate(centrals):
+            out["pwm" if i == 0 else f"pwm_{c}"] = PWMBaseline(
+                motif, context, central=c, release=p.get("baselines.pwm.release", str, None, allow_none=True),
+                background=bg, pseudocount=p.get("baselines.pwm.pseudocount", float, 0.8, ge=0))
     if p.get("baselines.kmer.enabled", bool, True):
         C = p.raw("baselines.kmer.C", [3e-5, 1e-4, 3e-4, 1e-3])
-        km = KmerBaseline(context, k=p.get("baselines.kmer.k", int, 7, ge=1, le=10),
-                          window=p.get("baselines.kmer.window", int, 400, gt=0),
+        km = KmerBaseline(context, k=p.get("baselines.kmer.k", int, 6, ge=1, le=10),
+                          window=p.get("baselines.kmer.window", int, 200, gt=0),
                           C=[float(c) for c in C] if isinstance(C, list) else float(C), seed=p.get("seed", int, 0))
         train = read_examples([dataset_path(data_dir, c) for c in fold["train"]])
         valid = []
@@ -108,7 +128,7 @@ def build_baselines(p: Params, genome: Genome, fold: dict, data_dir: Path, conte
 def score_fold(p: Params, k: int, progress: bool = True) -> dict:
     """Score every genome-wide bin of fold ``k``'s test chromosomes with the CNN and the baselines.
 
-    Returns ``{"fold", "genomewide": {chrom: DataFrame[bin_start, start, label, cnn, pwm?, kmer?]},
+    Returns ``{"fold", "genomewide": {chrom: DataFrame[bin_start, start, label, n_frac, cnn, <baselines>]},
     "sampled": DataFrame[chrom, bin_start, label, source, cnn, ...], "info": {...}}``.
     """
     pp = eval_paths(p, k)
@@ -155,19 +175,21 @@ def score_fold(p: Params, k: int, progress: bool = True) -> dict:
             "cnn_windows_per_s": n_bins / timing["cnn"] if timing["cnn"] > 0 else None,
             "baseline_seconds": {n: timing[n] for n in baselines}, "baseline_fit_seconds": t_fit,
             "bin_size": spec.bin_size, "stride": spec.stride, "context": spec.context}
-    if "pwm" in baselines:
-        b = baselines["pwm"]
-        info["pwm"] = {"motif_id": b.motif.id, "motif_name": b.motif.name, "width": b.width, "central": b.central}
-    if "kmer" in baselines:
-        b = baselines["kmer"]
-        info["kmer"] = {"k": b.k, "window": b.window, "chosen_C": b.chosen_C, "selection": b.selection}
+    info["baselines"] = {}
+    for name, b in baselines.items():
+        d = {"label": b.label, "short": b.short}
+        if isinstance(b, PWMBaseline):
+            d.update(motif_id=b.motif.id, motif_name=b.motif.name, width=b.width, central=b.central)
+        else:
+            d.update(k=b.k, window=b.window, chosen_C=b.chosen_C, selection=b.selection)
+        info["baselines"][name] = d
     return {"fold": k, "genomewide": gw, "sampled": sampled, "info": info}
 
 
 def sampled_scores(examples: pd.DataFrame, gw: dict) -> pd.DataFrame:
     """Scores of the sampled test examples, looked up among the genome-wide bins (same grid: every example bin
     is a genome-wide bin)."""
-    cols = [c for c in MODELS if c in next(iter(gw.values())).columns]
+    cols = score_names(next(iter(gw.values())))
     allb = pd.concat([d.assign(chrom=c)[["chrom", "bin_start", *cols]] for c, d in gw.items()], ignore_index=True)
     out = examples[["chrom", "bin_start", "label", "source"]].merge(allb, on=["chrom", "bin_start"], how="left")
     missing = int(out[cols[0]].isna().sum())
@@ -188,12 +210,10 @@ def fold_metrics(scored: dict) -> dict:
            "per_chromosome": {c: binary_metrics(d.label.to_numpy(), d.cnn.to_numpy())
                               for c, d in scored["genomewide"].items()},
            "baselines": {}}
-    for name in ("pwm", "kmer"):
-        if name in gw.columns:
-            is_logit = name == "kmer"
-            out["baselines"][name] = {
-                "genomewide": binary_metrics(y, gw[name].to_numpy(), is_logit=is_logit),
-                "sampled": binary_metrics(sm.label.to_numpy(), sm[name].to_numpy(), is_logit=is_logit)}
+    for name in score_names(gw)[1:]:
+        out["baselines"][name] = {
+            "genomewide": binary_metrics(y, gw[name].to_numpy(), is_logit=is_logit(name)),
+            "sampled": binary_metrics(sm.label.to_numpy(), sm[name].to_numpy(), is_logit=is_logit(name))}
     return out
 
 
@@ -206,12 +226,12 @@ def write_scores(path: Path, scored: dict) -> None:
         g = f.create_group("genomewide")
         for c, d in scored["genomewide"].items():
             gc = g.create_group(c)
-            for col in ("bin_start", "label", *[m for m in MODELS if m in d.columns]):
+            for col in ("bin_start", "label", *score_names(d)):
                 gc.create_dataset(col, data=d[col].to_numpy())
         s = f.create_group("sampled")
         sm = scored["sampled"]
         s.create_dataset("chrom", data=sm.chrom.to_numpy().astype("S"))
-        for col in ("bin_start", "label", "source", *[m for m in MODELS if m in sm.columns]):
+        for col in ("bin_start", "label", "source", *score_names(sm)):
             s.create_dataset(col, data=sm[col].to_numpy())
 
 
@@ -220,11 +240,17 @@ def read_scores(path: Path) -> dict:
     if not Path(path).exists():
         raise InputError(path, "fold predictions missing", "run the evaluation stage (`dvc repro evaluate`)")
     with h5py.File(path, "r") as f:
-        gw = {c: pd.DataFrame({k: f["genomewide"][c][k][:] for k in f["genomewide"][c]}) for c in f["genomewide"]}
-        s = f["sampled"]
-        sm = pd.DataFrame({k: s[k][:] for k in s})
+        info = json.loads(f.attrs["info"])
+        order = ["chrom", "bin_start", "label", "source", "cnn", *info.get("baselines", {})]
+
+        def table(g):  # columns in the order they were scored (HDF5 lists them alphabetically)
+            cols = sorted(g, key=lambda k: (order.index(k) if k in order else len(order), k))
+            return pd.DataFrame({k: g[k][:] for k in cols})
+
+        gw = {c: table(f["genomewide"][c]) for c in f["genomewide"]}
+        sm = table(f["sampled"])
         sm["chrom"] = sm.chrom.str.decode("ascii") if len(sm) else sm.chrom.astype(str)
-        return {"fold": int(f.attrs["fold"]), "genomewide": gw, "sampled": sm, "info": json.loads(f.attrs["info"])}
+        return {"fold": int(f.attrs["fold"]), "genomewide": gw, "sampled": sm, "info": info}
 
 
 def write_curve_files(metrics_dir: Path, scored: dict, max_points: int) -> None:
@@ -236,13 +262,10 @@ def write_curve_files(metrics_dir: Path, scored: dict, max_points: int) -> None:
         pr[["recall", "precision"]].to_csv(tmp, index=False, float_format="%.6g")
     with atomic_path(metrics_dir / "roc.csv") as tmp:
         roc[["fpr", "tpr"]].to_csv(tmp, index=False, float_format="%.6g")
-    series = {"CNN": (y, gw.cnn.to_numpy())}
     info = scored["info"]
-    if "pwm" in gw.columns:
-        series[f"PWM {info.get('pwm', {}).get('motif_id', '')} {info.get('pwm', {}).get('motif_name', '')}".strip()] = (
-            y, gw.pwm.to_numpy())
-    if "kmer" in gw.columns:
-        series[f"{info.get('kmer', {}).get('k', 'k')}-mer LR"] = (y, gw.kmer.to_numpy())
+    series = {"CNN": (y, gw.cnn.to_numpy())}
+    for name in score_names(gw)[1:]:
+        series[info.get("baselines", {}).get(name, {}).get("label", name)] = (y, gw[name].to_numpy())
     plot_curves(series, metrics_dir / "curves.png",
                 title=f"fold {scored['fold']}: every bin of {', '.join(info['test'])} (genome-wide)")
 
@@ -322,4 +345,5 @@ def _f(x) -> str:
     return "n/a" if x is None else f"{x:.3f}"
 
 
-__all__ = ["evaluate_fold", "score_fold", "fold_metrics", "read_scores", "write_scores", "SOURCES"]
+__all__ = ["evaluate_fold", "score_fold", "fold_metrics", "read_scores", "write_scores", "score_names", "is_logit",
+           "SOURCES"]

@@ -25,11 +25,22 @@ from ..evaluation import binary_metrics, interpolated_precision
 from ..genome import read_chrom_sizes
 from ..params import Params
 from ..tracks import sigmoid, write_bigwig
-from .evaluate import fold_metrics, read_scores
+from .evaluate import fold_metrics, is_logit, read_scores, score_names
 
 log = logging.getLogger(__name__)
 
-LABELS = {"cnn": "CNN", "pwm": "PWM", "kmer": "k-mer LR"}
+
+def labels(scored: list[dict]) -> dict[str, str]:
+    """Short display name of every score column ('CNN', 'PWM 400 bp', '6-mer LR', ...)."""
+    out = {"cnn": "CNN"}
+    for s in scored:
+        for name, d in s["info"].get("baselines", {}).items():
+            out.setdefault(name, d.get("short", name))
+    return out
+
+
+def _pooled_table(scored: list[dict]) -> pd.DataFrame:
+    return pd.concat([d for s in scored for d in s["genomewide"].values()], ignore_index=True)
 
 
 def _row(k: int, m: dict, info: dict) -> dict:
@@ -59,25 +70,25 @@ def summarize(scored: list[dict]) -> dict:
     rows = [_row(s["fold"], fold_metrics(s), s["info"]) for s in scored]
     table = pd.DataFrame(rows)
     num = table.drop(columns=["fold", "test"]).apply(pd.to_numeric, errors="coerce")
-    gw = pd.concat([d for s in scored for d in s["genomewide"].values()], ignore_index=True)
+    gw = _pooled_table(scored)
     sm = pd.concat([s["sampled"] for s in scored], ignore_index=True)
     y = gw.label.to_numpy()
-    pooled = {}
-    for name in ("cnn", "pwm", "kmer"):
-        if name in gw.columns:
-            pooled[name] = binary_metrics(y, gw[name].to_numpy(), is_logit=name != "pwm")
+    names = score_names(gw)
+    pooled = {name: binary_metrics(y, gw[name].to_numpy(), is_logit=is_logit(name)) for name in names}
     pooled["cnn_sampled"] = binary_metrics(sm.label.to_numpy(), sm.cnn.to_numpy())
-    for name in ("pwm", "kmer"):
-        if name in pooled and pooled[name]["auprc"] and pooled["cnn"]["auprc"] is not None:
+    for name in names[1:]:
+        if pooled[name]["auprc"] and pooled["cnn"]["auprc"] is not None:
             pooled[f"cnn_over_{name}_auprc"] = pooled["cnn"]["auprc"] / pooled[name]["auprc"]
     return {
         "n_folds": len(scored),
         "n_chromosomes": len(seen),
+        "baselines": names[1:],
         "pooled": pooled,
         "mean": {c: _num(num[c].mean()) for c in num.columns if c != "n_bins"},
         "std": {c: _num(num[c].std(ddof=1)) if len(num) > 1 else None for c in num.columns if c != "n_bins"},
         "folds": {f"fold{r['fold']}": {k: v for k, v in r.items() if k not in ("fold", "test")} for r in rows},
         "_table": table,
+        "_labels": labels(scored),
     }
 
 
@@ -91,9 +102,10 @@ def _fmt(x, digits=3) -> str:
 
 def markdown(summary: dict, motif: str = "") -> str:
     t = summary["_table"]
-    has = [n for n in ("pwm", "kmer") if f"{n}_auprc" in t.columns]
+    lab = summary["_labels"]
+    has = [n for n in summary["baselines"] if f"{n}_auprc" in t.columns]
     head = ["fold", "test chromosomes", "bins", "positive rate", "CNN AUPRC", "CNN AUROC", "CNN loss",
-            "sampled AUPRC"] + [f"{LABELS[n]} AUPRC" for n in has]
+            "sampled AUPRC"] + [f"{lab.get(n, n)} AUPRC" for n in has]
     lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
     for _, r in t.iterrows():
         cells = [str(r.fold), r.test, f"{int(r.n_bins)}", _fmt(r.positive_rate, 4), _fmt(r.cnn_auprc), _fmt(r.cnn_auroc),
@@ -116,7 +128,7 @@ def markdown(summary: dict, motif: str = "") -> str:
            "chromosome scored by the model that never saw it. AUPRC is the primary metric; the positive rate is the "
            "AUPRC of a random model. 'sampled AUPRC' is the same CNN on the sampled test examples (positives + "
            "informative negatives, ~1:1): the inflated view genome-wide evaluation avoids.", "", *lines, ""]
-    ratios = [f"CNN / {LABELS[n]} pooled AUPRC = {_fmt(p.get(f'cnn_over_{n}_auprc'), 2)}x" for n in has]
+    ratios = [f"CNN / {lab.get(n, n)} pooled AUPRC = {_fmt(p.get(f'cnn_over_{n}_auprc'), 2)}x" for n in has]
     if ratios:
         out += ["; ".join(ratios) + (f" (PWM: {motif})" if motif else ""), ""]
     return "\n".join(out)
@@ -131,18 +143,17 @@ def plot_summary(scored: list[dict], path: Path) -> None:
 
     from ..evaluation import _clean
 
-    gw = pd.concat([d for s in scored for d in s["genomewide"].values()], ignore_index=True)
+    gw = _pooled_table(scored)
     y = gw.label.to_numpy()
+    lab = labels(scored)
     fig, (a1, a2) = plt.subplots(1, 2, figsize=(11.5, 4.8))
-    for name in ("cnn", "pwm", "kmer"):
-        if name not in gw.columns:
-            continue
+    for name in score_names(gw):
         yy, ss = _clean(y, gw[name].to_numpy())
         m = binary_metrics(yy, ss, is_logit=False)
         if m["auprc"] is None:
             continue
         p, r, _ = precision_recall_curve(yy, ss)
-        a1.step(r, p, where="post", lw=1.5, label=f"{LABELS[name]} (AUPRC {m['auprc']:.3f})")
+        a1.step(r, p, where="post", lw=1.5, label=f"{lab.get(name, name)} (AUPRC {m['auprc']:.3f})")
     rate = y.mean() if len(y) else 0
     a1.axhline(rate, ls="--", c="grey", lw=0.8, label=f"random ({rate:.3f})")
     a1.set(title=f"pooled over {len(scored)} folds ({len(y)} bins)", xlabel="recall", ylabel="precision",
@@ -167,12 +178,11 @@ def plot_summary(scored: list[dict], path: Path) -> None:
 
 
 def pr_grid_table(scored: list[dict], n: int = 201) -> pd.DataFrame:
-    gw = pd.concat([d for s in scored for d in s["genomewide"].values()], ignore_index=True)
+    gw = _pooled_table(scored)
     grid = np.linspace(0, 1, n)
     out = {"recall": grid}
-    for name in ("cnn", "pwm", "kmer"):
-        if name in gw.columns:
-            out[name] = interpolated_precision(gw.label.to_numpy(), gw[name].to_numpy(), grid)
+    for name in score_names(gw):
+        out[name] = interpolated_precision(gw.label.to_numpy(), gw[name].to_numpy(), grid)
     return pd.DataFrame(out)
 
 
@@ -192,8 +202,8 @@ def cv_summary(p: Params) -> dict:
     if n_folds_total and len(folds) < n_folds_total:
         log.warning("only %d of %d folds evaluated: pooled metrics cover %d chromosomes, not the whole genome",
                     len(folds), n_folds_total, summary["n_chromosomes"])
-    motif = next((f"{s['info']['pwm']['motif_id']} {s['info']['pwm']['motif_name']}" for s in scored
-                  if "pwm" in s["info"]), "")
+    motif = next((f"{b['motif_id']} {b['motif_name']}" for s in scored for b in s["info"].get("baselines", {}).values()
+                  if "motif_id" in b), "")
     md = markdown(summary, motif)
     write_text(mdir / "summary.md", md)
     write_json(mdir / "summary.json", {k: v for k, v in summary.items() if not k.startswith("_")})
