@@ -59,6 +59,8 @@ def main(argv=None) -> int:
     ap.add_argument("--config", default=str(ROOT / "benchmarks/sim/small.yaml"), help="simulation YAML")
     ap.add_argument("--project", default=None, help="benchmark project directory (default benchmarks/sim/<name>/)")
     ap.add_argument("--set", action="append", metavar="KEY=VALUE", help="params override, e.g. train.epochs=2")
+    ap.add_argument("--stages", default=None, help="comma-separated root stages to run (default all), e.g. "
+                    "genome,peaks,dataset,folds,validate,train,evaluate")
     ap.add_argument("--no-repro", action="store_true", help="only (re)generate the project files")
     ap.add_argument("--force", action="store_true", help="dvc repro --force")
     ap.add_argument("--check", action="store_true", help="exit 1 when a threshold of the config fails")
@@ -74,7 +76,8 @@ def main(argv=None) -> int:
     name = (yaml.safe_load(config.read_text()) or {}).get("name") or config.stem
     project = Path(args.project) if args.project else ROOT / "benchmarks/sim" / name
     try:
-        write_project(config, project, ROOT, overrides=parse_set(args.set))
+        write_project(config, project, ROOT, overrides=parse_set(args.set),
+                      include=args.stages.split(",") if args.stages else None)
     except Seq2AccError as e:
         print(f"seq2acc error: {e}", file=sys.stderr)
         return 1

@@ -153,3 +153,59 @@ def _cfg() -> dict:
                     "bystander_rate": 0.5},
         "label_noise": 0.02,
     }
+
+
+# ----------------------------------------------------------------------------- the real pipeline, end to end
+E2E_STAGES = ["genome", "peaks", "dataset", "folds", "validate", "train", "evaluate", "attribute"]
+E2E_THRESHOLDS = {
+    # a working pipeline learns the grammar well above chance (positive rate ~0.04) ...
+    "genomewide_auprc.fold0.cnn_min": 0.15,
+    # ... and its contributions single out the planted motif bases (~2% of the bases of a positive window)
+    "attribution_auprc.deepshap.fold0_min": 0.15,
+    "genomewide_auprc.fold0.bayes_optimal_min": 0.8,
+}
+
+
+def _e2e_config(tmp_path) -> str:
+    raw = _cfg()
+    raw["pipeline"] = {
+        "folds.n_folds": 5, "train.folds": [0], "train.epochs": 12, "train.patience": 3,
+        "model.first_activation": "exponential",
+        "evaluate.tracks": False, "baselines.kmer.enabled": False,
+        "attribute.max_regions": 40, "attribute.n_refs": 5, "attribute.top_logos": 2,
+        "simbench.attribution_max_seqs": 40, "simbench.attribution_methods": ["deepshap", "grad_x_input"],
+        "simbench.modisco": False, "simulation.variants_per_class": 60,
+    }
+    raw["thresholds"] = E2E_THRESHOLDS
+    conf = tmp_path / "sim.yaml"
+    conf.write_text(yaml.safe_dump(raw, sort_keys=False))
+    return conf
+
+
+def _run(project) -> dict:
+    env = project_env()
+    env.update(OMP_NUM_THREADS="2", TF_NUM_INTEROP_THREADS="1")
+    res = subprocess.run([sys.executable, "-m", "dvc", "repro"], cwd=project, env=env, capture_output=True, text=True)
+    if res.returncode != 0:
+        raise AssertionError(f"dvc repro failed:\n{res.stdout[-4000:]}\n{res.stderr[-4000:]}")
+    return json.loads((project / "results/simbench/metrics.json").read_text())
+
+
+@pytest.mark.slow
+def test_working_pipeline_meets_thresholds_and_shuffled_labels_fail_them(tmp_path):
+    conf = _e2e_config(tmp_path)
+    ok = _run(write_project(conf, tmp_path / "ok", ROOT, include=E2E_STAGES))
+    assert ok["checks"]["failed"] == [], ok["checks"]["failed"]
+    gw = ok["genomewide_auprc"]["fold0"]
+    assert gw["cnn"] > 3 * gw["positive_rate"]
+    assert ok["wired"]["CNN"] and ok["wired"]["attribution"] and ok["wired"]["variants"]
+    assert ok["variants"]["ratio"] > 1.5  # substitutions in planted motifs matter more than next to them
+    table = (tmp_path / "ok/results/simbench/table.md").read_text()
+    assert "Bayes-optimal" in table and "CNN" in table and "deepshap" in table
+
+    # Broken pipeline: the same run with the target peaks moved to random places must fail the same thresholds.
+    bad = _run(write_project(conf, tmp_path / "bad", ROOT, include=E2E_STAGES,
+                             overrides={"simulation.shuffle_labels": True}))
+    failed = " ".join(bad["checks"]["failed"])
+    assert "genomewide_auprc.fold0.cnn" in failed
+    assert "attribution_auprc.deepshap.fold0" in failed

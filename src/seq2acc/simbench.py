@@ -24,6 +24,7 @@ import copy
 import logging
 import os
 import re
+import time
 from pathlib import Path
 
 import numpy as np
@@ -81,12 +82,14 @@ def _missing_inputs(body: dict, root_dir: Path | None, params: dict | None, skip
     return None
 
 
-def derive_dvc(root: dict, prefix: str = "", root_dir: Path | None = None, params: dict | None = None) -> dict:
+def derive_dvc(root: dict, prefix: str = "", root_dir: Path | None = None, params: dict | None = None,
+               include: list[str] | None = None) -> dict:
     """The benchmark project's dvc.yaml: simulate -> the root stages (paths rewritten) -> simbench.
 
     With ``root_dir``/``params``, root stages that cannot run yet (script, library file or params section missing,
     e.g. an area still being written) are left out with a warning, and so are the stages that need their outputs;
-    the benchmark then reports those rows as not wired.
+    the benchmark then reports those rows as not wired. ``include``: only these root stages (and never one whose
+    inputs come from a stage left out), e.g. to skip the slow interpretation stages in a quick check.
     """
     skipped_outs: list[str] = []
     stages: dict = {
@@ -102,7 +105,8 @@ def derive_dvc(root: dict, prefix: str = "", root_dir: Path | None = None, param
     for name, st in (root.get("stages") or {}).items():
         st = copy.deepcopy(st)
         body = st["do"] if "do" in st else st
-        why = _missing_inputs(body, root_dir, params, skipped_outs)
+        why = "not in the stages asked for" if include is not None and name not in include else \
+            _missing_inputs(body, root_dir, params, skipped_outs)
         if why:
             log.warning("benchmark project: stage %s left out (%s)", name, why)
             skipped_outs += [sp for k in ("outs", "metrics", "plots") for sp in map(_static_path, _paths(body.get(k))) if sp]
@@ -173,7 +177,10 @@ def derive_params(root: dict, sim_raw: dict, config_rel: str, config_path: str =
     }
     p["simbench"] = {
         "out_dir": RESULTS_DIR,
-        "attribution_max_seqs": 200,  # positive sequences scored per fold for the attribution row
+        "attribution_max_seqs": 100,  # held-out positive sequences per fold for the attribution rows
+        "ism_max_seqs": 50,  # ... of which ISM (3 x context forward passes each) scores this many
+        "attribution_methods": ["deepshap", "grad_x_input", "ism"],  # the attribute stage's + these via the library
+        "modisco": True,  # TF-MoDISco row: the modisco stage's result, else run here on attribution/ensemble
         "tomtom_q": 0.05,  # a MoDISco pattern matches a planted motif when TOMTOM q < this
         "thresholds": {},  # filled from the simulation config's `thresholds:`
     }
@@ -236,12 +243,14 @@ def _init_dvc(project: Path) -> None:
                               "check the directory is writable and DVC is installed")
 
 
-def write_project(config_path, project_dir, root_dir, overrides: dict | None = None) -> Path:
+def write_project(config_path, project_dir, root_dir, overrides: dict | None = None,
+                  include: list[str] | None = None) -> Path:
     """Create or refresh a benchmark project: an independent DVC repository (``dvc init --subdir`` inside a git
     work tree: its own lock, cache and MLflow store) that links ``stages/`` and ``src/`` of the root project and
     the simulation config (``sim.yaml``), with dvc.yaml and params.yaml derived from the root ones.
 
-    ``overrides``: dotted params applied last (e.g. ``{"simulation.shuffle_labels": True}``).
+    ``overrides``: dotted params applied last (e.g. ``{"simulation.shuffle_labels": True}``); ``include``: the
+    root stages to run (default all; see :func:`derive_dvc`).
     """
     from .atomic import write_text
     from .simulate import load_config
@@ -267,7 +276,7 @@ def write_project(config_path, project_dir, root_dir, overrides: dict | None = N
     for k, v in (overrides or {}).items():
         set_dotted(params, k, v)
     hdr = HEADER.format(what="{what}", config=config_path.name)
-    dvc = derive_dvc(root_dvc, "", root, params)
+    dvc = derive_dvc(root_dvc, "", root, params, include)
     write_text(project / "dvc.yaml", hdr.format(what="dvc.yaml") + yaml.safe_dump(dvc, sort_keys=False))
     write_text(project / "params.yaml", hdr.format(what="params.yaml") + yaml.safe_dump(params, sort_keys=False))
     for ign in (".gitignore", ".dvcignore"):
@@ -492,7 +501,11 @@ def attribution_section(p, truth, folds) -> dict | None:
     from .tasks.interpret import load_fold_model, read_attribution
 
     base = Path(p.get("attribute.out_dir", str, "attribution")) / "folds"
-    max_seqs = p.get("simbench.attribution_max_seqs", int, 200, ge=1)
+    max_seqs = p.get("simbench.attribution_max_seqs", int, 100, ge=1)
+    methods = p.get("simbench.attribution_methods", list, list(ATTRIBUTION_METHODS))
+    bad = [m for m in methods if m not in ATTRIBUTION_METHODS]
+    if bad:
+        raise ParamsError("simbench.attribution_methods", f"unknown method(s) {bad}", f"use {list(ATTRIBUTION_METHODS)}")
     seed = p.get("seed", int, 0)
     res: dict = {}
     for f in folds:
@@ -513,21 +526,31 @@ def attribution_section(p, truth, folds) -> dict | None:
             mask[idx] = motif_mask(truth, c, reg.start.to_numpy()[idx], L)
         stage_method = str(a.attrs.get("method", "deepshap"))
         model = None
-        res.setdefault("random (motif-base fraction)", {})[f"fold{k}"] = float(mask.mean())
-        for m in ATTRIBUTION_METHODS:
+        res.setdefault("random", {})[f"fold{k}"] = float(mask.mean())  # AUPRC of a random score
+        for m in [stage_method] + [x for x in methods if x != stage_method]:
+            t0 = time.time()
+            label = m
             if m == stage_method:
                 contrib = a.contrib[pos]
-                label = f"{m} (attribute stage)"
             else:
                 model = model or load_fold_model(p, k)
-                contrib, _ = contributions(model, a.onehot[pos].astype(np.float32), method=m,
+                # ISM costs 3L forward passes per sequence: scored on the first ism_max_seqs sequences only
+                n = min(len(pos), p.get("simbench.ism_max_seqs", int, 50, ge=1)) if m == "ism" else len(pos)
+                contrib, _ = contributions(model, a.onehot[pos[:n]].astype(np.float32), method=m,
                                            n_refs=int(a.attrs.get("n_refs", 20)), seed=seed)
-                label = m
+                res.setdefault(label, {})[f"fold{k}"] = attribution_auprc(contrib, mask[:n])
+                log.info("fold %d: attribution AUPRC %s = %.3f (%d sequences, %.0f s)", k, label,
+                         res[label][f"fold{k}"] or float("nan"), n, time.time() - t0)
+                continue
             res.setdefault(label, {})[f"fold{k}"] = attribution_auprc(contrib, mask)
+            log.info("fold %d: attribution AUPRC %s = %.3f (%d sequences, %.0f s)", k, label,
+                     res[label][f"fold{k}"] or float("nan"), len(pos), time.time() - t0)
     if not res:
         return None
     for vals in res.values():
         vals["mean"] = _mean(list(vals.values()))
+    res["source"] = {m: ("attribute stage" if m == stage_method else "seq2acc.attribution on the same sequences")
+                     for m in res if m != "random"}
     return res
 
 
@@ -610,13 +633,13 @@ def combinatorial_section(p, truth, regions, cfg, folds, sizes, context: int) ->
         return None
     out = {}
     summ = summarize_pairs(pd.concat(scr_all, ignore_index=True))
-    out["scrambling (interaction)"] = pair_rank({(r.motif_a, r.motif_b): r.interaction_mean for r in summ.itertuples()},
+    out["scrambling"] = pair_rank({(r.motif_a, r.motif_b): r.interaction_mean for r in summ.itertuples()},
                                                 pairs_planted)
     ds = dfim_summary(pd.concat(dfim_all, ignore_index=True))
     both: dict = {}
     for r in ds.itertuples():
         both.setdefault(tuple(sorted((r.source_motif, r.target_motif))), []).append(r.delta_mean)
-    out["DFIM (grad x input, mean delta)"] = pair_rank({k: float(np.mean(v)) for k, v in both.items()}, pairs_planted)
+    out["dfim"] = pair_rank({k: float(np.mean(v)) for k, v in both.items()}, pairs_planted)
     return out
 
 
@@ -646,6 +669,57 @@ def variants_section(p, sim_dir, folds, context: int) -> dict | None:
     if not parts:
         return None
     return variant_contrast(pd.concat(parts, ignore_index=True))
+
+
+def _modisco_h5(p, detail: Path) -> tuple[Path | None, str]:
+    """The TF-MoDISco result to score: the pipeline's own (a ``modisco`` stage's HDF5) when there is one, else
+    TF-MoDISco run here (:func:`seq2acc.modisco_run.run_modisco`) on the attribution ensemble (the stage's input)."""
+    for cand in (Path(p.get("modisco.out_dir", str, "modisco")) / "modisco.h5",
+                 Path(p.get("modisco.out_dir", str, "modisco")) / "modisco_results.h5"):
+        if cand.exists():
+            return cand, "modisco stage"
+    ens = Path(p.get("attribute.out_dir", str, "attribution")) / "ensemble" / "contrib.h5"
+    if not ens.exists() or not p.get("simbench.modisco", bool, True):
+        return None, ""
+    from .modisco_run import run_modisco
+    from .tasks.interpret import read_attribution
+
+    a = read_attribution(ens)
+    pos = a.regions.label.to_numpy() == 1
+    out = detail / "modisco.h5"
+    run_modisco(a.onehot[pos], a.hyp[pos], out, window=p.get("simbench.modisco_window", int, 400))
+    return out, "run_modisco on attribution/ensemble"
+
+
+def modisco_section(p, cfg, detail: Path) -> dict | None:
+    """For each planted motif: does a TF-MoDISco pattern match it (TOMTOM q < ``simbench.tomtom_q`` against the
+    planted motifs + the JASPAR CORE vertebrate collection as decoys); patterns matching no planted motif are
+    spurious. None when there is nothing to run MoDISco on."""
+    from .modisco_run import read_patterns, trim_bounds
+    from .motifs import fetch_jaspar
+    from .simulate import load_motifs
+
+    h5, source = _modisco_h5(p, detail)
+    if h5 is None:
+        return None
+    pats = read_patterns(h5)
+    queries = []
+    for pt in pats:
+        a, b = trim_bounds(pt["cwm"])
+        queries.append(pt["ppm"][a:b])
+    planted = {s: m.ppm for s, m in load_motifs(cfg).items()}
+    ids = {m.motif_id for m in load_motifs(cfg).values()}
+    decoys = [m.counts / m.counts.sum(1, keepdims=True) for m in
+              fetch_jaspar(tax_group=["vertebrates"], release=cfg.jaspar_release) if m.id not in ids]
+    matches = tomtom_matches(queries, planted, decoys, q=p.get("simbench.tomtom_q", float, 0.05, gt=0, le=1))
+    matches["pattern_name"] = [pats[i]["name"] for i in matches.pattern]
+    matches.to_csv(detail / "modisco_matches.tsv", sep="\t", index=False)
+    res = modisco_recovery(matches, len(pats), list(planted))
+    in_rules = {m for r in cfg.target.rules for m in r.motifs}
+    for sym, m in load_motifs(cfg).items():
+        res[sym].update(name=m.name, in_positives=sym in in_rules)
+    res["source"] = source
+    return res
 
 
 def run_benchmark(p) -> dict:
@@ -678,14 +752,24 @@ def run_benchmark(p) -> dict:
     regions = read_regions(sim_dir)
     context = p.get("dataset.context", int, 1000)
     sizes = dict(zip(cfg.chrom_names, cfg.chrom_lengths))
+    t0 = time.time()
     comb = combinatorial_section(p, truth, regions, cfg, folds, sizes, context)
+    log.info("combinatorial: %s (%.0f s)", comb, time.time() - t0)
+    t0 = time.time()
     wired["combinatorial"] = comb is not None
     if comb is not None:
         metrics["combinatorial"] = comb
     var = variants_section(p, sim_dir, folds, context)
+    log.info("variants: %s (%.0f s)", var, time.time() - t0)
+    t0 = time.time()
     wired["variants"] = var is not None
     if var is not None:
         metrics["variants"] = var
+    mo = modisco_section(p, cfg, detail)
+    log.info("modisco: %s (%.0f s)", mo, time.time() - t0)
+    wired["modisco"] = mo is not None
+    if mo is not None:
+        metrics["modisco"] = mo
     metrics["wired"] = wired
     failed = check_thresholds(metrics, p.get("simbench.thresholds", dict, {}))
     metrics["checks"] = {"failed": failed, "n_thresholds": len(p.get("simbench.thresholds", dict, {}))}
@@ -705,7 +789,8 @@ def _fmt(v) -> str:
         return "yes" if v else "no"
     if isinstance(v, (int, np.integer)):
         return str(int(v))
-    return f"{float(v):.3f}"
+    v = float(v)
+    return f"{v:.1e}" if 0 < abs(v) < 1e-3 else f"{v:.3f}"
 
 
 def format_table(m: dict) -> str:
@@ -718,21 +803,31 @@ def format_table(m: dict) -> str:
              "bayes_optimal_vs_grammar": "Bayes-optimal vs noiseless labels", "cnn": "CNN"}
     for method in gw.get("mean", {}):
         rows.append(("genome-wide AUPRC", names.get(method, method), [gw[f].get(method) for f in folds] + [gw["mean"][method]]))
-    for sec, title in (("attribution_auprc", "attribution AUPRC (motif bases)"),):
-        for method, vals in (m.get(sec) or {}).items():
-            rows.append((title, method, [vals.get(f) for f in folds] + [vals.get("mean")]))
+    att = m.get("attribution_auprc") or {}
+    src = att.get("source", {})
+    for method, vals in att.items():
+        if method == "source":
+            continue
+        label = {"random": "random (motif-base fraction)"}.get(method, method)
+        if src.get(method) == "attribute stage":
+            label += " (attribute stage)"
+        rows.append(("attribution AUPRC (planted-motif bases)", label, [vals.get(f) for f in folds] + [vals.get("mean")]))
     mo = m.get("modisco") or {}
     for sym, r in mo.items():
-        if isinstance(r, dict):
-            rows.append(("MoDISco (TOMTOM q < 0.05)", f"{sym} matched (best q)", [None] * len(folds) +
+        if isinstance(r, dict) and "matched" in r:
+            what = f"{sym} ({r['name']}) matched (best q)" if r.get("name") else f"{sym} matched (best q)"
+            if r.get("in_positives") is False:
+                what += "; not a target-rule motif"
+            rows.append(("MoDISco (TOMTOM q < 0.05)", what, [None] * len(folds) +
                          [f"{_fmt(r.get('matched'))} ({_fmt(r.get('best_q'))})"]))
     if "spurious_patterns" in mo:
         rows.append(("MoDISco (TOMTOM q < 0.05)", "spurious patterns / patterns", [None] * len(folds) +
                      [f"{mo['spurious_patterns']} / {mo['n_patterns']}"]))
+    cnames = {"scrambling": "scrambling interaction", "dfim": "DFIM (grad x input)"}
     for method, pairs in (m.get("combinatorial") or {}).items():
         for pair, r in pairs.items():
-            rows.append(("combinatorial", f"{method}: rank of planted pair {pair}", [None] * len(folds) +
-                         [f"{r['rank']} of {r['n_pairs']}"]))
+            rows.append(("combinatorial", f"{cnames.get(method, method)}: rank of planted pair {pair}",
+                         [None] * len(folds) + [f"{r['rank']} of {r['n_pairs']}"]))
     v = m.get("variants")
     if v:
         rows.append(("variants", "mean abs effect inside / outside motifs", [None] * len(folds) +
