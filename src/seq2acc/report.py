@@ -27,6 +27,7 @@ def print_report(params_path="params.yaml") -> None:
               f"({val.get('n_passed')}/{val.get('n_checks')} checks)")
     _print_training(p)
     _print_evaluation(p)
+    _print_interpretation2(p)
 
 
 def _print_training(p: Params) -> None:
@@ -49,3 +50,16 @@ def _print_evaluation(p: Params) -> None:
     if md.exists():
         print("== genome-wide evaluation (cv_summary: metrics/summary.md)")
         print(md.read_text().rstrip())
+
+
+def _print_interpretation2(p: Params) -> None:
+    """TF-MoDISco patterns, motif interactions and variant effects (docs/interpretation2.md)."""
+    from .tasks import combinatorial, modisco, variants
+
+    for mod in (modisco, combinatorial, variants):
+        try:
+            lines = mod.report_lines(p)
+        except Exception as e:  # noqa: BLE001 - a damaged table must not hide the rest of the report
+            lines = [f"== {mod.__name__.rsplit('.', 1)[-1]}: cannot read its outputs ({e})"]
+        if lines:
+            print("\n".join(lines))

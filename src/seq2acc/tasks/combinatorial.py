@@ -400,3 +400,21 @@ def _mlflow_key(k: str) -> str:
     import re
 
     return re.sub(r"[^A-Za-z0-9_\-. /]", "_", k)
+
+
+def report_lines(p: Params, top: int = 6) -> list[str]:
+    """Lines for ``seq2acc report``: motif pair interactions and DFIM with their controls."""
+    out = Path(p.get("combinatorial.out_dir", str, "combinatorial"))
+    if not (out / "pair_summary.tsv").exists():
+        return []
+    lines = [f"== combinatorial logic ({out}/interaction_heatmap.png, dfim_heatmap.png)"]
+    ps = read_table(out / "pair_summary.tsv")
+    for r in ps.head(top).itertuples(index=False):
+        lines.append(f"  scramble {r.motif_a}+{r.motif_b}: interaction {r.interaction_mean:+.3f} (sd {r.interaction_sd:.3f}, "
+                     f"n={int(r.n)}) vs control {r.control_mean:+.3f}; p={r.p_vs_control:.2g}")
+    if (out / "dfim_summary.tsv").exists():
+        ds = read_table(out / "dfim_summary.tsv")
+        for r in ds.sort_values("n", ascending=False).head(top).itertuples(index=False):
+            lines.append(f"  DFIM {r.source_motif} -> {r.target_motif}: delta {r.delta_mean:+.4f} (n={int(r.n)}) vs "
+                         f"control {r.control_mean:+.4f}; p={r.p_vs_control:.2g}")
+    return lines

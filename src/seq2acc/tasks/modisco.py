@@ -259,3 +259,20 @@ def read_table(path) -> pd.DataFrame:
     df = pd.read_csv(path, sep="\t", skiprows=1 if first.startswith("## ") else 0, keep_default_na=True)
     df.columns = [c.lstrip("#") for c in df.columns]
     return df
+
+
+def report_lines(p: Params, top: int = 8) -> list[str]:
+    """Lines for ``seq2acc report``: the ensemble's TF-MoDISco patterns (seqlets, best JASPAR match, q)."""
+    out = output_dir(p, None)
+    if not (out / "patterns.tsv").exists():
+        return []
+    t = read_table(out / "patterns.tsv")
+    lines = [f"== TF-MoDISco patterns of the fold ensemble ({out}/report/report.html)"]
+    if t.empty:
+        return lines + ["  no pattern (see summary.json)"]
+    lines.append(f"  {'pattern':24s} {'label':14s} {'seqlets':>7s}  {'consensus':22s} best JASPAR match (TOMTOM q)")
+    for r in t.head(top).itertuples(index=False):
+        q = f"{r.q_value:.2g}" if pd.notna(r.q_value) else "-"
+        lines.append(f"  {r.pattern:24s} {str(r.label):14s} {int(r.n_seqlets):7d}  {str(r.consensus)[:22]:22s} "
+                     f"{r.best_match} (q={q})")
+    return lines

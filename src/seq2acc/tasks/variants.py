@@ -235,3 +235,19 @@ def _write(p, cfg, var, w, scores, fold_rows, cref, calt, seconds) -> Path:
                   [out / "scores.tsv", out / "volcano.png", out / "summary.json"], "variants",
                   {"variants.input": str(cfg.input)})
     return out
+
+
+def report_lines(p: Params, top: int = 5) -> list[str]:
+    """Lines for ``seq2acc report``: the variants with the largest effects."""
+    from .modisco import read_table
+
+    out = Path(p.get("variants.out_dir", str, "variants"))
+    if not (out / "scores.tsv").exists():
+        return []
+    s = read_table(out / "scores.tsv")
+    lines = [f"== variant effects of {len(s)} variants ({out}/scores.tsv; accessibility model, not a variant-effect "
+             f"model: note 24)"]
+    for r in s.reindex(s.delta.abs().sort_values(ascending=False).index).head(top).itertuples(index=False):
+        lines.append(f"  {str(r.id)[:28]:28s} {r.chrom}:{r.pos} {r.ref}>{r.alt}  delta logit {r.delta:+.3f} "
+                     f"(sd {r.delta_sd:.3f} over folds) p={r.p_value:.2g} q={r.q_value:.2g}")
+    return lines
