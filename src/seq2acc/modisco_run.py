@@ -279,12 +279,15 @@ def plot_pattern_logos(path, modisco_h5, table: pd.DataFrame, max_patterns: int 
     plt.close(fig)
 
 
-def silence_numba_threads(n: int | None = None) -> None:
-    """Cap numba's threads (memelite/modisco) to ``n`` (default: ``OMP_NUM_THREADS`` or 1) on shared machines."""
+def limit_numba_threads(n: int | None = None) -> None:
+    """Cap numba's threads (modisco's and memelite's kernels) at ``n``, or at ``OMP_NUM_THREADS`` when that is set
+    (shared machines); otherwise numba uses every core."""
+    n = n or int(os.environ.get("OMP_NUM_THREADS", "0") or 0)
+    if not n:
+        return
     try:
         import numba
 
-        n = n or int(os.environ.get("OMP_NUM_THREADS", "1") or 1)
         numba.set_num_threads(max(1, min(n, numba.config.NUMBA_NUM_THREADS)))
-    except Exception:  # pragma: no cover - numba missing or already initialised differently
+    except Exception:  # pragma: no cover - numba missing
         pass

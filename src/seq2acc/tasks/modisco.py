@@ -27,7 +27,7 @@ import pandas as pd
 
 from ..atomic import atomic_path, write_json
 from ..errors import InputError
-from ..modisco_run import (pattern_table, plot_pattern_logos, run_modisco, silence_numba_threads, write_meme,
+from ..modisco_run import (limit_numba_threads, pattern_table, plot_pattern_logos, run_modisco, write_meme,
                            write_report)
 from ..params import Params
 from .interpret import attribute_config, log_to_run, write_tsv
@@ -133,7 +133,7 @@ def run_set(p: Params, k: int | None) -> Path:
     from ..motifs import fetch_jaspar
 
     cfg = modisco_config(p)
-    silence_numba_threads()
+    limit_numba_threads()
     t0 = time.perf_counter()
     src = input_path(p, k)
     x, hyp = read_modisco_input(src)
