@@ -199,6 +199,8 @@ def derive_params(root: dict, sim_raw: dict, config_rel: str, config_path: str =
     if isinstance(scan, dict) and jaspar and "motif_scan.jaspar_ids" not in over:  # scan for the planted motifs
         scan["jaspar_ids"] = sorted(set(jaspar.values()))
         scan["jaspar_release"] = cfg.jaspar_release
+    if isinstance(p.get("variants"), dict) and "variants.input" not in over:  # the `variants` stage scores the
+        p["variants"]["input"] = f"{SIM_DIR}/variants.tsv"  # simulated SNVs (the root example file is yeast's)
     if isinstance(p.get("train"), dict) and "train.folds" not in over:
         p["train"]["folds"] = list(range(int(p.get("folds", {}).get("n_folds", 10))))  # every fold of the simulation
     p["simbench"]["thresholds"] = dict(sim_raw.get("thresholds") or {})
@@ -674,7 +676,8 @@ def variants_section(p, sim_dir, folds, context: int) -> dict | None:
 def _modisco_h5(p, detail: Path) -> tuple[Path | None, str]:
     """The TF-MoDISco result to score: the pipeline's own (a ``modisco`` stage's HDF5) when there is one, else
     TF-MoDISco run here (:func:`seq2acc.modisco_run.run_modisco`) on the attribution ensemble (the stage's input)."""
-    for cand in (Path(p.get("modisco.out_dir", str, "modisco")) / "modisco.h5",
+    for cand in (Path(p.get("modisco.out_dir", str, "modisco")) / "ensemble" / "modisco.h5",  # modisco_ensemble
+                 Path(p.get("modisco.out_dir", str, "modisco")) / "modisco.h5",
                  Path(p.get("modisco.out_dir", str, "modisco")) / "modisco_results.h5"):
         if cand.exists():
             return cand, "modisco stage"
