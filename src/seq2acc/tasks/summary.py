@@ -96,6 +96,10 @@ def _num(x):
     return None if x is None or not np.isfinite(x) else float(x)
 
 
+def _n(n: int, word: str) -> str:
+    return f"{n} {word}{'' if n == 1 else 's'}"
+
+
 def _fmt(x, digits=3) -> str:
     return "–" if x is None or (isinstance(x, float) and not np.isfinite(x)) else f"{x:.{digits}f}"
 
@@ -124,7 +128,7 @@ def markdown(summary: dict, motif: str = "") -> str:
         [f"{p['cnn']['n_bins']}", _fmt(p["cnn"]["positive_rate"], 4), _fmt(p["cnn"]["auprc"]), _fmt(p["cnn"]["auroc"]),
          _fmt(p["cnn"]["loss"]), _fmt(p["cnn_sampled"]["auprc"])] + [_fmt(p[n]["auprc"]) for n in has]) + " |")
     out = ["## Cross-validation: genome-wide evaluation", "",
-           f"{summary['n_folds']} folds, {summary['n_chromosomes']} test chromosomes; every bin of each held-out "
+           f"{_n(summary['n_folds'], 'fold')}, {_n(summary['n_chromosomes'], 'test chromosome')}; every bin of each held-out "
            "chromosome scored by the model that never saw it. AUPRC is the primary metric; the positive rate is the "
            "AUPRC of a random model. 'sampled AUPRC' is the same CNN on the sampled test examples (positives + "
            "informative negatives, ~1:1): the inflated view genome-wide evaluation avoids.", "", *lines, ""]
