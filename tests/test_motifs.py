@@ -91,6 +91,16 @@ def test_pvalues_match_exact_enumeration():
     d = ScoreDistribution.build(pwm, bg, bin_size=0.001)
     p = d.pvalue(test)
     assert np.abs(p / exact - 1).max() < 0.03
+    # the default look-up: a word's own grid score (what PWMScanner.hits reports)
+    top = order[-3000::100]
+    z = d.q[np.arange(7), words[top]].sum(1)
+    exact_top = tail[np.searchsorted(s_sorted, score[top] - 1e-9)]
+    assert np.abs(d.word_pvalue(z) / exact_top - 1).max() < 0.01
+    sc = PWMScanner([pwm], ["m"], background=bg)
+    x = np.eye(4, dtype=np.float32)[words[top]]  # the words themselves as sequences
+    h = sc.hits(x, pvalue=1.0)
+    h = h[(h.start == 0) & (h.strand == "+")].set_index("seq").p_value
+    assert np.allclose(h.loc[np.arange(len(top))].to_numpy(), d.word_pvalue(z))
     assert np.all(np.diff(d.pvalue(np.sort(test))) <= 0)  # p-value falls with the score
     assert d.pvalue(score.min() - 1) == 1.0
     assert d.threshold(1e-12) == float("inf")  # unreachable
@@ -106,7 +116,7 @@ def test_hits_agree_with_memelite_fimo(fungi):
     seqs = [s[:100] + REB1_SITE + s[109:] if i % 2 == 0 else s for i, s in enumerate(seqs)]
     seqs[3] = seqs[3][:50] + "N" * 20 + seqs[3][70:]
     x = np.stack([onehot(s) for s in seqs])
-    sc = PWMScanner.from_motifs(motifs, pvalue_bin=0.1)
+    sc = PWMScanner.from_motifs(motifs, pvalue_bin=0.1, pvalue_lookup="score")  # FIMO's grid and look-up
     ours = sc.hits(x, pvalue=1e-3)
     # memelite takes probabilities and scores log2(p + eps) - log2(0.25): feed it our log-odds exactly
     pwms = {m.id: (0.25 * 2.0 ** p - 1e-4).T for m, p in zip(motifs, sc.pwms)}

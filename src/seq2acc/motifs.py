@@ -154,13 +154,16 @@ def genome_background(genome, chroms=None, symmetric: bool = True) -> np.ndarray
 class ScoreDistribution:
     """Survival function of one PWM's score on a background sequence, on a grid of ``bin_size`` bits.
 
-    ``sf[j] = P(Z >= lowest + j)`` with ``Z`` the sum over columns of ``round(pwm / bin_size)``;
-    ``pvalue(s) = sf[floor(s / bin_size) - lowest]`` (the discretisation memelite's FIMO uses).
+    ``sf[j] = P(Z >= lowest + j)`` with ``Z`` the sum over columns of ``q = round(pwm / bin_size)``.
+    Two look-ups: :meth:`word_pvalue` of a matched word's own integer score ``Z`` (consistent with the
+    distribution, so equal-scoring words get equal p-values: the default of :class:`PWMScanner`), and
+    :meth:`pvalue` of a float score, ``sf[floor(s / bin_size) - lowest]`` (memelite FIMO's look-up).
     """
 
     lowest: int
     sf: np.ndarray
     bin_size: float
+    q: np.ndarray | None = None  # (w, 4) integer PWM on the grid
 
     @classmethod
     def build(cls, pwm: np.ndarray, background=None, bin_size: float = 0.001) -> "ScoreDistribution":
@@ -182,7 +185,12 @@ class ScoreDistribution:
             cur += int(off[i].max())
             pdf = new
         sf = np.cumsum(pdf[::-1])[::-1]
-        return cls(int(mins.sum()), np.minimum(sf, 1.0), float(bin_size))
+        return cls(int(mins.sum()), np.minimum(sf, 1.0), float(bin_size), q)
+
+    def word_pvalue(self, z) -> np.ndarray:
+        """p-values of integer grid scores ``z`` (sums of ``q`` over a word; an N row adds 0)."""
+        idx = np.asarray(z, dtype=np.int64) - self.lowest
+        return np.where(idx < 0, 1.0, self.sf[np.clip(idx, 0, len(self.sf) - 1)])
 
     def pvalue(self, scores) -> np.ndarray:
         s = np.asarray(scores, dtype=np.float64)
@@ -210,7 +218,8 @@ class PWMScanner:
     so every motif gets all its ``L - w_k + 1`` windows; windows running past a sequence's end are ``-inf``.
     """
 
-    def __init__(self, pwms, names, ids=None, background=None, pvalue_bin: float = 0.001, dtype: str = "float32"):
+    def __init__(self, pwms, names, ids=None, background=None, pvalue_bin: float = 0.001, dtype: str = "float32",
+                 pvalue_lookup: str = "word"):
         import keras
 
         self.pwms = [np.asarray(p, dtype=np.float64) for p in pwms]
@@ -225,6 +234,9 @@ class PWMScanner:
             raise ValueError("one name (and id) per PWM")
         self.background = _check_background(background)
         self.pvalue_bin = float(pvalue_bin)
+        if pvalue_lookup not in ("word", "score"):
+            raise ValueError("pvalue_lookup must be 'word' (default, consistent) or 'score' (memelite FIMO's)")
+        self.pvalue_lookup = pvalue_lookup
         self.widths = np.array([len(p) for p in self.pwms], dtype=np.int64)
         self.max_width, self.min_width = int(self.widths.max()), int(self.widths.min())
         m = len(self.pwms)
@@ -253,6 +265,7 @@ class PWMScanner:
         self._masks: dict[int, np.ndarray] = {}
         self.dtype = dtype
         self._dists: list[ScoreDistribution] | None = None
+        self._rc_dists: list[ScoreDistribution] | None = None
 
     # ------------------------------------------------------------------ construction helpers
     @classmethod
@@ -271,6 +284,36 @@ class PWMScanner:
         if self._dists is None:
             self._dists = [ScoreDistribution.build(p, self.background, self.pvalue_bin) for p in self.pwms]
         return self._dists
+
+    def strand_distributions(self, strand: int) -> list[ScoreDistribution]:
+        """Score distributions of the '+' (0) or '-' (1, reverse-complement PWM) strand; the same unless the
+        background is strand-asymmetric."""
+        if strand == 0 or np.allclose(self.background, self.background[::-1]):
+            return self.distributions
+        if self._rc_dists is None:
+            self._rc_dists = [ScoreDistribution.build(p[::-1, ::-1], self.background, self.pvalue_bin)
+                              for p in self.pwms]
+        return self._rc_dists
+
+    def window_pvalues(self, onehot: np.ndarray, seq, start, motif_idx, strand, scores=None) -> np.ndarray:
+        """p-values of given windows: of the matched word's grid score (``pvalue_lookup='word'``) or of the
+        float ``scores`` (``'score'``, memelite FIMO's look-up)."""
+        out = np.ones(len(seq), dtype=np.float64)
+        for k in np.unique(motif_idx):
+            for st in (0, 1):
+                sel = np.flatnonzero((motif_idx == k) & (strand == st))
+                if len(sel) == 0:
+                    continue
+                d = self.strand_distributions(st)[int(k)]
+                if self.pvalue_lookup == "score":
+                    out[sel] = d.pvalue(scores[sel])
+                    continue
+                w = int(self.widths[k])
+                win = onehot[seq[sel][:, None], start[sel][:, None] + np.arange(w)[None, :]]  # (h, w, 4)
+                q = d.q if st == 0 or d is not self.distributions[int(k)] else d.q[::-1, ::-1]
+                z = np.einsum("hwc,wc->h", np.rint(win).astype(np.int64), q)
+                out[sel] = d.word_pvalue(z)
+        return out
 
     def pvalues(self, scores, motif_idx) -> np.ndarray:
         """p-values of ``scores`` for the motifs ``motif_idx`` (broadcast together)."""
@@ -358,8 +401,11 @@ class PWMScanner:
         from tqdm.auto import tqdm
 
         x = self._check(onehot)
-        thr = self.score_thresholds(pvalue)
+        thr = np.minimum(self.score_thresholds(pvalue),
+                         np.array([d.threshold(pvalue) for d in self.strand_distributions(1)]))
         margin = 1e-3 * (1.0 + np.abs(np.where(np.isfinite(thr), thr, 0)))
+        if self.pvalue_lookup == "word":  # a word's grid score is within w * bin / 2 of its float score
+            margin = margin + self.widths * self.pvalue_bin / 2
         cut = (thr - margin).astype(np.float32)
         frames = []
         mask = self._mask(x.shape[1])
@@ -371,7 +417,7 @@ class PWMScanner:
                 continue
             b, pos, k, st = idx[:, 0], idx[:, 1], idx[:, 2] // 2, idx[:, 2] % 2
             score = self.exact_scores(x, b + i, pos, k, st)
-            p = self.pvalues(score, k)
+            p = self.window_pvalues(x, b + i, pos, k, st, score)
             keep = p < pvalue
             frames.append(pd.DataFrame({"seq": (b + i)[keep], "start": pos[keep], "motif_idx": k[keep],
                                         "strand_idx": st[keep], "score": score[keep], "p_value": p[keep]}))

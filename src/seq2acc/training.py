@@ -185,10 +185,12 @@ class EpochSource:
         return self.table(epoch).label.to_numpy(np.float32)
 
     def epoch_batches(self):
-        src = BatchSource(self.genome, self.table(self.epoch), seed=self.seed, **self.kw)
-        src.epoch = self.epoch
+        # Count the epoch when it starts: Keras stops after len(self) batches (the dataset's cardinality) and
+        # drops the generator unfinished, so code after the last yield would never run (same data every epoch).
+        epoch, self.epoch = self.epoch, self.epoch + 1
+        src = BatchSource(self.genome, self.table(epoch), seed=self.seed, **self.kw)
+        src.epoch = epoch
         yield from src.epoch_batches()
-        self.epoch += 1
 
 
 def genomewide_pool(data_dir, chroms, context: int) -> pd.DataFrame:

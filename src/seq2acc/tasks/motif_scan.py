@@ -52,6 +52,7 @@ class MotifScanConfig:
     background: object
     pseudocount: float
     pvalue_bin: float
+    pvalue_lookup: str
     pvalue: float
     contrib_seq_pvalue: float
     contrib_pvalue: float
@@ -77,6 +78,7 @@ def motif_scan_config(p: Params) -> MotifScanConfig:
         tax_group=tax, ids=ids, background=bg,
         pseudocount=g("motif_scan.pseudocount", float, 0.8, ge=0),
         pvalue_bin=g("motif_scan.pvalue_bin", float, 0.001, gt=0, le=1),
+        pvalue_lookup=g("motif_scan.pvalue_lookup", str, "word", choices=("word", "score")),
         pvalue=g("motif_scan.pvalue", float, 1e-4, gt=0, lt=1),
         contrib_seq_pvalue=g("motif_scan.contrib_seq_pvalue", float, 1e-3, gt=0, lt=1),
         contrib_pvalue=g("motif_scan.contrib_pvalue", float, 0.01, gt=0, le=1),
@@ -98,7 +100,8 @@ def build_scanner(cfg: MotifScanConfig, genome: Genome | None = None) -> PWMScan
         bg = None
     else:
         bg = [float(v) for v in cfg.background]
-    sc = PWMScanner.from_motifs(motifs, background=bg, pseudocount=cfg.pseudocount, pvalue_bin=cfg.pvalue_bin)
+    sc = PWMScanner.from_motifs(motifs, background=bg, pseudocount=cfg.pseudocount, pvalue_bin=cfg.pvalue_bin,
+                                pvalue_lookup=cfg.pvalue_lookup)
     log.info("%d JASPAR motifs (%s %s %s), background %s", sc.n_motifs, cfg.release, cfg.collection,
              cfg.tax_group if not cfg.ids else cfg.ids, np.round(sc.background, 3).tolist())
     return sc
