@@ -199,6 +199,10 @@ def derive_params(root: dict, sim_raw: dict, config_rel: str, config_path: str =
     if isinstance(scan, dict) and jaspar and "motif_scan.jaspar_ids" not in over:  # scan for the planted motifs
         scan["jaspar_ids"] = sorted(set(jaspar.values()))
         scan["jaspar_release"] = cfg.jaspar_release
+    mod = p.get("modisco")
+    if isinstance(mod, dict) and jaspar and "modisco.tax_group" not in over:  # TOMTOM labels: every CORE taxon,
+        mod["tax_group"] = None  # so the planted (any-taxon) motifs can name the patterns
+        mod["jaspar_release"] = cfg.jaspar_release
     if isinstance(p.get("variants"), dict) and "variants.input" not in over:  # the `variants` stage scores the
         p["variants"]["input"] = f"{SIM_DIR}/variants.tsv"  # simulated SNVs (the root example file is yeast's)
     if isinstance(p.get("train"), dict) and "train.folds" not in over:
@@ -592,6 +596,53 @@ def positive_windows(truth, regions, chroms, context: int, sizes: dict) -> tuple
     return reg, pd.DataFrame(rows, columns=["seq", "start", "end", "motif"])
 
 
+def label_to_symbol(label: str, names: dict[str, str]) -> str:
+    """Planted symbol of a motif label of the pipeline (a JASPAR name such as 'CEBPB', or 'CEBPB_pos3' for a second
+    pattern matching it); the label itself when it names no planted motif."""
+    for sym, name in names.items():
+        if label == name or label.startswith(name + "_"):
+            return sym
+    return label
+
+
+def combinatorial_stage_section(p, cfg) -> dict | None:
+    """Rank of each planted interacting pair in the ``combinatorial`` stage's own tables (sites found by the
+    pipeline: MoDISco seqlets or motif-scan hits, labelled with JASPAR names): ``pair_summary.tsv``
+    (interaction_mean) and ``dfim_summary.tsv`` (delta_mean, both directions averaged). None without the stage."""
+    from .simulate import load_motifs
+    from .tasks.modisco import read_table
+
+    out_dir = Path(p.get("combinatorial.out_dir", str, "combinatorial"))
+    if not (out_dir / "pair_summary.tsv").exists():
+        return None
+    names = {s: m.name for s, m in load_motifs(cfg).items()}
+    pairs = planted_pairs(cfg)
+    res = {}
+    ps = read_table(out_dir / "pair_summary.tsv")
+    scores = {}
+    for r in ps.itertuples(index=False):
+        key = tuple(sorted((label_to_symbol(str(r.motif_a), names), label_to_symbol(str(r.motif_b), names))))
+        scores.setdefault(key, []).append(float(r.interaction_mean))
+    res["scrambling"] = _ranks_or_missing({k: float(np.mean(v)) for k, v in scores.items()}, pairs)
+    if (out_dir / "dfim_summary.tsv").exists():
+        ds = read_table(out_dir / "dfim_summary.tsv")
+        both: dict = {}
+        for r in ds.itertuples(index=False):
+            key = tuple(sorted((label_to_symbol(str(r.source_motif), names), label_to_symbol(str(r.target_motif), names))))
+            both.setdefault(key, []).append(float(r.delta_mean))
+        res["dfim"] = _ranks_or_missing({k: float(np.mean(v)) for k, v in both.items()}, pairs)
+    return res
+
+
+def _ranks_or_missing(scores: dict, pairs) -> dict:
+    """:func:`pair_rank`, with planted pairs that the analysis never saw reported as not found (rank None)."""
+    out = pair_rank(scores, pairs)
+    for a, b in pairs:
+        out.setdefault("+".join(sorted((a, b))), {"rank": None, "n_pairs": len(scores), "score": None, "top": False,
+                                                  "best_other": None})
+    return out
+
+
 def combinatorial_section(p, truth, regions, cfg, folds, sizes, context: int) -> dict | None:
     """Scrambling and DFIM (:mod:`seq2acc.combinatorial`) of the planted sites in held-out positive windows, with
     each fold's model: per method, the rank of each planted interacting pair among all motif pairs that co-occur
@@ -643,6 +694,26 @@ def combinatorial_section(p, truth, regions, cfg, folds, sizes, context: int) ->
         both.setdefault(tuple(sorted((r.source_motif, r.target_motif))), []).append(r.delta_mean)
     out["dfim"] = pair_rank({k: float(np.mean(v)) for k, v in both.items()}, pairs_planted)
     return out
+
+
+def variants_stage_section(p, sim_dir) -> dict | None:
+    """Inside/outside contrast of the ``variants`` stage's own scores of the simulated SNVs (``variants/scores.tsv``,
+    ``heldout_delta``: the fold model that never saw the variant's chromosome). None without the stage."""
+    from .tasks.modisco import read_table
+
+    path = Path(p.get("variants.out_dir", str, "variants")) / "scores.tsv"
+    truth = Path(sim_dir) / "variants.tsv"
+    if not path.exists() or not truth.exists():
+        return None
+    sc = read_table(path)
+    cls = pd.read_csv(truth, sep="\t", keep_default_na=False).set_index("id").cls
+    col = "heldout_delta" if "heldout_delta" in sc.columns and sc.heldout_delta.notna().any() else "delta"
+    sc = sc[sc["id"].astype(str).isin(cls.index)]
+    if sc.empty:
+        return None
+    res = variant_contrast(pd.DataFrame({"cls": cls[sc["id"].astype(str)].to_numpy(), "effect": sc[col].to_numpy()}))
+    res["effect"] = col
+    return res
 
 
 def variants_section(p, sim_dir, folds, context: int) -> dict | None:
@@ -756,13 +827,26 @@ def run_benchmark(p) -> dict:
     context = p.get("dataset.context", int, 1000)
     sizes = dict(zip(cfg.chrom_names, cfg.chrom_lengths))
     t0 = time.time()
-    comb = combinatorial_section(p, truth, regions, cfg, folds, sizes, context)
+    comb = {}
+    stage = combinatorial_stage_section(p, cfg)
+    if stage:
+        comb.update({f"{k} (combinatorial stage)": v for k, v in stage.items()})
+    planted_sites = combinatorial_section(p, truth, regions, cfg, folds, sizes, context)
+    if planted_sites:
+        comb.update({f"{k} (planted sites)": v for k, v in planted_sites.items()})
+    comb = comb or None
     log.info("combinatorial: %s (%.0f s)", comb, time.time() - t0)
     t0 = time.time()
     wired["combinatorial"] = comb is not None
     if comb is not None:
         metrics["combinatorial"] = comb
-    var = variants_section(p, sim_dir, folds, context)
+    var = variants_stage_section(p, sim_dir)
+    if var is not None:
+        var["source"] = "variants stage"
+    else:
+        var = variants_section(p, sim_dir, folds, context)
+        if var is not None:
+            var["source"] = "seq2acc.variants on the fold models"
     log.info("variants: %s (%.0f s)", var, time.time() - t0)
     t0 = time.time()
     wired["variants"] = var is not None
@@ -826,14 +910,13 @@ def format_table(m: dict) -> str:
     if "spurious_patterns" in mo:
         rows.append(("MoDISco (TOMTOM q < 0.05)", "spurious patterns / patterns", [None] * len(folds) +
                      [f"{mo['spurious_patterns']} / {mo['n_patterns']}"]))
-    cnames = {"scrambling": "scrambling interaction", "dfim": "DFIM (grad x input)"}
     for method, pairs in (m.get("combinatorial") or {}).items():
         for pair, r in pairs.items():
-            rows.append(("combinatorial", f"{cnames.get(method, method)}: rank of planted pair {pair}",
-                         [None] * len(folds) + [f"{r['rank']} of {r['n_pairs']}"]))
+            rank = f"{r['rank']} of {r['n_pairs']}" if r.get("rank") else f"not found ({r['n_pairs']} pairs)"
+            rows.append(("combinatorial", f"{method}: rank of planted pair {pair}", [None] * len(folds) + [rank]))
     v = m.get("variants")
     if v:
-        rows.append(("variants", "mean abs effect inside / outside motifs", [None] * len(folds) +
+        rows.append(("variants", f"mean abs effect inside / outside motifs ({v.get('source', '')})", [None] * len(folds) +
                      [f"{_fmt(v.get('inside_mean_abs'))} / {_fmt(v.get('outside_mean_abs'))} (x{_fmt(v.get('ratio'))})"]))
     head = "| section | measurement | " + " | ".join(cols) + " |\n|---|---|" + "---|" * len(cols) + "\n"
     body = "".join(f"| {s} | {n} | " + " | ".join(x if isinstance(x, str) else _fmt(x) for x in vals) + " |\n"
