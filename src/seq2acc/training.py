@@ -349,7 +349,11 @@ def fit(model, data: FoldData, tc: TrainConfig, context: int, epoch_hook=None, v
     mode = "min" if tc.monitor == "val_loss" else "max"
     callbacks = [keras.callbacks.EarlyStopping(monitor=tc.monitor, mode=mode, patience=tc.patience,
                                                restore_best_weights=True, verbose=0),
-                 _EpochLog(epoch_hook, tc.epochs)]
+                 _EpochLog(epoch_hook, tc.epochs),
+                 # Keras's epoch number decides the training data of the epoch (fresh negatives, order, augmentation):
+                 # Keras may draw from the generator before epoch 0 (building the model under a tf.distribute
+                 # strategy), which would otherwise shift every epoch's data by one.
+                 keras.callbacks.LambdaCallback(on_epoch_begin=lambda epoch, logs=None: setattr(data.train, "epoch", epoch))]
     if tc.lr_schedule == "plateau":
         callbacks.append(keras.callbacks.ReduceLROnPlateau(monitor=tc.monitor, mode=mode, factor=tc.lr_factor,
                                                            patience=tc.lr_patience, min_lr=tc.min_lr, verbose=0))
