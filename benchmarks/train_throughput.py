@@ -73,7 +73,7 @@ def main(argv=None) -> int:
     from seq2acc import logutil
     from seq2acc.genome import Genome
     from seq2acc.models import build_model
-    from seq2acc.training import compile_model, fold_data, make_tf_dataset, validate_params
+    from seq2acc.training import compile_model, fold_data, load_elsewhere, make_tf_dataset, validate_params
 
     logutil.setup("WARNING")
     p, source = project_params(a)
@@ -83,7 +83,7 @@ def main(argv=None) -> int:
 
     pp = task_paths(p)
     g = Genome(pp["genome"])
-    data = fold_data(g, pp["data_dir"], pp["folds"], a.fold, tc, context)
+    data = fold_data(g, pp["data_dir"], pp["folds"], a.fold, tc, context, load_elsewhere(p, tc))
     n_batches = min(a.batches, len(data.train))
     res = {"machine": machine(), "data": source, "fold": a.fold, "batch_size": a.batch_size, "context": context,
            "train_config": {k: getattr(tc, k) for k in ("rc_augment", "max_shift", "genomewide_negatives")},

@@ -64,6 +64,7 @@ def make_toy_project(root: Path, **train_overrides) -> Params:
             "peaks": {"target": "data/raw/toyset/peaks/Toy1.bed"},
             "dataset": {"out_dir": str(root / "datasets"), "context": 200, "bin_size": 100},
             "folds": {"out": str(root / "folds.json")}, "model": dict(TINY_MODEL), "train": train,
+            "validate": {"report": str(root / "validation/summary.json")},
             "tracking": {"experiment": None, "model_name": None},
             "promote": {"metrics_dir": str(root / "metrics"), "out": str(root / "reports/train.json")}}
     return Params(data, str(root / "params.yaml"))
@@ -167,6 +168,18 @@ def test_bad_params_fail_before_training(tmp_path, key, value, needle):
     with pytest.raises(ParamsError) as e:
         train_fold(p, 0)
     assert needle in str(e.value) and "fix:" in str(e.value)
+    assert not (tmp_path / "models").exists()
+
+
+def test_failed_data_checks_stop_training(tmp_path):
+    from seq2acc.errors import Seq2AccError
+    from seq2acc.tasks.train import train_fold
+
+    p = make_toy_project(tmp_path)
+    (tmp_path / "validation").mkdir()
+    (tmp_path / "validation/summary.json").write_text(json.dumps({"success": False, "n_passed": 3, "n_checks": 4}))
+    with pytest.raises(Seq2AccError, match="data checks failed"):
+        train_fold(p, 0)
     assert not (tmp_path / "models").exists()
 
 

@@ -5,8 +5,10 @@
 - Optimizer: Adam (lr 1e-3, beta_1 0.9, beta_2 0.999, epsilon 1e-8) or RMSprop (lr 0.002, rho 0.98, momentum 0).
 - Up to ``train.epochs`` (20) epochs; early stopping on validation loss with the best weights restored.
 - Training and validation read only the fold's train / valid chromosomes (``folds.json``). Optionally each epoch
-  adds a fresh sample of genome-wide negative bins of the *training* chromosomes (``train.genomewide_negatives``):
-  the sampled informative negatives alone under-represent the ~98% ordinary genome a model is scored on.
+  adds fresh samples of genome-wide negative bins of the *training* chromosomes: ``genomewide_negatives`` (any
+  negative bin), ``elsewhere_negatives`` (bins inside the 'elsewhere' peaks: open/bound for other factors) and
+  ``flank_negatives`` (bins next to positives), each per positive example. The ~1:1 sampled set alone
+  under-represents the ordinary genome and the other regulatory regions a model is scored against genome-wide.
 - Augmentation: reverse complement (``rc_augment``) and random shifts of the input window (``max_shift`` bp).
 - Reproducible: every random choice is seeded from ``seed``/``train.seed``; TF op determinism is switched on.
 """
@@ -62,6 +64,9 @@ class TrainConfig:
     rc_augment: bool = True
     max_shift: int = 0
     genomewide_negatives: float = 0.0
+    elsewhere_negatives: float = 0.0
+    flank_negatives: float = 0.0
+    flank_bins: int = 3
     seed: int = 1234
     deterministic: bool = True
     folds: list = field(default_factory=lambda: list(range(10)))
@@ -118,6 +123,9 @@ def train_config(p: Params) -> TrainConfig:
         rc_augment=g("train.rc_augment", bool, d.rc_augment),
         max_shift=g("train.max_shift", int, d.max_shift, ge=0),
         genomewide_negatives=g("train.genomewide_negatives", float, d.genomewide_negatives, ge=0),
+        elsewhere_negatives=g("train.elsewhere_negatives", float, d.elsewhere_negatives, ge=0),
+        flank_negatives=g("train.flank_negatives", float, d.flank_negatives, ge=0),
+        flank_bins=g("dataset.negatives.flank_bins", int, d.flank_bins, ge=0),
         seed=g("train.seed", int, g("seed", int, d.seed)),
         deterministic=g("train.deterministic", bool, d.deterministic),
         folds=folds,
@@ -152,34 +160,41 @@ def validate_params(p: Params) -> tuple[TrainConfig, dict, int]:
 
 
 # ----------------------------------------------------------------------------- input
-class EpochSource:
-    """Training batches of one fold: the fold's examples plus, each epoch, a fresh sample of genome-wide negatives.
+EXTRA_KINDS = ("random", "elsewhere", "flank")  # genome-wide negative pools (source codes 4, 5, 6)
+_EXTRA_CODE = {"random": 4, "elsewhere": 5, "flank": 6}
 
-    Deterministic: epoch ``e`` uses ``numpy.random.default_rng([seed, e])`` for the sample, the order and the
-    augmentations, whatever happened before.
+
+class EpochSource:
+    """Training batches of one fold: the fold's examples plus, each epoch, fresh samples of genome-wide negatives.
+
+    ``extra`` is a list of ``(pool, n)``: ``n`` rows drawn without replacement from ``pool`` (a table in the
+    example layout) every epoch. Deterministic: epoch ``e`` uses ``numpy.random.default_rng([seed, e, i])`` for the
+    sample of pool ``i``, and ``BatchSource`` seeds the order and the augmentations by ``(seed, e)``.
     """
 
-    def __init__(self, genome: Genome, examples: pd.DataFrame, pool: pd.DataFrame | None, n_extra: int,
-                 batch_size: int, seed: int, rc_augment: bool, max_shift: int, context: int, shuffle: bool = True):
-        self.genome, self.examples, self.pool, self.n_extra = genome, examples.reset_index(drop=True), pool, int(n_extra)
+    def __init__(self, genome: Genome, examples: pd.DataFrame, extra: list | None, batch_size: int, seed: int,
+                 rc_augment: bool, max_shift: int, context: int, shuffle: bool = True):
+        self.genome, self.examples = genome, examples.reset_index(drop=True)
+        self.extra = [(pool, min(int(n), len(pool))) for pool, n in (extra or []) if pool is not None and len(pool)
+                      and int(n) > 0]
         self.kw = dict(batch_size=batch_size, shuffle=shuffle, rc_augment=rc_augment, max_shift=max_shift,
                        context=context)
         self.seed = int(seed)
         self.epoch = 0
-        if self.pool is None or not len(self.pool):
-            self.n_extra = 0
-        self.n = len(self.examples) + self.n_extra
+        self.n = len(self.examples) + sum(n for _, n in self.extra)
         self.batch_size = batch_size
 
     def __len__(self):
         return int(math.ceil(self.n / self.batch_size))
 
     def table(self, epoch: int) -> pd.DataFrame:
-        if not self.n_extra:
+        if not self.extra:
             return self.examples
-        rng = np.random.default_rng([self.seed, epoch, 1])
-        pick = rng.choice(len(self.pool), size=min(self.n_extra, len(self.pool)), replace=False)
-        return pd.concat([self.examples, self.pool.iloc[np.sort(pick)]], ignore_index=True)
+        parts = [self.examples]
+        for i, (pool, n) in enumerate(self.extra):
+            rng = np.random.default_rng([self.seed, epoch, i + 1])
+            parts.append(pool.iloc[np.sort(rng.choice(len(pool), size=n, replace=False))])
+        return pd.concat(parts, ignore_index=True)
 
     def labels(self, epoch: int = 0) -> np.ndarray:
         return self.table(epoch).label.to_numpy(np.float32)
@@ -193,20 +208,41 @@ class EpochSource:
         yield from src.epoch_batches()
 
 
-def genomewide_pool(data_dir, chroms, context: int) -> pd.DataFrame:
-    """Negative genome-wide bins of ``chroms`` in the example-table layout (source code 4 = 'genomewide')."""
-    frames = []
+def genomewide_pools(data_dir, chroms, kinds=EXTRA_KINDS, elsewhere=None, flank_bins: int = 3) -> dict:
+    """Negative genome-wide bins of ``chroms`` in the example-table layout, by kind.
+
+    - ``random``: every negative bin;
+    - ``elsewhere``: negative bins covered more than ``positive_overlap`` by the 'elsewhere' peaks (``elsewhere`` is
+      an :class:`~seq2acc.intervals.Intervals`; the same rule that labels positives);
+    - ``flank``: negative bins within ``flank_bins`` grid steps of a positive bin.
+    """
+    cols = ["chrom", "start", "end", "bin_start", "label", "source", "n_frac", "chrom_size"]
+    frames = {k: [] for k in kinds}
     for c in chroms:
         chrom, size, spec, df = read_genomewide(dataset_path(data_dir, c))
-        df = df[df.label == 0]
-        frames.append(pd.DataFrame({"chrom": chrom, "start": df.start.to_numpy(np.int64),
-                                    "end": df.start.to_numpy(np.int64) + spec.context,
-                                    "bin_start": df.bin_start.to_numpy(np.int64), "label": np.uint8(0),
-                                    "source": np.uint8(4), "n_frac": df.n_frac.to_numpy(np.float32),
-                                    "chrom_size": size}))
-    if not frames:
-        return pd.DataFrame(columns=["chrom", "start", "end", "bin_start", "label", "source", "n_frac", "chrom_size"])
-    return pd.concat(frames, ignore_index=True)
+        bins = df.bin_start.to_numpy(np.int64)
+        neg = df.label.to_numpy() == 0
+        masks = {"random": neg}
+        if "elsewhere" in kinds:
+            es = elsewhere.chrom(chrom) if elsewhere is not None else (np.zeros(0, np.int64), np.zeros(0, np.int64))
+            masks["elsewhere"] = neg & spec.labels(bins, *es).astype(bool)
+        if "flank" in kinds:
+            pos = np.sort(bins[~neg])
+            if len(pos):
+                i = np.clip(np.searchsorted(pos, bins), 1, len(pos)) - 1
+                j = np.clip(i + 1, 0, len(pos) - 1)
+                dist = np.minimum(np.abs(bins - pos[i]), np.abs(bins - pos[j]))
+                masks["flank"] = neg & (dist <= flank_bins * spec.stride)
+            else:
+                masks["flank"] = np.zeros(len(bins), bool)
+        for k in kinds:
+            sub = df[masks[k]]
+            frames[k].append(pd.DataFrame({"chrom": chrom, "start": sub.start.to_numpy(np.int64),
+                                           "end": sub.start.to_numpy(np.int64) + spec.context,
+                                           "bin_start": sub.bin_start.to_numpy(np.int64), "label": np.uint8(0),
+                                           "source": np.uint8(_EXTRA_CODE[k]), "n_frac": sub.n_frac.to_numpy(np.float32),
+                                           "chrom_size": size}))
+    return {k: pd.concat(v, ignore_index=True) if v else pd.DataFrame(columns=cols) for k, v in frames.items()}
 
 
 def make_tf_dataset(source, context: int, weights: dict | None = None):
@@ -237,8 +273,13 @@ class FoldData:
     n_valid_examples: int
 
 
-def fold_data(genome: Genome, data_dir, folds_path, k: int, tc: TrainConfig, context: int) -> FoldData:
-    """Training and validation sources of fold ``k`` (only its train / valid chromosomes are read)."""
+def fold_data(genome: Genome, data_dir, folds_path, k: int, tc: TrainConfig, context: int,
+              elsewhere=None) -> FoldData:
+    """Training and validation sources of fold ``k`` (only its train / valid chromosomes are read).
+
+    ``elsewhere``: the merged 'elsewhere' peaks (:class:`~seq2acc.intervals.Intervals`), needed when
+    ``train.elsewhere_negatives`` > 0.
+    """
     n_folds = len(load_folds(folds_path))
     if not 0 <= k < n_folds:
         raise ParamsError("train.folds", f"fold {k} does not exist: {folds_path} has {n_folds} folds",
@@ -251,15 +292,35 @@ def fold_data(genome: Genome, data_dir, folds_path, k: int, tc: TrainConfig, con
     if not len(va):
         raise ParamsError("train.folds", f"fold {k} has no validation examples ({fold['valid']})",
                           "use fewer folds (folds.n_folds) so each bucket has examples")
-    extra_tr = int(round(tc.genomewide_negatives * int((tr.label == 1).sum())))
-    extra_va = int(round(tc.genomewide_negatives * int((va.label == 1).sum())))
-    pool_tr = genomewide_pool(data_dir, fold["train"], context) if extra_tr else None
-    pool_va = genomewide_pool(data_dir, fold["valid"], context) if extra_va else None
-    train = EpochSource(genome, tr, pool_tr, extra_tr, tc.batch_size, tc.seed, tc.rc_augment, tc.max_shift, context)
+    rates = {"random": tc.genomewide_negatives, "elsewhere": tc.elsewhere_negatives, "flank": tc.flank_negatives}
+    kinds = tuple(k for k in EXTRA_KINDS if rates[k] > 0)
+    if "elsewhere" in kinds and elsewhere is None:
+        raise ParamsError("train.elsewhere_negatives", "needs the 'elsewhere' peaks (data/peaks/elsewhere.bed)",
+                          "run the peaks stage, or set train.elsewhere_negatives: 0")
+    if kinds:
+        pool_tr = genomewide_pools(data_dir, fold["train"], kinds, elsewhere, tc.flank_bins)
+        pool_va = genomewide_pools(data_dir, fold["valid"], kinds, elsewhere, tc.flank_bins)
+    n_tr, n_va = int((tr.label == 1).sum()), int((va.label == 1).sum())
+    extra_tr = [(pool_tr[k], round(rates[k] * n_tr)) for k in kinds]
+    extra_va = [(pool_va[k], round(rates[k] * n_va)) for k in kinds]
+    train = EpochSource(genome, tr, extra_tr, tc.batch_size, tc.seed, tc.rc_augment, tc.max_shift, context)
     # Validation: fixed set (same sample every epoch), no augmentation, same composition as training.
-    valid_table = EpochSource(genome, va, pool_va, extra_va, tc.batch_size, tc.seed + 1, False, 0, context).table(0)
-    valid = EpochSource(genome, valid_table, None, 0, tc.batch_size, tc.seed, False, 0, context, shuffle=False)
+    valid_table = EpochSource(genome, va, extra_va, tc.batch_size, tc.seed + 1, False, 0, context).table(0)
+    valid = EpochSource(genome, valid_table, None, tc.batch_size, tc.seed, False, 0, context, shuffle=False)
     return FoldData(fold, train, valid, train.n, valid.n)
+
+
+def load_elsewhere(p: Params, tc: TrainConfig):
+    """The merged 'elsewhere' peaks written by the peaks stage, when ``train.elsewhere_negatives`` needs them."""
+    if tc.elsewhere_negatives <= 0:
+        return None
+    from .intervals import read_bed3
+
+    path = Path(p.get("peaks.out_dir", str, "data/peaks")) / "elsewhere.bed"
+    if not path.exists():
+        raise ParamsError("train.elsewhere_negatives", f"{path} does not exist",
+                          "run `dvc repro peaks`, or set train.elsewhere_negatives: 0")
+    return read_bed3(path)
 
 
 # ----------------------------------------------------------------------------- model

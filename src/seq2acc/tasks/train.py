@@ -22,9 +22,10 @@ import numpy as np
 from .. import tracking
 from ..atomic import atomic_path, write_text
 from ..datasets import dataset_path
+from ..errors import Seq2AccError
 from ..genome import Genome
 from ..params import Params
-from ..training import FoldData, build_and_fit, fold_data, validate_params
+from ..training import FoldData, build_and_fit, fold_data, load_elsewhere, validate_params
 
 log = logging.getLogger(__name__)
 
@@ -128,6 +129,26 @@ def _log_parent_params(client, run_id: str, params: dict) -> None:
             client.log_batch(run_id, params=items[i:i + 100])
 
 
+def _require_checks_passed(p: Params) -> None:
+    """Refuse to train on data whose great-expectations checks (the validate stage) failed."""
+    path = Path(p.get("validate.report", str, "data/validation/summary.json"))
+    if not path.exists():
+        return
+    summary = json.loads(path.read_text())
+    if not summary.get("success", True):
+        raise Seq2AccError(f"{path}: the data checks failed ({summary.get('n_passed')}/{summary.get('n_checks')} "
+                           "passed); fix: see data/validation/checks.json, correct the input and `dvc repro validate`")
+
+
+def _fail_stale_runs(client, exp_id: str, parent: str, k: int) -> None:
+    """Fold runs of this cross-validation still RUNNING were killed hard (SIGKILL, power loss): mark them FAILED."""
+    with contextlib.suppress(Exception):
+        for r in client.search_runs([exp_id], filter_string=f"tags.fold = '{k}' and attributes.status = 'RUNNING' "
+                                                            f"and tags.`mlflow.parentRunId` = '{parent}'"):
+            log.warning("marking stale run %s (fold %d, never finished) as FAILED", r.info.run_id, k)
+            client.set_terminated(r.info.run_id, status="FAILED")
+
+
 def train_fold(p: Params, k: int) -> Path:
     """Train, track and register fold ``k``'s model; returns ``models/fold<k>``."""
     import mlflow
@@ -135,11 +156,12 @@ def train_fold(p: Params, k: int) -> Path:
 
     tc, mc, context = validate_params(p)  # bad params fail here, before any data is read
     pp = paths(p)
+    _require_checks_passed(p)
     out = fold_dir(p, k)
     model_name = tracking.registered_model_name(p)
     experiment = tracking.experiment_name(p)
     genome = Genome(pp["genome"])
-    data = fold_data(genome, pp["data_dir"], pp["folds"], k, tc, context)
+    data = fold_data(genome, pp["data_dir"], pp["folds"], k, tc, context, load_elsewhere(p, tc))
     log.info("fold %d: train %s (%d examples/epoch), valid %s (%d), test %s", k, data.fold["train"],
              data.n_train_examples, data.fold["valid"], data.n_valid_examples, data.fold["test"])
     lin = lineage(p, k, data)
@@ -160,6 +182,7 @@ def train_fold(p: Params, k: int) -> Path:
             tags[f"dvc_lock.{path}"] = h["dvc_lock_md5"]
     if lin["dvc_exp"]:
         tags["dvc_exp"] = lin["dvc_exp"]
+    _fail_stale_runs(client, exp_id, parent, k)
     t0 = time.perf_counter()
     status = "FAILED"
     with _sigterm_as_interrupt(), mlflow.start_run(experiment_id=exp_id, run_name=f"fold{k}", parent_run_id=parent,
