@@ -19,7 +19,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .. import tracking
+from .. import distribute, tracking
 from ..atomic import atomic_path, write_text
 from ..datasets import dataset_path
 from ..errors import Seq2AccError
@@ -155,6 +155,7 @@ def train_fold(p: Params, k: int) -> Path:
     from mlflow.tracking import MlflowClient
 
     tc, mc, context = validate_params(p)  # bad params fail here, before any data is read
+    distribute.strategy_name(p)  # ... train.distribute too
     pp = paths(p)
     _require_checks_passed(p)
     out = fold_dir(p, k)
@@ -164,6 +165,13 @@ def train_fold(p: Params, k: int) -> Path:
     data = fold_data(genome, pp["data_dir"], pp["folds"], k, tc, context, load_elsewhere(p, tc))
     log.info("fold %d: train %s (%d examples/epoch), valid %s (%d), test %s", k, data.fold["train"],
              data.n_train_examples, data.fold["valid"], data.n_valid_examples, data.fold["test"])
+    if not distribute.is_chief():
+        # multi_worker: a non-chief worker takes part in every training step but writes nothing (no MLflow run,
+        # no model); the chief's `dvc repro train@K` owns the outputs. Start it with `python stages/train.py K`.
+        with distribute.scope(p):
+            build_and_fit(genome, data, tc, mc, context)
+        log.info("fold %d: non-chief worker finished; the chief writes %s", k, out)
+        return out
     lin = lineage(p, k, data)
     exp_id = tracking.setup(experiment)
     client = MlflowClient()
@@ -195,7 +203,9 @@ def train_fold(p: Params, k: int) -> Path:
             def hook(epoch, logs):
                 mlflow.log_metrics({kk: float(v) for kk, v in logs.items() if np.isscalar(v)}, step=epoch + 1)
 
-            model, history = build_and_fit(genome, data, tc, mc, context, epoch_hook=hook)
+            with distribute.scope(p) as strategy:  # train.distribute: one_device | mirrored | multi_worker
+                mlflow.set_tags({f"distribute.{kk}": str(vv) for kk, vv in distribute.describe(strategy).items()})
+                model, history = build_and_fit(genome, data, tc, mc, context, epoch_hook=hook)
             best = history["best_epoch"]
             summary = {"best_epoch": best, "epochs_run": history["epochs_run"],
                        "best_val_loss": history["val_loss"][best - 1], "train_seconds": history["train_seconds"]}
