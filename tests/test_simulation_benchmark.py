@@ -158,23 +158,28 @@ def _cfg() -> dict:
 # ----------------------------------------------------------------------------- the real pipeline, end to end
 E2E_STAGES = ["genome", "peaks", "dataset", "folds", "validate", "train", "evaluate", "attribute"]
 E2E_THRESHOLDS = {
-    # a working pipeline learns the grammar well above chance (positive rate ~0.04) ...
-    "genomewide_auprc.fold0.cnn_min": 0.15,
+    # a working pipeline learns the grammar well above chance (positive rate ~0.08; shuffled labels stay near it)
+    "genomewide_auprc.fold0.cnn_min": 0.25,  # measured 0.37 (2 loaded cores)
     # ... and its contributions single out the planted motif bases (~2% of the bases of a positive window)
-    "attribution_auprc.deepshap.fold0_min": 0.15,
-    "genomewide_auprc.fold0.bayes_optimal_min": 0.8,
+    "attribution_auprc.deepshap.fold0_min": 0.15,  # measured 0.29
+    "genomewide_auprc.fold0.bayes_optimal_min": 0.9,
 }
 
 
 def _e2e_config(tmp_path) -> str:
+    """1.5 Mb, dense regions and clear instances (relative score >= 0.9) so that fold 0's model learns the grammar
+    in a few epochs on 2 CPU cores; everything else is the pipeline's defaults."""
     raw = _cfg()
+    raw["regions"].update(target=300, elsewhere=100, decoy=150)
+    raw["motif_sampling"] = {"min_score": 0.9}
+    raw["label_noise"] = 0.0
     raw["pipeline"] = {
-        "folds.n_folds": 5, "train.folds": [0], "train.epochs": 12, "train.patience": 3,
-        "model.first_activation": "exponential",
+        "folds.n_folds": 5, "train.folds": [0], "train.epochs": 6, "train.patience": 2,
+        "model.norm": "batch", "train.lr": 0.003,
         "evaluate.tracks": False, "baselines.kmer.enabled": False,
         "attribute.max_regions": 40, "attribute.n_refs": 5, "attribute.top_logos": 2,
         "simbench.attribution_max_seqs": 40, "simbench.attribution_methods": ["deepshap", "grad_x_input"],
-        "simbench.modisco": False, "simulation.variants_per_class": 60,
+        "simbench.modisco": False, "simulation.variants_per_class": 150,
     }
     raw["thresholds"] = E2E_THRESHOLDS
     conf = tmp_path / "sim.yaml"
@@ -199,7 +204,7 @@ def test_working_pipeline_meets_thresholds_and_shuffled_labels_fail_them(tmp_pat
     gw = ok["genomewide_auprc"]["fold0"]
     assert gw["cnn"] > 3 * gw["positive_rate"]
     assert ok["wired"]["CNN"] and ok["wired"]["attribution"] and ok["wired"]["variants"]
-    assert ok["variants"]["ratio"] > 1.5  # substitutions in planted motifs matter more than next to them
+    assert ok["variants"]["ratio"] > 1.2  # substitutions in planted motifs matter more than next to them (1.6)
     table = (tmp_path / "ok/results/simbench/table.md").read_text()
     assert "Bayes-optimal" in table and "CNN" in table and "deepshap" in table
 
@@ -207,5 +212,7 @@ def test_working_pipeline_meets_thresholds_and_shuffled_labels_fail_them(tmp_pat
     bad = _run(write_project(conf, tmp_path / "bad", ROOT, include=E2E_STAGES,
                              overrides={"simulation.shuffle_labels": True}))
     failed = " ".join(bad["checks"]["failed"])
+    print("working:", ok["genomewide_auprc"]["fold0"], ok["attribution_auprc"]["deepshap"])
+    print("shuffled labels:", bad["genomewide_auprc"]["fold0"], bad.get("attribution_auprc", {}).get("deepshap"))
     assert "genomewide_auprc.fold0.cnn" in failed
     assert "attribution_auprc.deepshap.fold0" in failed
