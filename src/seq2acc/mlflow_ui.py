@@ -43,14 +43,25 @@ def ui_command(store_uri: str | None = None, host: str = "127.0.0.1", port: int 
 
 
 def _metric_rank(key: str) -> tuple:
-    last = key.rsplit(".", 1)[-1]
+    parts = key.split(".")
+    last = parts[-1]
     pref = COLUMN_METRICS.index(last) if last in COLUMN_METRICS else len(COLUMN_METRICS)
-    return (0 if key.startswith("genomewide") else 1, pref, key.count("."), key)
+    if "genomewide" in parts and "baselines" not in parts:
+        group = 0          # the model, genome-wide (eval.genomewide.auprc, ...)
+    elif "genomewide" in parts:
+        group = 1          # baselines on the same bins
+    elif len(parts) == 1 or parts[0] == "pooled":
+        group = 2          # training summary (best_val_loss, ...)
+    else:
+        group = 3          # sampled-set and other views
+    return (group, pref, len(parts), key)
 
 
 def view_columns(metric_keys) -> list[str]:
-    """Metric keys worth a column: AUPRC/AUROC/loss ones, genome-wide first, at most MAX_COLUMNS."""
-    keys = [k for k in set(metric_keys) if k.rsplit(".", 1)[-1] in COLUMN_METRICS]
+    """Metric keys worth a column: AUPRC/AUROC/loss ones, the model's genome-wide numbers first, then the baselines,
+    the training summary and the rest; per-chromosome and per-negative-type breakdowns left out."""
+    skip = ("per_chromosome", "by_negative_type")
+    keys = [k for k in set(metric_keys) if k.rsplit(".", 1)[-1] in COLUMN_METRICS and not any(s in k for s in skip)]
     return sorted(keys, key=_metric_rank)[:MAX_COLUMNS]
 
 
