@@ -376,23 +376,33 @@ def plot_variant(path, title: str, ref_onehot, alt_onehot, ref_contrib, alt_cont
     plt.close(fig)
 
 
-def plot_volcano(path, delta: np.ndarray, pvalue: np.ndarray, labels, top: int = 10) -> None:
-    """Ensemble effect (alt - ref logit) vs -log10 empirical p-value, top variants labelled."""
+def plot_volcano(path, delta: np.ndarray, pvalue: np.ndarray, labels, qvalue=None, alpha: float = 0.05,
+                 n_null: int | None = None, top: int = 5) -> None:
+    """Ensemble effect (alt - ref logit) vs -log10 empirical p-value; q < ``alpha`` in red, top variants labelled,
+    the smallest attainable p (1 / (n_null + 1)) drawn as a dotted line."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
     delta, pvalue = np.asarray(delta, float), np.asarray(pvalue, float)
-    fig, ax = plt.subplots(figsize=(6, 4.5))
+    sig = np.zeros(len(delta), bool) if qvalue is None else np.asarray(qvalue, float) < alpha
+    fig, ax = plt.subplots(figsize=(6.5, 4.5))
     y = -np.log10(pvalue)
-    ax.scatter(delta, y, s=12, alpha=0.7)
-    for i in np.argsort(-np.abs(delta))[:top]:
-        ax.annotate(str(labels[i]), (delta[i], y[i]), fontsize=6)
+    ax.scatter(delta[~sig], y[~sig], s=14, alpha=0.7, color="tab:blue", label="not significant")
+    ax.scatter(delta[sig], y[sig], s=14, alpha=0.8, color="tab:red", label=f"BH q < {alpha}")
+    for rank, i in enumerate(np.argsort(-np.abs(delta), kind="stable")[:top]):
+        ax.annotate(str(labels[i])[:30], (delta[i], y[i]), xytext=(4, -10 * rank - 4), textcoords="offset points",
+                    fontsize=6, arrowprops={"arrowstyle": "-", "lw": 0.3})
+    if n_null:
+        ax.axhline(np.log10(n_null + 1), color="grey", ls=":", lw=0.8)
+        ax.text(ax.get_xlim()[0], np.log10(n_null + 1), f" smallest p with {n_null} backgrounds", fontsize=6,
+                va="bottom", color="grey")
     ax.axvline(0, color="grey", lw=0.5)
     ax.set_xlabel("alt - ref logit (fold-ensemble mean, fwd/rc averaged)")
     ax.set_ylabel("-log10 empirical p (shuffled backgrounds)")
     ax.set_title("Variant effects (a model of accessibility, not of variant effect)", fontsize=9)
+    ax.legend(fontsize=7, loc="center right")
     fig.tight_layout()
     fig.savefig(path, dpi=120)
     plt.close(fig)

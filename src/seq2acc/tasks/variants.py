@@ -207,7 +207,8 @@ def _write(p, cfg, var, w, scores, fold_rows, cref, calt, seconds) -> Path:
         for name, arr in (("ref_onehot", w.ref), ("alt_onehot", w.alt)) + (
                 (("ref_contrib", cref), ("alt_contrib", calt)) if cref is not None else ()):
             f.create_dataset(name, data=np.take_along_axis(arr, idx[:, :, None], 1).astype(np.float32))
-    plot_volcano(out / "volcano.png", scores.delta.to_numpy(), scores.p_value.to_numpy(), scores.id.to_numpy())
+    plot_volcano(out / "volcano.png", scores.delta.to_numpy(), scores.p_value.to_numpy(), scores.id.to_numpy(),
+                 scores.q_value.to_numpy(), cfg.alpha, cfg.n_null)
     plots = out / "plots"
     with atomic_path(plots) as tmp:
         tmp.mkdir()
