@@ -70,6 +70,15 @@ CONFIGS |= {
     "one-nodense-f16w12": {"model": ONEND | {"conv_filters": [16], "conv_widths": [12]}, "train": LR3},
     "one-nodense-b32": {"model": ONEND, "train": LR3 | {"batch_size": 32}},
     "one-nodense-monauprc": {"model": ONEND, "train": LR3 | {"monitor": "val_auprc", "patience": 4}},
+    "one-nodense-vgw": {"model": ONEND, "train": LR3 | {"valid_set": "genomewide", "monitor": "val_auprc", "patience": 4}},
+    "one-nodense-vgw-seed2": {"model": ONEND, "train": LR3 | {"valid_set": "genomewide", "monitor": "val_auprc",
+                                                              "patience": 4, "seed": 99}},
+    "one-l2-seed2": {"model": ONEND | {"l2": 1e-3}, "train": LR3 | {"seed": 99}},
+    "one-l2-vgw": {"model": ONEND | {"l2": 1e-3}, "train": LR3 | {"valid_set": "genomewide", "monitor": "val_auprc"}},
+    "one-l2-f32": {"model": ONEND | {"l2": 1e-3, "conv_filters": [32]}, "train": LR3},
+    "tiny-vgw": {"model": TINY, "train": LR3 | {"valid_set": "genomewide", "monitor": "val_auprc", "patience": 4}},
+    "tiny-vgw-seed2": {"model": TINY, "train": LR3 | {"valid_set": "genomewide", "monitor": "val_auprc", "patience": 4,
+                                                      "seed": 99}},
 }
 
 
@@ -138,7 +147,8 @@ def main(argv=None):
         row = {"config": name, "params": model.count_params(), "epochs": hist["epochs_run"],
                "best_epoch": hist["best_epoch"], "best_val_loss": min(hist["val_loss"]), "train_s": round(t_train, 1),
                "sec_per_epoch": round(t_train / hist["epochs_run"], 1), "pos_rate": float(y_test.mean()),
-               "n_bins": int(len(y_test)), "val_loss_hist": [round(v, 4) for v in hist["val_loss"]]}
+               "n_bins": int(len(y_test)), "val_loss_hist": [round(v, 4) for v in hist["val_loss"]],
+               "val_auprc_hist": [round(v, 4) for v in hist.get("val_auprc", [])]}
         for rc in (False, True):
             s = predict_logits(model, x_test, rc_average=rc)[:, 0]
             if a.save and rc:

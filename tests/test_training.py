@@ -214,6 +214,25 @@ def test_epoch_source_uses_only_training_chromosomes_and_is_deterministic(tmp_pa
     assert all(np.array_equal(a, b) for a, b in zip(xb, xb2))
 
 
+def test_genomewide_validation_set_is_every_bin_of_the_validation_chromosomes(tmp_path):
+    from seq2acc.datasets import dataset_path, read_genomewide
+    from seq2acc.genome import Genome
+    from seq2acc.training import fold_data, train_config
+
+    p = make_toy_project(tmp_path, valid_set="genomewide", elsewhere_negatives=0, flank_negatives=1.0)
+    tc = train_config(p)
+    d = fold_data(Genome(tmp_path / "genome.fa"), tmp_path / "datasets", tmp_path / "folds.json", 0, tc, 200)
+    v = d.valid.table(0)
+    _, _, _, gw = read_genomewide(dataset_path(tmp_path / "datasets", "chrB"))
+    assert len(v) == len(gw) and (v.chrom == "chrB").all() and v.label.sum() == gw.label.sum()
+    assert np.array_equal(v.start.to_numpy(), gw.start.to_numpy())
+    t = d.train.table(0)
+    flank = t[t.source == 6]
+    pos = np.sort(t[t.label == 1].bin_start.to_numpy())
+    assert len(flank) and (flank.label == 0).all()
+    assert all(np.min(np.abs(pos - b)) <= 3 * 50 for b in flank.bin_start)  # next to a positive bin
+
+
 # ----------------------------------------------------------------------------- learning
 def test_loss_goes_down_on_learnable_toy_task(tmp_path):
     from seq2acc.genome import Genome

@@ -38,6 +38,7 @@ OPTIMIZERS = ("adam", "rmsprop")
 SCHEDULES = ("none", "plateau", "cosine")
 TASKS = ("classification", "regression")
 MONITORS = ("val_loss", "val_auprc")
+VALID_SETS = ("examples", "genomewide")
 
 
 @dataclass
@@ -67,6 +68,8 @@ class TrainConfig:
     elsewhere_negatives: float = 0.0
     flank_negatives: float = 0.0
     flank_bins: int = 3
+    valid_set: str = "examples"
+    valid_batch_size: int = 512
     seed: int = 1234
     deterministic: bool = True
     folds: list = field(default_factory=lambda: list(range(10)))
@@ -126,6 +129,8 @@ def train_config(p: Params) -> TrainConfig:
         elsewhere_negatives=g("train.elsewhere_negatives", float, d.elsewhere_negatives, ge=0),
         flank_negatives=g("train.flank_negatives", float, d.flank_negatives, ge=0),
         flank_bins=g("dataset.negatives.flank_bins", int, d.flank_bins, ge=0),
+        valid_set=g("train.valid_set", str, d.valid_set, choices=VALID_SETS),
+        valid_batch_size=g("train.valid_batch_size", int, d.valid_batch_size, ge=1),
         seed=g("train.seed", int, g("seed", int, d.seed)),
         deterministic=g("train.deterministic", bool, d.deterministic),
         folds=folds,
@@ -206,6 +211,19 @@ class EpochSource:
         src = BatchSource(self.genome, self.table(epoch), seed=self.seed, **self.kw)
         src.epoch = epoch
         yield from src.epoch_batches()
+
+
+def genomewide_table(data_dir, chroms) -> pd.DataFrame:
+    """Every genome-wide bin (positive and negative) of ``chroms`` in the example-table layout (source 7)."""
+    frames = []
+    for c in chroms:
+        chrom, size, spec, df = read_genomewide(dataset_path(data_dir, c))
+        st = df.start.to_numpy(np.int64)
+        frames.append(pd.DataFrame({"chrom": chrom, "start": st, "end": st + spec.context,
+                                    "bin_start": df.bin_start.to_numpy(np.int64), "label": df.label.to_numpy(np.uint8),
+                                    "source": np.uint8(7), "n_frac": df.n_frac.to_numpy(np.float32),
+                                    "chrom_size": size}))
+    return pd.concat(frames, ignore_index=True)
 
 
 def genomewide_pools(data_dir, chroms, kinds=EXTRA_KINDS, elsewhere=None, flank_bins: int = 3) -> dict:
@@ -305,8 +323,13 @@ def fold_data(genome: Genome, data_dir, folds_path, k: int, tc: TrainConfig, con
     extra_va = [(pool_va[k], round(rates[k] * n_va)) for k in kinds]
     train = EpochSource(genome, tr, extra_tr, tc.batch_size, tc.seed, tc.rc_augment, tc.max_shift, context)
     # Validation: fixed set (same sample every epoch), no augmentation, same composition as training.
-    valid_table = EpochSource(genome, va, extra_va, tc.batch_size, tc.seed + 1, False, 0, context).table(0)
-    valid = EpochSource(genome, valid_table, None, tc.batch_size, tc.seed, False, 0, context, shuffle=False)
+    if tc.valid_set == "genomewide":
+        # Every genome-wide bin of the validation chromosomes: val_loss / val_auprc are then the genome-wide numbers
+        # the model is judged on (positive rate ~2%, not the sampled ~50%).
+        valid_table = genomewide_table(data_dir, fold["valid"])
+    else:
+        valid_table = EpochSource(genome, va, extra_va, tc.batch_size, tc.seed + 1, False, 0, context).table(0)
+    valid = EpochSource(genome, valid_table, None, tc.valid_batch_size, tc.seed, False, 0, context, shuffle=False)
     return FoldData(fold, train, valid, train.n, valid.n)
 
 
@@ -342,8 +365,9 @@ def compile_model(model, tc: TrainConfig, steps_per_epoch: int = 1):
 
     if tc.task == "classification":
         loss = keras.losses.BinaryCrossentropy(from_logits=True)  # the model outputs logits, no sigmoid layer
-        metrics = [keras.metrics.AUC(curve="PR", from_logits=True, name="auprc"),
-                   keras.metrics.AUC(curve="ROC", from_logits=True, name="auroc")]
+        # 1000 thresholds: fine enough for genome-wide positive rates of ~1% (the default 200 is coarse there)
+        metrics = [keras.metrics.AUC(curve="PR", from_logits=True, num_thresholds=1000, name="auprc"),
+                   keras.metrics.AUC(curve="ROC", from_logits=True, num_thresholds=1000, name="auroc")]
     else:
         loss = keras.losses.MeanSquaredError()  # regression variant (note 15): logits are the prediction
         metrics = [keras.metrics.MeanAbsoluteError(name="mae")]
