@@ -408,6 +408,10 @@ def report_lines(p: Params, top: int = 6) -> list[str]:
     if not (out / "pair_summary.tsv").exists():
         return []
     lines = [f"== combinatorial logic ({out}/interaction_heatmap.png, dfim_heatmap.png)"]
+    if (out / "site_summary.tsv").exists():
+        for r in read_table(out / "site_summary.tsv").head(top).itertuples(index=False):
+            lines.append(f"  scramble {r.motif} alone: effect {r.effect_mean:+.3f} (sd {r.effect_sd:.3f}, n={int(r.n)}) "
+                         f"vs control {r.control_mean:+.3f}; p={r.p_vs_control:.2g}")
     ps = read_table(out / "pair_summary.tsv")
     for r in ps.head(top).itertuples(index=False):
         lines.append(f"  scramble {r.motif_a}+{r.motif_b}: interaction {r.interaction_mean:+.3f} (sd {r.interaction_sd:.3f}, "
