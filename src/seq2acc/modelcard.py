@@ -46,6 +46,7 @@ ALIAS = "champion"
 class CardPaths:
     train_report: Path
     metrics: Path
+    predictions: Path
     models: Path
     modisco: Path
     motifs: Path
@@ -59,6 +60,7 @@ class CardPaths:
         g = p.get
         return cls(train_report=Path(g("promote.out", str, "reports/train.json")),
                    metrics=Path(g("evaluate.metrics_dir", str, "metrics")),
+                   predictions=Path(g("evaluate.out_dir", str, "predictions")),
                    models=Path(g("train.out_dir", str, "models")),
                    modisco=Path(g("modisco.out_dir", str, "modisco")),
                    motifs=Path(g("motif_scan.out_dir", str, "motifs")),
@@ -139,7 +141,8 @@ class Card:
 
     def absent(self, what: str, path: Path, stage: str) -> str:
         self.missing.append(what)
-        return f"> *Not available:* `{path}` not found — run `dvc repro {stage}` to add {what} to this card."
+        cmd = f"dvc repro {stage}".strip()
+        return f"> *Not available:* `{path}` not found — run `{cmd}` to add the {what} to this card."
 
     @property
     def markdown(self) -> str:
@@ -217,7 +220,7 @@ def _header(card: Card, entry: dict, report: dict, run_info: dict, cfg: dict, re
              ["input / output", f"{cfg.get('input_length', '?')} bp one-hot → 1 logit (sigmoid = P(peak))"],
              ["best epoch / validation loss", f"{run_info.get('best_epoch', '–')} / {_f(run_info.get('best_val_loss'), 4)}"],
              ["promotion", report.get("decision", "–")]]
-    return "\n".join(lines) + "\n\n" + _table(["", ""], facts)
+    return "\n".join(lines) + "\n\n" + _table(["about this model", ""], facts)
 
 
 def _performance(card: Card, paths: CardPaths, ev: dict | None) -> str:
@@ -225,7 +228,7 @@ def _performance(card: Card, paths: CardPaths, ev: dict | None) -> str:
     path = paths.metrics / f"fold{k}" / "evaluate.json"
     out = ["## Performance on its held-out chromosomes (every genome-wide bin)"]
     if ev is None:
-        return "\n\n".join(out + [card.absent("the genome-wide evaluation", path, f"evaluate@{k}")])
+        return "\n\n".join(out + [card.absent("genome-wide evaluation", path, f"evaluate@{k}")])
     rows = []
 
     def row(label, m):
@@ -233,9 +236,12 @@ def _performance(card: Card, paths: CardPaths, ev: dict | None) -> str:
         rows.append([label, _f(m.get("auprc")), _f(m.get("auroc")), _f(m.get("loss"), 4),
                      _f(m.get("positive_rate"), 4), m.get("n_bins", "–")])
 
+    # Baseline labels ("PWM MA0363.3 REB1, central 400 bp", ...) from the evaluation's info.json (cosmetic).
+    labels = {n: (b or {}).get("label", n) for n, b in
+              ((_json(paths.predictions / f"fold{k}" / "info.json") or {}).get("baselines") or {}).items()}
     row("**CNN (this model)**", ev.get("genomewide"))
     for name, b in sorted((ev.get("baselines") or {}).items()):
-        row(f"baseline: {name}", (b or {}).get("genomewide"))
+        row(f"baseline: {labels.get(name, name)}", (b or {}).get("genomewide"))
     row("CNN on the sampled test examples (inflated view)", ev.get("sampled"))
     out.append(_table(["scorer", "AUPRC", "AUROC", "loss", "positive rate (random AUPRC)", "bins"], rows))
     neg = ev.get("by_negative_type") or {}
@@ -257,7 +263,7 @@ def _cross_validation(card: Card, paths: CardPaths) -> str:
     md = paths.metrics / "summary.md"
     out = ["## All folds: cross-validation, pooled genome-wide metrics and baselines"]
     if not md.exists():
-        return "\n\n".join(out + [card.absent("the cross-validation summary", md, "cv_summary")])
+        return "\n\n".join(out + [card.absent("cross-validation summary", md, "cv_summary")])
     text = md.read_text()
     text = re.sub(r"^#+ .*\n", "", text, count=1)  # its own title: ours is above
     out.append(text.strip())
@@ -272,7 +278,7 @@ def _training(card: Card, paths: CardPaths, run_info: dict) -> str:
     d = paths.models / f"fold{k}"
     out = ["## Training"]
     if not d.exists():
-        return "\n\n".join(out + [card.absent("the training record", d, f"train@{k}")])
+        return "\n\n".join(out + [card.absent("training record", d, f"train@{k}")])
     hist = _json(d / "history.json") or {}
     if hist:
         out.append(f"{hist.get('epochs_run', '?')} epochs run, best epoch {hist.get('best_epoch', '?')} "
@@ -316,7 +322,7 @@ def _motifs(card: Card, paths: CardPaths, top: int) -> str:
     enr_path = fold_enr if fold_enr.exists() else paths.motifs / "summary.tsv"
     enr = read_tsv(enr_path)
     if enr is None:
-        out.append(card.absent("the JASPAR scan", fold_enr, f"motif_scan@{k}"))
+        out.append(card.absent("JASPAR scan enrichment", fold_enr, f"motif_scan@{k}"))
     elif len(enr):
         cols = [c for c in ("motif_id", "motif_name", "frac_pos", "frac_neg", "log2_odds_ratio", "q_value")
                 if c in enr.columns]
@@ -360,7 +366,7 @@ def _lineage(card: Card, paths: CardPaths, reg: dict, chroms: list[str]) -> str:
     out.append(f"git commit `{commit}` ({where}); DVC stage `{tags.get('dvc_stage', f'train@{card.fold}')}`"
                + (f", DVC experiment `{tags['dvc_exp']}`" if tags.get("dvc_exp") else "") + ".")
     if not locks:
-        out.append(card.absent("the dvc.lock hashes", paths.lock, "(the pipeline)"))
+        out.append(card.absent("dvc.lock hashes", paths.lock, ""))
         return "\n\n".join(out)
     want = [p for p in LINEAGE_PATHS] + [f"data/datasets/{c}.h5" for c in chroms] + [_rel(paths.models / f"fold{card.fold}")]
     rows = []
@@ -532,7 +538,7 @@ def build_all(p: Params) -> list[Path]:
             gw = ev.get("genomewide") or {}
             rows.append([f"[v{card.version}]({card.stem}.html)", card.fold, _f(gw.get("auprc")),
                          _f(gw.get("positive_rate"), 4), ", ".join(card.aliases) or "–",
-                         ", ".join(card.missing) or "complete"])
+                         ("incomplete: " + ", ".join(card.missing)) if card.missing else "complete"])
             written.append(out_dir / html_path.name)
         index = [f"# Model cards: {report.get('registered_model_name')}", "",
                  f"Champion: `models:/{report.get('registered_model_name')}@{ALIAS}` = version "
