@@ -25,8 +25,10 @@ VIEW_TAG_PREFIX = "mlflow.sharedViewState."
 KIND_TAG = "mlflow.experimentKind"
 KIND_TRAINING = "custom_model_development"
 # Metric names shown as columns (last dotted component), in this order of preference.
-COLUMN_METRICS = ("auprc", "auroc", "loss", "val_loss", "best_val_loss", "val_auprc", "best_val_auprc")
-MAX_COLUMNS = 8
+COLUMN_METRICS = ("auprc", "auroc", "loss", "best_val_loss", "best_val_auprc", "mean_genomewide_auprc")
+# Whole-key summaries worth a column (the per-epoch training-set "auprc"/"loss" of a fold run are not).
+SUMMARY_METRICS = ("best_val_loss", "best_val_auprc", "mean_genomewide_auprc")
+MAX_COLUMNS = 6
 
 
 def ui_command(store_uri: str | None = None, host: str = "127.0.0.1", port: int = 5000, workers: int = 1,
@@ -50,18 +52,19 @@ def _metric_rank(key: str) -> tuple:
         group = 0          # the model, genome-wide (eval.genomewide.auprc, ...)
     elif "genomewide" in parts:
         group = 1          # baselines on the same bins
-    elif len(parts) == 1 or parts[0] == "pooled":
-        group = 2          # training summary (best_val_loss, ...)
+    elif key in SUMMARY_METRICS:
+        group = 2          # training / cross-validation summary
     else:
         group = 3          # sampled-set and other views
     return (group, pref, len(parts), key)
 
 
 def view_columns(metric_keys) -> list[str]:
-    """Metric keys worth a column: AUPRC/AUROC/loss ones, the model's genome-wide numbers first, then the baselines,
-    the training summary and the rest; per-chromosome and per-negative-type breakdowns left out."""
-    skip = ("per_chromosome", "by_negative_type")
-    keys = [k for k in set(metric_keys) if k.rsplit(".", 1)[-1] in COLUMN_METRICS and not any(s in k for s in skip)]
+    """Metric keys worth a column: the model's genome-wide AUPRC/AUROC/loss first, then the training summary
+    (best validation loss; the cross-validation parent's mean AUPRC). Baselines, the sampled-set view and the
+    per-chromosome / per-negative-type breakdowns are left to the model card: the UI sorts the chosen columns
+    alphabetically and a wide table hides the AUPRC off-screen."""
+    keys = [k for k in set(metric_keys) if k.rsplit(".", 1)[-1] in COLUMN_METRICS and _metric_rank(k)[0] in (0, 2)]
     return sorted(keys, key=_metric_rank)[:MAX_COLUMNS]
 
 
@@ -76,7 +79,7 @@ def save_runs_view(experiment_id: str, client=None, key: str = VIEW_KEY, max_run
     runs = client.search_runs([experiment_id], max_results=max_runs)
     keys = {k for r in runs for k in r.data.metrics}
     cols = view_columns(keys)
-    auprc = [c for c in cols if c.rsplit(".", 1)[-1] in ("auprc", "val_auprc", "best_val_auprc")]
+    auprc = [c for c in cols if "auprc" in c.rsplit(".", 1)[-1]]
     state = {"selectedColumns": [f"metrics.`{c}`" for c in cols]}
     if auprc:
         state.update(orderByKey=f"metrics.`{auprc[0]}`", orderByAsc=False)
