@@ -56,6 +56,9 @@ def main(argv=None) -> None:
     u.add_argument("--port", type=int, default=5000)
     u.add_argument("--workers", type=int, default=1)
     u.set_defaults(func=_ui)
+    mc = sub.add_parser("modelcard", help="write the model cards now from whatever outputs exist (the `modelcard` "
+                                          "stage does the same inside DVC)")
+    mc.set_defaults(func=lambda a: _modelcard(a.params))
     v = sub.add_parser("score-variants", help="score a VCF/TSV of variants with the trained fold models (outside DVC; "
                        "same code as the `variants` stage)")
     v.add_argument("input", help="VCF (.vcf/.vcf.gz) or TSV chrom, pos (1-based), ref, alt[, id]")
@@ -89,6 +92,14 @@ def _simulate(args):
     res = simulate(args.config, args.out, seed=args.seed)
     print(f"{res.out_dir}: {res.summary['genome_bp']} bp, {res.summary['target_peaks']} target peaks, "
           f"{res.summary['elsewhere_peaks']} elsewhere peaks, {res.summary['planted_instances']} planted motifs")
+
+
+def _modelcard(params_path):
+    from .modelcard import build_all
+    from .params import Params
+
+    for path in build_all(Params.load(params_path)):
+        print(path)
 
 
 def _ui(args):
