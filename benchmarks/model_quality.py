@@ -64,6 +64,8 @@ CONFIGS |= {
     "tiny-nodense-lr3-seed2": {"model": TINY | {"dense_units": []}, "train": LR3 | {"seed": 99}},
 }
 ONEND = ONE | {"dense_units": []}
+F32 = ONEND | {"l2": 1e-3, "conv_filters": [32]}
+L2T = LR3 | {"monitor": "val_auprc"}
 CONFIGS |= {
     "one-nodense-l2": {"model": ONEND | {"l2": 1e-3}, "train": LR3},
     "one-nodense-shift25": {"model": ONEND, "train": LR3 | {"max_shift": 25}},
@@ -76,6 +78,12 @@ CONFIGS |= {
     "one-l2-seed2": {"model": ONEND | {"l2": 1e-3}, "train": LR3 | {"seed": 99}},
     "one-l2-vgw": {"model": ONEND | {"l2": 1e-3}, "train": LR3 | {"valid_set": "genomewide", "monitor": "val_auprc"}},
     "one-l2-f32": {"model": ONEND | {"l2": 1e-3, "conv_filters": [32]}, "train": LR3},
+    "f32-auprc": {"model": F32, "train": L2T},
+    "f32-auprc-cos10": {"model": F32, "train": L2T | {"lr_schedule": "cosine", "epochs": 10}},
+    "f32-auprc-gw3": {"model": F32, "train": L2T | {"genomewide_negatives": 3}},
+    "f32-auprc-lr5": {"model": F32, "train": L2T | {"lr": 0.005}},
+    "f32-auprc-cos10-seed2": {"model": F32, "train": L2T | {"lr_schedule": "cosine", "epochs": 10, "seed": 99}},
+    "f32-auprc-seed2": {"model": F32, "train": L2T | {"seed": 99}},
     "tiny-vgw": {"model": TINY, "train": LR3 | {"valid_set": "genomewide", "monitor": "val_auprc", "patience": 4}},
     "tiny-vgw-seed2": {"model": TINY, "train": LR3 | {"valid_set": "genomewide", "monitor": "val_auprc", "patience": 4,
                                                       "seed": 99}},
