@@ -38,19 +38,9 @@ MODELS = {
 
 
 def machine() -> dict:
-    cpu = platform.processor() or ""
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    import tensorflow as tf
+    from seq2acc.machineinfo import machine_info
 
-    gpus = [d.name for d in tf.config.list_physical_devices("GPU")]
-    return {"cpu": cpu, "cores": os.cpu_count(), "gpus": gpus, "tensorflow": tf.__version__,
-            "load_average_at_start": list(os.getloadavg()), "python": platform.python_version()}
+    return machine_info()
 
 
 def genome_and_starts(n: int, context: int = 1000, stride: int = 50):

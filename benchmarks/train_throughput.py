@@ -28,19 +28,9 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 def machine() -> dict:
-    cpu = platform.processor() or ""
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    import tensorflow as tf
+    from seq2acc.machineinfo import machine_info
 
-    return {"cpu": cpu, "cores": os.cpu_count(), "platform": platform.platform(), "python": platform.python_version(),
-            "tensorflow": tf.__version__, "gpus": len(tf.config.list_physical_devices("GPU")),
-            "load_avg_1min": round(os.getloadavg()[0], 2)}
+    return machine_info()
 
 
 def project_params(args):
