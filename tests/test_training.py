@@ -248,6 +248,29 @@ def test_loss_goes_down_on_learnable_toy_task(tmp_path):
     assert h["val_auprc"][h["best_epoch"] - 1] > 0.75
 
 
+def test_collapsed_training_restarts_from_a_new_initialisation(tmp_path, monkeypatch):
+    import seq2acc.training as tr
+    from seq2acc.genome import Genome
+
+    assert tr.constant_loss(np.array([0, 1, 0, 1])) == pytest.approx(np.log(2))
+    calls = []
+
+    def flaky(history, labels, tc, margin=0.97):
+        calls.append(history["val_loss"][:])
+        return len(calls) > 1  # the first attempt "collapsed"
+
+    monkeypatch.setattr(tr, "learned_something", flaky)
+    p = make_toy_project(tmp_path, epochs=1, restarts=2, genomewide_negatives=0.0)
+    tc, mc, context = tr.validate_params(p)
+    g = Genome(tmp_path / "genome.fa")
+    d = tr.fold_data(g, tmp_path / "datasets", tmp_path / "folds.json", 0, tc, context)
+    logged = []
+    _, h = tr.build_and_fit(g, d, tc, mc, context, epoch_hook=lambda e, logs: logged.append((e, logs["attempt"])))
+    assert [a["learned"] for a in h["attempts"]] == [False, True]
+    assert h["seed"] == tc.seed + 1000 and len(calls) == 2
+    assert logged == [(0, 0.0), (1, 1.0)]  # MLflow steps keep counting across attempts
+
+
 def test_training_is_reproducible(tmp_path):
     from seq2acc.genome import Genome
     from seq2acc.training import build_and_fit, fold_data, validate_params

@@ -70,6 +70,7 @@ class TrainConfig:
     flank_bins: int = 3
     valid_set: str = "examples"
     valid_batch_size: int = 512
+    restarts: int = 2
     seed: int = 1234
     deterministic: bool = True
     folds: list = field(default_factory=lambda: list(range(10)))
@@ -131,6 +132,7 @@ def train_config(p: Params) -> TrainConfig:
         flank_bins=g("dataset.negatives.flank_bins", int, d.flank_bins, ge=0),
         valid_set=g("train.valid_set", str, d.valid_set, choices=VALID_SETS),
         valid_batch_size=g("train.valid_batch_size", int, d.valid_batch_size, ge=1),
+        restarts=g("train.restarts", int, d.restarts, ge=0),
         seed=g("train.seed", int, g("seed", int, d.seed)),
         deterministic=g("train.deterministic", bool, d.deterministic),
         folds=folds,
@@ -456,10 +458,52 @@ def fit(model, data: FoldData, tc: TrainConfig, context: int, epoch_hook=None, v
     return h
 
 
+def constant_loss(labels: np.ndarray) -> float:
+    """Binary cross-entropy of the best constant prediction (the positive rate): what 'learned nothing' scores."""
+    q = float(np.clip(np.mean(labels), 1e-7, 1 - 1e-7))
+    return float(-(q * np.log(q) + (1 - q) * np.log(1 - q)))
+
+
+def learned_something(history: dict, valid_labels: np.ndarray, tc: TrainConfig, margin: float = 0.97) -> bool:
+    """False when the best validation loss is no better than a constant predictor's (training collapsed)."""
+    if tc.task != "classification" or not history.get("val_loss"):
+        return True
+    best = history["val_loss"][history["best_epoch"] - 1]
+    return best < margin * constant_loss(valid_labels)
+
+
 def build_and_fit(genome: Genome, data: FoldData, tc: TrainConfig, mc: dict, context: int, epoch_hook=None):
-    """Seed, build, compile and fit one model; returns (model, history)."""
-    seed_everything(tc.seed, tc.deterministic)
-    model = build_model(mc, input_length=context, seed=tc.seed)
-    compile_model(model, tc, steps_per_epoch=len(data.train))
-    history = fit(model, data, tc, context, epoch_hook)
+    """Seed, build, compile and fit one model; returns (model, history).
+
+    If training collapses (best validation loss no better than predicting the positive rate, which small CNNs
+    on small data occasionally do from an unlucky initialisation), it starts again from a new initialisation
+    (seed + 1000 * attempt), up to ``train.restarts`` times; the data order stays the same.
+    """
+    valid_labels = data.valid.labels(0)
+    offset, attempts = 0, []
+    for attempt in range(tc.restarts + 1):
+        seed = tc.seed + 1000 * attempt
+
+        def hook(epoch, logs, _off=offset, _a=attempt):
+            if epoch_hook:
+                epoch_hook(epoch + _off, dict(logs, attempt=float(_a)))
+
+        seed_everything(seed, tc.deterministic)
+        model = build_model(mc, input_length=context, seed=seed)
+        compile_model(model, tc, steps_per_epoch=len(data.train))
+        data.train.epoch = 0
+        history = fit(model, data, tc, context, hook)
+        ok = learned_something(history, valid_labels, tc)
+        attempts.append({"seed": seed, "best_val_loss": history["val_loss"][history["best_epoch"] - 1],
+                         "epochs_run": history["epochs_run"], "learned": ok})
+        offset += history["epochs_run"]
+        if ok or attempt == tc.restarts:
+            break
+        log.warning("training collapsed (best val_loss %.4f vs %.4f for a constant prediction): restarting from "
+                    "a new initialisation (attempt %d of %d)", attempts[-1]["best_val_loss"],
+                    constant_loss(valid_labels), attempt + 2, tc.restarts + 1)
+    if not attempts[-1]["learned"]:
+        log.warning("the model learned nothing after %d attempt(s): check the labels and data checks", len(attempts))
+    history["attempts"] = attempts
+    history["seed"] = attempts[-1]["seed"]
     return model, history

@@ -207,6 +207,7 @@ def train_fold(p: Params, k: int) -> Path:
                 mlflow.set_tags({f"distribute.{kk}": str(vv) for kk, vv in distribute.describe(strategy).items()})
                 model, history = build_and_fit(genome, data, tc, mc, context, epoch_hook=hook)
             best = history["best_epoch"]
+            mlflow.set_tags({"train.attempts": str(len(history["attempts"])), "train.seed_used": str(history["seed"])})
             summary = {"best_epoch": best, "epochs_run": history["epochs_run"],
                        "best_val_loss": history["val_loss"][best - 1], "train_seconds": history["train_seconds"]}
             for key_ in ("val_auprc", "val_auroc"):
