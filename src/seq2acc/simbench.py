@@ -592,10 +592,11 @@ def positive_windows(truth, regions, chroms, context: int, sizes: dict) -> tuple
     centre = (reg.target_start + reg.target_end) // 2
     reg["win_start"] = np.clip(centre - context // 2, 0, reg.chrom.map(sizes) - context)
     reg = reg.reset_index(drop=True)
-    t = truth[truth.role.isin(["target", "bystander"])]
+    t = truth[truth.role.isin(["target", "bystander"]) & truth.region.isin(reg.region)]
+    by_region = dict(list(t.groupby("region")))
     rows = []
     for i, r in enumerate(reg.itertuples()):
-        sub = t[(t.region == r.region)]
+        sub = by_region.get(r.region, t.iloc[:0])
         for x in sub.itertuples():
             if x.start >= r.win_start and x.end <= r.win_start + context:
                 rows.append((i, x.start - r.win_start, x.end - r.win_start, x.motif))
