@@ -107,9 +107,9 @@ def main(argv=None) -> int:
             model.train_on_batch(x, y)
         res["examples_per_s"][f"{name} step"] = sum(len(x) for x in xb[1:]) / (time.perf_counter() - t0)
         sub = make_tf_dataset(data.train, context).take(n_batches)
-        model.fit(sub.take(2), epochs=1, verbose=0)  # warm-up of the fit path
+        model.fit(sub.take(2), epochs=1, verbose=0, shuffle=False)  # warm-up of the fit path
         t0 = time.perf_counter()
-        model.fit(sub, epochs=1, verbose=0)
+        model.fit(sub, epochs=1, verbose=0, shuffle=False)
         res["examples_per_s"][f"{name} fit"] = n_batches * a.batch_size / (time.perf_counter() - t0)
         res.setdefault("params", {})[name] = model.count_params()
         keras.backend.clear_session()
@@ -117,7 +117,7 @@ def main(argv=None) -> int:
     eps = res["examples_per_s"]
     ratio = eps["pipeline"] / eps["basset step"] if "basset step" in eps else float("nan")
     res["pipeline_over_basset_step"] = ratio
-    print(f"machine: {res['machine']['cpu']} ({res['machine']['cores']} cores, load {res['machine']['load_avg_1min']}),"
+    print(f"machine: {res['machine']['cpu']} ({res['machine']['cores']} cores, load {res['machine']['load_average_at_start'][0]}),"
           f" TF {res['machine']['tensorflow']}, GPUs {res['machine']['gpus']}; data: {source}; batch {a.batch_size}")
     print(f"{'measurement':<16}{'examples/s':>12}")
     for k, v in eps.items():
