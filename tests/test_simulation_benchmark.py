@@ -159,9 +159,9 @@ def _cfg() -> dict:
 E2E_STAGES = ["genome", "peaks", "dataset", "folds", "validate", "train", "evaluate", "attribute"]
 E2E_THRESHOLDS = {
     # a working pipeline learns the grammar well above chance (positive rate ~0.08; shuffled labels stay near it)
-    "genomewide_auprc.fold0.cnn_min": 0.25,  # measured 0.37 (2 loaded cores)
+    "genomewide_auprc.fold0.cnn_min": 0.25,  # measured 0.48 (shuffled labels: 0.075)
     # ... and its contributions single out the planted motif bases (~2% of the bases of a positive window)
-    "attribution_auprc.deepshap.fold0_min": 0.15,  # measured 0.29
+    "attribution_auprc.deepshap.fold0_min": 0.15,  # measured 0.38 (shuffled labels: 0.008)
     "genomewide_auprc.fold0.bayes_optimal_min": 0.9,
 }
 
@@ -174,8 +174,8 @@ def _e2e_config(tmp_path) -> str:
     raw["motif_sampling"] = {"min_score": 0.9}
     raw["label_noise"] = 0.0
     raw["pipeline"] = {
-        "folds.n_folds": 5, "train.folds": [0], "train.epochs": 6, "train.patience": 2,
-        "model.norm": "batch", "train.lr": 0.003,
+        "folds.n_folds": 5, "train.folds": [0], "train.epochs": 7, "train.patience": 2,
+        "train.genomewide_negatives": 0,  # the sampled examples only: 6x fewer steps per epoch than the default
         "evaluate.tracks": False, "baselines.kmer.enabled": False,
         "attribute.max_regions": 40, "attribute.n_refs": 5, "attribute.top_logos": 2,
         "simbench.attribution_max_seqs": 40, "simbench.attribution_methods": ["deepshap", "grad_x_input"],
