@@ -9,7 +9,7 @@ Reported per scorer: windows/s, the FLOPs it actually executes per second (convo
 multiply-add) and the window-equivalent FLOP rate (window FLOPs x windows/s: what window-by-window scoring would
 need to match it). The shared-trunk result is checked against window-by-window (max abs difference < 1e-5).
 
-Models: ``small`` (the default; pooling 5x10 = 50), ``basset`` (Kelley 2016; pooling 3x4x4 = 48 does not divide
+Models: ``small`` (the default; one conv layer, pooling 50), ``basset`` (Kelley 2016; pooling 3x4x4 = 48 does not divide
 the 50 bp stride, so the shared trunk does not apply and ``auto`` falls back to window-by-window) and
 ``basset_p50`` (Basset's layers with pooling 2x5x5 = 50, so its trunk can be shared).
 Human scale: ~62 million windows at stride 50 -> hours = 62e6 / windows_per_s / 3600.
