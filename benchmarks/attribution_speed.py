@@ -69,10 +69,10 @@ def bench_attribution(name: str, n: int, L: int, n_refs: int, batch_sizes, round
     same sequences (best round of each), so that load from other processes hits all of them alike."""
     import shap
 
-    from seq2acc.attribution import REF_STREAM, contributions, seq_rng
-    from seq2acc.models import build_model
-    from seq2acc.onehot import onehot_codes
-    from seq2acc.shuffle import dinuc_shuffle
+    from seq2acc.interpret.attribution import REF_STREAM, contributions, seq_rng
+    from seq2acc.model.zoo import build_model
+    from seq2acc.seq.encoding import onehot_codes
+    from seq2acc.seq.shuffle import dinuc_shuffle
 
     model = build_model({"name": name}, input_length=L, seed=0)
     x = onehot_codes(np.random.default_rng(0).integers(0, 4, size=(n, L)).astype(np.uint8))
@@ -110,12 +110,12 @@ def bench_attribution(name: str, n: int, L: int, n_refs: int, batch_sizes, round
 
 
 def bench_shuffle(n: int, L: int) -> dict:
-    from seq2acc.shuffle import dinuc_shuffle
+    from seq2acc.seq.shuffle import dinuc_shuffle
 
     x = np.random.default_rng(1).integers(0, 4, size=(n, L)).astype(np.uint8)
     dinuc_shuffle(x[:1], 0)  # numba compile
     t, _ = timed(lambda: dinuc_shuffle(x, 0, n=10), repeat=2)
-    return {"what": "dinucleotide shuffle", "impl": "seq2acc.shuffle.dinuc_shuffle (Altschul-Erickson)",
+    return {"what": "dinucleotide shuffle", "impl": "seq2acc.seq.shuffle.dinuc_shuffle (Altschul-Erickson)",
             "shuffles": n * 10, "seconds": t, "per_s": n * 10 / t, "unit": "shuffles/s", "L": L}
 
 
@@ -123,8 +123,8 @@ def bench_scan(n: int, L: int, pvalue: float) -> list[dict]:
     import pandas as pd
     from memelite import fimo
 
-    from seq2acc.motifs import PWMScanner, fetch_jaspar
-    from seq2acc.onehot import onehot_codes
+    from seq2acc.interpret.motifs import PWMScanner, fetch_jaspar
+    from seq2acc.seq.encoding import onehot_codes
 
     motifs = fetch_jaspar(tax_group=["fungi"], release="JASPAR2024")
     sc = PWMScanner.from_motifs(motifs, pvalue_bin=0.1, pvalue_lookup="score")  # FIMO's p-values: same hits

@@ -38,7 +38,7 @@ HG38 = {
 
 
 def greedy_folds(sizes: dict[str, int], n: int) -> list[list[str]]:
-    """Protocol note 13 (largest first into the currently smallest bucket) - as seq2acc.folds, by bp."""
+    """Protocol note 13 (largest first into the currently smallest bucket) - as seq2acc.data.folds, by bp."""
     order = sorted(sizes, key=sizes.get, reverse=True)
     buckets = [[c] for c in order[:n]]
     for c in order[n:]:

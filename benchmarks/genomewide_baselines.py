@@ -37,12 +37,12 @@ def main(argv=None) -> None:
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     os.chdir(ROOT)
     from seq2acc import logutil
-    from seq2acc.datasets import dataset_path, read_genomewide
-    from seq2acc.evaluation import binary_metrics
-    from seq2acc.folds import load_folds
-    from seq2acc.genome import Genome
-    from seq2acc.params import Params
-    from seq2acc.tasks.evaluate import build_baselines, is_logit
+    from seq2acc.data.store import dataset_path, read_genomewide
+    from seq2acc.evaluate.metrics import binary_metrics
+    from seq2acc.data.folds import load_folds
+    from seq2acc.io.fasta import Genome
+    from seq2acc.config import Params
+    from seq2acc.pipeline.evaluate import build_baselines, is_logit
 
     logutil.setup("WARNING")
     p = Params.load(a.params)

@@ -38,13 +38,13 @@ MODELS = {
 
 
 def machine() -> dict:
-    from seq2acc.machineinfo import machine_info
+    from seq2acc.mlops.machine import machine_info
 
     return machine_info()
 
 
 def genome_and_starts(n: int, context: int = 1000, stride: int = 50):
-    from seq2acc.genome import Genome
+    from seq2acc.io.fasta import Genome
 
     fa = ROOT / "data" / "genome" / "genome.fa"
     if not fa.exists():
@@ -73,8 +73,8 @@ def timed(fn, repeats: int = 2) -> float:
 
 
 def bench_model(name: str, cfg: dict, g, chrom, starts, n_window: int, rc: bool) -> dict:
-    from seq2acc.models import build_model
-    from seq2acc.scoring import (SharedTrunkNotApplicable, SharedTrunkScorer, WindowScorer, shared_trunk_flops,
+    from seq2acc.model.zoo import build_model
+    from seq2acc.evaluate.scorers import (SharedTrunkNotApplicable, SharedTrunkScorer, WindowScorer, shared_trunk_flops,
                                  window_flops)
 
     model = build_model(cfg, 1000, seed=0)

@@ -105,8 +105,8 @@ def deep_update(d, u):
 
 def score_chroms(model, genome, data_dir, chroms, rc_average: bool):
     """Logits and labels of every genome-wide bin of ``chroms`` (shared-trunk scorer when the model allows it)."""
-    from seq2acc.datasets import dataset_path, read_genomewide
-    from seq2acc.scoring import make_scorer
+    from seq2acc.data.store import dataset_path, read_genomewide
+    from seq2acc.evaluate.scorers import make_scorer
 
     scorer = None
     ss, ys = [], []
@@ -119,7 +119,7 @@ def score_chroms(model, genome, data_dir, chroms, rc_average: bool):
 
 
 def train_one(p, genome, data_dir, folds_path, k):
-    from seq2acc.training import build_and_fit, fold_data, load_elsewhere, validate_params
+    from seq2acc.model.fit import build_and_fit, fold_data, load_elsewhere, validate_params
 
     tc, mc, context = validate_params(p)
     data = fold_data(genome, data_dir, folds_path, k, tc, context, load_elsewhere(p, tc))
@@ -139,9 +139,9 @@ def main(argv=None):
     from sklearn.metrics import average_precision_score, roc_auc_score
 
     from seq2acc import logutil
-    from seq2acc.folds import load_folds
-    from seq2acc.genome import Genome
-    from seq2acc.params import Params
+    from seq2acc.data.folds import load_folds
+    from seq2acc.io.fasta import Genome
+    from seq2acc.config import Params
 
     logutil.setup("WARNING")
     base = yaml.safe_load((ROOT / "params.yaml").read_text())

@@ -22,7 +22,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 
 
 def main(argv=None):
-    from seq2acc.motifs import ScoreDistribution, fetch_jaspar, log_odds
+    from seq2acc.interpret.motifs import ScoreDistribution, fetch_jaspar, log_odds
 
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--max-width", type=int, default=9)

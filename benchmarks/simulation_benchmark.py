@@ -6,7 +6,7 @@
     python benchmarks/simulation_benchmark.py --set simulation.shuffle_labels=true --project /tmp/broken --check
 
 The project directory (default ``benchmarks/sim/<config name>/``) is an independent DVC repository whose
-dvc.yaml/params.yaml are regenerated from the root ones on every run (see ``seq2acc.simbench``); ``dvc repro``
+dvc.yaml/params.yaml are regenerated from the root ones on every run (see ``seq2acc.sim.benchmark``); ``dvc repro``
 there runs simulate -> the root pipeline's stages -> simbench. Re-running reuses every stage whose inputs did not
 change. Results: ``<project>/results/simbench/table.md`` and ``metrics.json`` (+ ``run.json``: machine, wall time).
 """
@@ -69,7 +69,7 @@ def main(argv=None) -> int:
     sys.path.insert(0, str(ROOT / "src"))
     from seq2acc import logutil
     from seq2acc.errors import Seq2AccError
-    from seq2acc.simbench import RESULTS_DIR, write_project
+    from seq2acc.sim.benchmark import RESULTS_DIR, write_project
 
     logutil.setup()
     config = Path(args.config).resolve()

@@ -28,14 +28,14 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 def machine() -> dict:
-    from seq2acc.machineinfo import machine_info
+    from seq2acc.mlops.machine import machine_info
 
     return machine_info()
 
 
 def project_params(args):
     """The project's params (real data) or a synthetic 3-chromosome project in a temp dir."""
-    from seq2acc.params import Params
+    from seq2acc.config import Params
 
     if (ROOT / "data/folds.json").exists() and (ROOT / "data/genome/genome.fa").exists():
         p = Params.load(ROOT / "params.yaml")
@@ -61,15 +61,15 @@ def main(argv=None) -> int:
     import keras
 
     from seq2acc import logutil
-    from seq2acc.genome import Genome
-    from seq2acc.models import build_model
-    from seq2acc.training import compile_model, fold_data, load_elsewhere, make_tf_dataset, validate_params
+    from seq2acc.io.fasta import Genome
+    from seq2acc.model.zoo import build_model
+    from seq2acc.model.fit import compile_model, fold_data, load_elsewhere, make_tf_dataset, validate_params
 
     logutil.setup("WARNING")
     p, source = project_params(a)
     p.data.setdefault("train", {})["batch_size"] = a.batch_size
     tc, mc, context = validate_params(p)
-    from seq2acc.tasks.train import paths as task_paths
+    from seq2acc.pipeline.train import paths as task_paths
 
     pp = task_paths(p)
     g = Genome(pp["genome"])

@@ -17,8 +17,8 @@ from pathlib import Path
 
 import numpy as np
 
-from seq2acc.genome import Genome
-from seq2acc.intervals import read_bed3
+from seq2acc.io.fasta import Genome
+from seq2acc.io.bed import read_bed3
 
 
 def main() -> None:

@@ -2,7 +2,7 @@
 import sys
 
 from seq2acc.cli import stage_main
-from seq2acc.tasks.interpret import attribute_fold
+from seq2acc.pipeline.attribute import attribute_fold
 
 if __name__ == "__main__":
     stage_main(lambda p: attribute_fold(p, int(sys.argv[1])))

@@ -2,7 +2,7 @@
 import sys
 
 from seq2acc.cli import stage_main
-from seq2acc.tasks.motif_scan import motif_scan_fold
+from seq2acc.pipeline.motif_scan import motif_scan_fold
 
 if __name__ == "__main__":
     stage_main(lambda p: motif_scan_fold(p, int(sys.argv[1])))

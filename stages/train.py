@@ -2,7 +2,7 @@
 import sys
 
 from seq2acc.cli import stage_main
-from seq2acc.tasks.train import train_fold
+from seq2acc.pipeline.train import train_fold
 
 if __name__ == "__main__":
     stage_main(lambda p: train_fold(p, int(sys.argv[1])))

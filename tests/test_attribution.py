@@ -7,11 +7,11 @@ import warnings
 import numpy as np
 import pytest
 
-from seq2acc.attribution import (contributions, null_contributions, null_test, predict_logits, shuffled_references,
+from seq2acc.interpret.attribution import (contributions, null_contributions, null_test, predict_logits, shuffled_references,
                                  significant_regions)
 from seq2acc.errors import ParamsError
-from seq2acc.models import build_model
-from seq2acc.onehot import onehot, onehot_codes
+from seq2acc.model.zoo import build_model
+from seq2acc.seq.encoding import onehot, onehot_codes
 
 MOTIF = "TTACCCGG"
 
@@ -155,8 +155,8 @@ def interp_project(tmp_path_factory):
     import keras
 
     from conftest import make_project
-    from seq2acc.params import Params
-    from seq2acc.tasks.data import build_dataset, build_folds, prepare_genome, prepare_peaks
+    from seq2acc.config import Params
+    from seq2acc.pipeline.data import build_dataset, build_folds, prepare_genome, prepare_peaks
 
     sizes = {"chrA": 5000, "chrB": 4500, "chrC": 4000}
     sites = {c: list(range(600, n - 600, 500)) for c, n in sizes.items()}
@@ -202,9 +202,9 @@ def test_attribute_and_motif_stages_end_to_end(interp_project, monkeypatch):
     import h5py
     import pandas as pd
 
-    from seq2acc.params import Params
-    from seq2acc.tasks.interpret import attribute_ensemble, attribute_fold, read_attribution
-    from seq2acc.tasks.motif_scan import motif_scan_fold, motif_summary
+    from seq2acc.config import Params
+    from seq2acc.pipeline.attribute import attribute_ensemble, attribute_fold, read_attribution
+    from seq2acc.pipeline.motif_scan import motif_scan_fold, motif_summary
 
     d, sites = interp_project
     monkeypatch.chdir(d)
@@ -238,8 +238,8 @@ def test_attribute_and_motif_stages_end_to_end(interp_project, monkeypatch):
 
 
 def test_attribute_regions_bed_gives_fold_means(interp_project, monkeypatch):
-    from seq2acc.params import Params
-    from seq2acc.tasks.interpret import attribute_ensemble, attribute_fold, read_attribution
+    from seq2acc.config import Params
+    from seq2acc.pipeline.attribute import attribute_ensemble, attribute_fold, read_attribution
 
     d, sites = interp_project
     monkeypatch.chdir(d)

@@ -3,9 +3,9 @@
 import numpy as np
 import pytest
 
-from seq2acc.binning import ELSEWHERE, FLANK, POSITIVE, RANDOM, BinSpec, genome_wide_bins, sample_examples
+from seq2acc.data.bins import ELSEWHERE, FLANK, POSITIVE, RANDOM, BinSpec, genome_wide_bins, sample_examples
 from seq2acc.errors import ParamsError
-from seq2acc.intervals import Intervals, covered_before, overlap_bases, widen
+from seq2acc.io.bed import Intervals, covered_before, overlap_bases, widen
 
 import pandas as pd
 

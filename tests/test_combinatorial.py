@@ -8,10 +8,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from seq2acc.combinatorial import (control_sites, dfim, dfim_matrix, dfim_summary, normalize_sites, pair_matrix,
+from seq2acc.interpret.combinatorial import (control_sites, dfim, dfim_matrix, dfim_summary, normalize_sites, pair_matrix,
                                    plot_matrices, scramble_interactions, scramble_site, summarize_pairs,
                                    summarize_sites)
-from seq2acc.onehot import decode, onehot
+from seq2acc.seq.encoding import decode, onehot
 
 MOTIFS = {"A": "TTACCCGG", "B": "GATAAGCA", "C": "CACGTGAC"}
 L = 120
@@ -183,8 +183,8 @@ def test_combinatorial_stage_on_modisco_sites(logic_model, tmp_path, monkeypatch
     import h5py
     import yaml
 
-    from seq2acc.params import Params
-    from seq2acc.tasks.combinatorial import combinatorial
+    from seq2acc.config import Params
+    from seq2acc.pipeline.combinatorial import combinatorial
 
     monkeypatch.chdir(tmp_path)
     n = 6

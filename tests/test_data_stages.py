@@ -8,7 +8,7 @@ import pytest
 
 from conftest import dvc, make_project
 from seq2acc.errors import DataValidationError
-from seq2acc.params import Params
+from seq2acc.config import Params
 
 SIZES = {"chrA": 9000, "chrB": 8000, "chrC": 7000, "chrD": 6000, "chrE": 5000}
 TARGET = [("chrA", 2000, 2001), ("chrA", 5000, 5001), ("chrB", 3000, 3300), ("chrC", 2500, 2501),
@@ -55,7 +55,7 @@ def test_second_repro_does_nothing(project):
 
 
 def test_checks_fail_on_bad_data_with_readable_lines(project, monkeypatch):
-    from seq2acc.tasks.validate import run_checks
+    from seq2acc.pipeline.validate import run_checks
 
     monkeypatch.chdir(project)
     p = Params.load("params.yaml")
@@ -81,7 +81,7 @@ def test_checks_fail_on_bad_data_with_readable_lines(project, monkeypatch):
         assert "end <= chromosome size" in text
         assert "every interval is exactly 1000 bp" in text
         assert "[fold0_train] no test or validation chromosome" in text and f0["test"][0] in text
-        from seq2acc.tasks.validate import validate
+        from seq2acc.pipeline.validate import validate
 
         with pytest.raises(DataValidationError, match="data checks failed"):
             validate(p)
@@ -103,7 +103,7 @@ def test_missing_param_is_named(project, monkeypatch):
     import yaml
 
     from seq2acc.errors import ParamsError
-    from seq2acc.tasks.data import build_dataset
+    from seq2acc.pipeline.data import build_dataset
 
     monkeypatch.chdir(project)
     params = yaml.safe_load((project / "params.yaml").read_text())

@@ -11,14 +11,14 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from conftest import random_seqs, write_fasta
-from seq2acc.binning import BinSpec, sample_examples
-from seq2acc.datasets import read_genomewide, write_chrom_dataset
+from seq2acc.data.bins import BinSpec, sample_examples
+from seq2acc.data.store import read_genomewide, write_chrom_dataset
 from seq2acc.errors import Seq2AccError
-from seq2acc.evaluation import (auprc_by_negative_type, bce_with_logits, binary_metrics, interpolated_precision,
+from seq2acc.evaluate.metrics import (auprc_by_negative_type, bce_with_logits, binary_metrics, interpolated_precision,
                                 pr_curve, roc_curve)
-from seq2acc.folds import make_folds
-from seq2acc.genome import Genome, encode
-from seq2acc.params import Params
+from seq2acc.data.folds import make_folds
+from seq2acc.io.fasta import Genome, encode
+from seq2acc.config import Params
 
 TINY = {"conv_filters": [8, 8], "conv_widths": [9, 5], "pool_sizes": [5, 10], "dense_units": [8]}
 
@@ -87,7 +87,7 @@ def test_negative_type_breakdown_and_curves():
 
 # ----------------------------------------------------------------------------- scoring
 def _model(cfg=None, seed=1, context=1000):
-    from seq2acc.models import build_model
+    from seq2acc.model.zoo import build_model
 
     return build_model({**TINY, **(cfg or {})}, context, seed=seed)
 
@@ -103,7 +103,7 @@ def _genome(tmp_path, sizes, seed=3, n_run=None):
 @pytest.mark.parametrize("cfg,rc", [({}, False), ({"norm": "batch"}, True), ({"norm": "layer",
                                      "first_activation": "exponential"}, False)])
 def test_shared_trunk_equals_window_by_window(tmp_path, cfg, rc):
-    from seq2acc.scoring import SharedTrunkScorer, WindowScorer, make_scorer
+    from seq2acc.evaluate.scorers import SharedTrunkScorer, WindowScorer, make_scorer
 
     g, _ = _genome(tmp_path, {"c1": 9000}, n_run=("c1", 3000, 3300))
     model = _model(cfg)
@@ -125,7 +125,7 @@ def test_shared_trunk_equals_window_by_window(tmp_path, cfg, rc):
 def test_scorer_falls_back_when_the_trunk_cannot_be_shared(tmp_path):
     import keras
 
-    from seq2acc.scoring import SharedTrunkNotApplicable, WindowScorer, make_scorer, shared_trunk_support
+    from seq2acc.evaluate.scorers import SharedTrunkNotApplicable, WindowScorer, make_scorer, shared_trunk_support
 
     stride48 = _model({"pool_sizes": [4, 12]})  # 48 does not divide the 50 bp grid stride
     with pytest.raises(SharedTrunkNotApplicable, match="does not divide"):
@@ -142,7 +142,7 @@ def test_scorer_falls_back_when_the_trunk_cannot_be_shared(tmp_path):
 
 
 def test_scoring_fetches_bounded_chunks_not_whole_chromosomes(tmp_path, monkeypatch):
-    from seq2acc import scoring
+    from seq2acc.evaluate import scorers
 
     g, _ = _genome(tmp_path, {"c1": 30000})
     spans = []
@@ -165,7 +165,7 @@ def test_scoring_fetches_bounded_chunks_not_whole_chromosomes(tmp_path, monkeypa
 
 # ----------------------------------------------------------------------------- baselines
 def test_kmer_baseline_running_sum_equals_sklearn(tmp_path):
-    from seq2acc.baselines import KmerBaseline, canonical_kmer_index, kmer_ids
+    from seq2acc.evaluate.baselines import KmerBaseline, canonical_kmer_index, kmer_ids
 
     lookup, n = canonical_kmer_index(3)
     assert n == 32  # 64 3-mers, no palindromes for odd k
@@ -188,9 +188,9 @@ def test_kmer_baseline_running_sum_equals_sklearn(tmp_path):
 
 
 def test_pwm_baseline_is_best_score_in_central_window_both_strands(tmp_path):
-    from seq2acc.baselines import PWMBaseline
-    from seq2acc.motifs import log_odds
-    from seq2acc.onehot import onehot_codes
+    from seq2acc.evaluate.baselines import PWMBaseline
+    from seq2acc.interpret.motifs import log_odds
+    from seq2acc.seq.encoding import onehot_codes
 
     g, seqs = _genome(tmp_path, {"a": 6000})
     b = PWMBaseline("MA0363", 1000, central=400)
@@ -208,7 +208,7 @@ def test_pwm_baseline_is_best_score_in_central_window_both_strands(tmp_path):
 def test_tracks_tile_bins_without_overlap_and_round_trip(tmp_path):
     import pyBigWig
 
-    from seq2acc.tracks import bin_segments, write_bedgraph, write_bigwig
+    from seq2acc.io.bigwig import bin_segments, write_bedgraph, write_bigwig
 
     bs = np.array([400, 450, 500, 700])
     s, e = bin_segments(bs, 200, 50, 3000)
@@ -261,7 +261,7 @@ def _project(tmp_path, blacklist=("c2", 1000, 1100)):
 
 
 def test_genomewide_bins_are_complete_and_exclude_the_blacklist(tmp_path):
-    from seq2acc.tasks.evaluate import score_fold
+    from seq2acc.pipeline.evaluate import score_fold
 
     p, g, sizes = _project(tmp_path)
     # c2: 3000 bp, 1000 bp context -> bin starts on the 50 bp grid from 400 to 3000-200-400 = 2400: 41 bins;
@@ -283,8 +283,9 @@ def test_genomewide_bins_are_complete_and_exclude_the_blacklist(tmp_path):
 
 
 def test_evaluation_never_touches_a_training_chromosome(tmp_path, monkeypatch):
-    from seq2acc import baselines, scoring
-    from seq2acc.tasks import evaluate as ev
+    from seq2acc.evaluate import baselines
+    from seq2acc.evaluate import scorers
+    from seq2acc.pipeline import evaluate as ev
 
     p, g, sizes = _project(tmp_path)
     scored_chroms = {"cnn": [], "pwm": [], "kmer": []}
@@ -313,8 +314,8 @@ def test_evaluate_outputs_mlflow_and_cv_summary(tmp_path, monkeypatch):
     import mlflow
     import pyBigWig
 
-    from seq2acc.tasks.evaluate import evaluate_fold, read_scores
-    from seq2acc.tasks.summary import cv_summary
+    from seq2acc.pipeline.evaluate import evaluate_fold, read_scores
+    from seq2acc.pipeline.cv_summary import cv_summary
 
     monkeypatch.setenv("MLFLOW_TRACKING_URI", f"sqlite:///{tmp_path / 'mlflow.db'}")
     p, g, sizes = _project(tmp_path)
@@ -365,7 +366,7 @@ def test_evaluate_outputs_mlflow_and_cv_summary(tmp_path, monkeypatch):
 
 
 def test_summary_refuses_a_chromosome_tested_twice(tmp_path):
-    from seq2acc.tasks.summary import summarize
+    from seq2acc.pipeline.cv_summary import summarize
 
     d = pd.DataFrame({"bin_start": [0, 50], "label": [0, 1], "cnn": [0.1, 0.2]})
     sm = pd.DataFrame({"chrom": ["c1"], "bin_start": [50], "label": [1], "source": [0], "cnn": [0.2]})

@@ -3,7 +3,7 @@
 import pytest
 
 from seq2acc.errors import Seq2AccError
-from seq2acc.folds import assign_buckets, make_folds
+from seq2acc.data.folds import assign_buckets, make_folds
 
 
 def test_greedy_rule_hand_computed():

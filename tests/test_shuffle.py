@@ -7,8 +7,8 @@ import numpy as np
 import pytest
 from hypothesis import given, settings, strategies as st
 
-from seq2acc.onehot import decode, onehot
-from seq2acc.shuffle import dinuc_counts, dinuc_shuffle
+from seq2acc.seq.encoding import decode, onehot
+from seq2acc.seq.shuffle import dinuc_counts, dinuc_shuffle
 
 codes_st = st.lists(st.integers(0, 4), min_size=0, max_size=300).map(lambda v: np.array(v, dtype=np.uint8))
 

@@ -17,9 +17,9 @@ import yaml
 
 from conftest import ROOT, project_env
 from seq2acc.errors import ParamsError
-from seq2acc.simbench import (attribution_auprc, check_thresholds, derive_dvc, format_table, motif_mask, pair_rank,
+from seq2acc.sim.benchmark import (attribution_auprc, check_thresholds, derive_dvc, format_table, motif_mask, pair_rank,
                               planted_pairs, tomtom_matches, variant_contrast, write_project)
-from seq2acc.simulate import config_from_dict, load_motifs
+from seq2acc.sim.simulate import config_from_dict, load_motifs
 
 
 # ----------------------------------------------------------------------------- helpers on hand-made inputs
@@ -49,7 +49,7 @@ def test_tomtom_matches_planted_motifs_and_not_random_patterns():
     cfg = config_from_dict(_cfg(), "t.yaml")
     motifs = load_motifs(cfg)
     planted = {s: m.ppm for s, m in motifs.items()}
-    from seq2acc.motifs import fetch_jaspar
+    from seq2acc.interpret.motifs import fetch_jaspar
 
     decoys = [m.counts / m.counts.sum(1, keepdims=True) for m in fetch_jaspar(tax_group=["fungi"])[:60]]
     rng = np.random.default_rng(1)

@@ -14,7 +14,7 @@ import pytest
 
 from conftest import write_fasta
 from seq2acc.errors import ParamsError
-from seq2acc.params import Params
+from seq2acc.config import Params
 
 MOTIF = "TTACCCGG"
 SIZES = {"chrA": 40000, "chrB": 36000, "chrC": 32000}
@@ -39,10 +39,10 @@ def _toy_genome(seed=0):
 
 def make_toy_project(root: Path, **train_overrides) -> Params:
     """Datasets, folds and params of a 3-chromosome toy genome (no DVC: the library functions directly)."""
-    from seq2acc.binning import BinSpec, sample_examples
-    from seq2acc.datasets import dataset_path, write_chrom_dataset
-    from seq2acc.folds import make_folds
-    from seq2acc.genome import encode
+    from seq2acc.data.bins import BinSpec, sample_examples
+    from seq2acc.data.store import dataset_path, write_chrom_dataset
+    from seq2acc.data.folds import make_folds
+    from seq2acc.io.fasta import encode
 
     root.mkdir(parents=True, exist_ok=True)
     (root / ".dvc").mkdir(exist_ok=True)  # marks the project root (MLflow artifacts go to <root>/mlartifacts)
@@ -88,8 +88,8 @@ def store(tmp_path_factory):
 @pytest.fixture(scope="module")
 def trained(store, tmp_path_factory):
     """Folds 0 and 1 of the toy project trained, tracked and registered, then promoted."""
-    from seq2acc.tasks.promote import promote
-    from seq2acc.tasks.train import train_fold
+    from seq2acc.pipeline.promote import promote
+    from seq2acc.pipeline.train import train_fold
 
     root = tmp_path_factory.mktemp("toy")
     p = make_toy_project(root)
@@ -117,7 +117,7 @@ def _expected_basset_params(L, filters=(300, 200, 200), widths=(19, 11, 7), pool
 
 @pytest.mark.parametrize("L", [600, 1000])
 def test_basset_matches_published_architecture(L):
-    from seq2acc.models import build_model, trunk_stride
+    from seq2acc.model.zoo import build_model, trunk_stride
 
     m = build_model({"name": "basset"}, input_length=L)
     expected, shapes = _expected_basset_params(L)
@@ -135,7 +135,7 @@ def test_basset_matches_published_architecture(L):
 
 
 def test_small_model_trunk_stride_divides_grid_stride():
-    from seq2acc.models import build_model, trunk_stride
+    from seq2acc.model.zoo import build_model, trunk_stride
 
     m = build_model({"name": "small"}, input_length=1000)
     assert 50 % trunk_stride(m) == 0
@@ -159,7 +159,7 @@ def test_small_model_trunk_stride_divides_grid_stride():
     ("model.kernel", 3, "model.kernel"),
 ])
 def test_bad_params_fail_before_training(tmp_path, key, value, needle):
-    from seq2acc.tasks.train import train_fold
+    from seq2acc.pipeline.train import train_fold
 
     p = make_toy_project(tmp_path)
     sect, k = key.split(".")
@@ -173,7 +173,7 @@ def test_bad_params_fail_before_training(tmp_path, key, value, needle):
 
 def test_failed_data_checks_stop_training(tmp_path):
     from seq2acc.errors import Seq2AccError
-    from seq2acc.tasks.train import train_fold
+    from seq2acc.pipeline.train import train_fold
 
     p = make_toy_project(tmp_path)
     (tmp_path / "validation").mkdir()
@@ -185,7 +185,7 @@ def test_failed_data_checks_stop_training(tmp_path):
 
 def test_missing_fold_names_the_param(tmp_path):
     from seq2acc.errors import Seq2AccError
-    from seq2acc.tasks.train import train_fold
+    from seq2acc.pipeline.train import train_fold
 
     p = make_toy_project(tmp_path)
     with pytest.raises(Seq2AccError, match="train.folds"):
@@ -194,8 +194,8 @@ def test_missing_fold_names_the_param(tmp_path):
 
 # ----------------------------------------------------------------------------- input
 def test_epoch_source_uses_only_training_chromosomes_and_is_deterministic(tmp_path):
-    from seq2acc.genome import Genome
-    from seq2acc.training import fold_data, train_config
+    from seq2acc.io.fasta import Genome
+    from seq2acc.model.fit import fold_data, train_config
 
     p = make_toy_project(tmp_path, genomewide_negatives=3.0)
     tc = train_config(p)
@@ -215,9 +215,9 @@ def test_epoch_source_uses_only_training_chromosomes_and_is_deterministic(tmp_pa
 
 
 def test_genomewide_validation_set_is_every_bin_of_the_validation_chromosomes(tmp_path):
-    from seq2acc.datasets import dataset_path, read_genomewide
-    from seq2acc.genome import Genome
-    from seq2acc.training import fold_data, train_config
+    from seq2acc.data.store import dataset_path, read_genomewide
+    from seq2acc.io.fasta import Genome
+    from seq2acc.model.fit import fold_data, train_config
 
     p = make_toy_project(tmp_path, valid_set="genomewide", elsewhere_negatives=0, flank_negatives=1.0)
     tc = train_config(p)
@@ -235,8 +235,8 @@ def test_genomewide_validation_set_is_every_bin_of_the_validation_chromosomes(tm
 
 # ----------------------------------------------------------------------------- learning
 def test_loss_goes_down_on_learnable_toy_task(tmp_path):
-    from seq2acc.genome import Genome
-    from seq2acc.training import build_and_fit, fold_data, validate_params
+    from seq2acc.io.fasta import Genome
+    from seq2acc.model.fit import build_and_fit, fold_data, validate_params
 
     p = make_toy_project(tmp_path, epochs=6, genomewide_negatives=0.0)
     tc, mc, context = validate_params(p)
@@ -249,8 +249,8 @@ def test_loss_goes_down_on_learnable_toy_task(tmp_path):
 
 
 def test_collapsed_training_restarts_from_a_new_initialisation(tmp_path, monkeypatch):
-    import seq2acc.training as tr
-    from seq2acc.genome import Genome
+    import seq2acc.model.fit as tr
+    from seq2acc.io.fasta import Genome
 
     assert tr.constant_loss(np.array([0, 1, 0, 1])) == pytest.approx(np.log(2))
     calls = []
@@ -272,8 +272,8 @@ def test_collapsed_training_restarts_from_a_new_initialisation(tmp_path, monkeyp
 
 
 def test_training_is_reproducible(tmp_path):
-    from seq2acc.genome import Genome
-    from seq2acc.training import build_and_fit, fold_data, validate_params
+    from seq2acc.io.fasta import Genome
+    from seq2acc.model.fit import build_and_fit, fold_data, validate_params
 
     p = make_toy_project(tmp_path, epochs=1)
     tc, mc, context = validate_params(p)
@@ -334,7 +334,7 @@ def test_registry_champion_gives_identical_predictions(trained):
 def test_promotion_uses_auprc_and_only_moves_on_improvement(trained):
     from mlflow.tracking import MlflowClient
 
-    from seq2acc.tasks.promote import promote
+    from seq2acc.pipeline.promote import promote
 
     p, root, first = trained
     name = first["registered_model_name"]
@@ -364,8 +364,8 @@ def test_interrupted_training_leaves_nothing_and_marks_run_failed(store, tmp_pat
     import mlflow.keras
     from mlflow.tracking import MlflowClient
 
-    from seq2acc import tracking
-    from seq2acc.tasks.train import train_fold
+    from seq2acc.mlops import tracking
+    from seq2acc.pipeline.train import train_fold
 
     p = make_toy_project(tmp_path, epochs=1, folds=[2])
     p.data["tracking"]["experiment"] = "interrupt-test"

@@ -8,10 +8,10 @@ import numpy as np
 import pytest
 
 from seq2acc.errors import InputError
-from seq2acc.genome import Genome
-from seq2acc.onehot import decode
-from seq2acc.shuffle import dinuc_counts
-from seq2acc.variants import (check_variants, contribution_change, empirical_pvalue, null_windows, read_variants,
+from seq2acc.io.fasta import Genome
+from seq2acc.seq.encoding import decode
+from seq2acc.seq.shuffle import dinuc_counts
+from seq2acc.interpret.variants import (check_variants, contribution_change, empirical_pvalue, null_windows, read_variants,
                               score_alleles, variant_windows, window_start)
 
 from conftest import random_seqs, write_fasta
@@ -190,8 +190,8 @@ def test_variants_stage_end_to_end(tmp_path, monkeypatch):
     import pandas as pd
     import yaml
 
-    from seq2acc.params import Params
-    from seq2acc.tasks.variants import score_variants
+    from seq2acc.config import Params
+    from seq2acc.pipeline.variants import score_variants
 
     monkeypatch.chdir(tmp_path)
     seqs = random_seqs({"chrA": 600, "chrB": 500}, seed=11)

@@ -15,18 +15,18 @@ import numpy as np
 import pytest
 
 from seq2acc.errors import ParamsError
-from seq2acc.params import Params
+from seq2acc.config import Params
 
 SCRIPT = textwrap.dedent("""
     import json, sys
     from pathlib import Path
-    from seq2acc import distribute
+    from seq2acc.model import distribute
     devices = distribute.logical_cpus(2)            # before TensorFlow touches a device
     sys.path.insert(0, sys.argv[2])
     from test_training import make_toy_project
-    from seq2acc.genome import Genome
-    from seq2acc.params import Params
-    from seq2acc.training import build_and_fit, fold_data, validate_params
+    from seq2acc.io.fasta import Genome
+    from seq2acc.config import Params
+    from seq2acc.model.fit import build_and_fit, fold_data, validate_params
 
     base = make_toy_project(Path(sys.argv[1]), epochs=3, genomewide_negatives=1.0, rc_augment=True)
     base.data["model"]["dropout"] = 0.0             # per-replica dropout masks would differ
@@ -65,7 +65,7 @@ def test_mirrored_two_logical_cpus_same_loss_curve(tmp_path):
 
 
 def test_strategy_param_checks(monkeypatch):
-    from seq2acc import distribute
+    from seq2acc.model import distribute
 
     assert distribute.strategy_name(Params({})) == "one_device"
     with pytest.raises(ParamsError, match="train.distribute"):

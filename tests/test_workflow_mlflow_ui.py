@@ -69,7 +69,7 @@ def page_text(dom: str) -> str:
 def store(tmp_path, monkeypatch):
     import mlflow
 
-    from seq2acc import tracking
+    from seq2acc.mlops import tracking
 
     monkeypatch.chdir(tmp_path)
     uri = f"sqlite:///{tmp_path / 'mlflow.db'}"
@@ -130,7 +130,7 @@ def test_experiment_page_lists_fold_runs_with_auprc(store, tmp_path):
 
 
 def test_ui_command_binds_localhost_and_uses_project_store(tmp_path, monkeypatch):
-    from seq2acc.mlflow_ui import ui_command, view_columns
+    from seq2acc.mlops.ui import ui_command, view_columns
 
     monkeypatch.delenv("MLFLOW_TRACKING_URI", raising=False)
     (tmp_path / ".dvc").mkdir()

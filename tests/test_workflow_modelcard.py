@@ -11,7 +11,7 @@ import re
 import pytest
 import yaml
 
-from seq2acc.params import Params
+from seq2acc.config import Params
 
 MODEL = "toyset-Reb1"
 TEST_CHROMS = {0: ["chrA"], 1: ["chrB"]}
@@ -44,7 +44,7 @@ def register_versions(root):
     import mlflow
     from mlflow.tracking import MlflowClient
 
-    from seq2acc import tracking
+    from seq2acc.mlops import tracking
 
     exp = tracking.setup("seq2acc/toyset/Reb1", root)
     client = MlflowClient()
@@ -148,7 +148,7 @@ def _p(root):
 def test_every_version_gets_a_complete_card_logged_to_mlflow(project):
     from mlflow.tracking import MlflowClient
 
-    from seq2acc.modelcard import build_all
+    from seq2acc.mlops.modelcard import build_all
 
     exp, versions = register_versions(project)
     pipeline_outputs(project, versions)
@@ -184,7 +184,7 @@ def test_every_version_gets_a_complete_card_logged_to_mlflow(project):
 
 
 def test_missing_sections_are_named_with_the_stage_that_makes_them(project):
-    from seq2acc.modelcard import build_all
+    from seq2acc.mlops.modelcard import build_all
 
     _, versions = register_versions(project)
     pipeline_outputs(project, versions, interpretation=False)  # no cv_summary, modisco, motif_scan, dvc.lock
@@ -198,14 +198,14 @@ def test_missing_sections_are_named_with_the_stage_that_makes_them(project):
 
 def test_no_promote_report_is_a_clear_error(project):
     from seq2acc.errors import Seq2AccError
-    from seq2acc.modelcard import build_all
+    from seq2acc.mlops.modelcard import build_all
 
     with pytest.raises(Seq2AccError, match="dvc repro promote"):
         build_all(_p(project))
 
 
 def test_read_tsv_handles_comment_and_bed_headers(tmp_path):
-    from seq2acc.modelcard import read_tsv
+    from seq2acc.mlops.modelcard import read_tsv
 
     (tmp_path / "a.tsv").write_text("## pooled over folds [0]\n#chrom\tstart\tend\nchrA\t1\t5\n")
     df = read_tsv(tmp_path / "a.tsv")

@@ -79,7 +79,7 @@ def postgres():
         con.autocommit = True
         con.cursor().execute("CREATE DATABASE mlflow")
         con.close()
-        from seq2acc.mlstore import postgres_uri
+        from seq2acc.mlops.store import postgres_uri
 
         yield postgres_uri("mlflow", "127.0.0.1", port, "mlflow")
     finally:
@@ -89,7 +89,7 @@ def postgres():
 
 WORKER = textwrap.dedent("""
     import sys, mlflow
-    from seq2acc import tracking
+    from seq2acc.mlops import tracking
     exp = tracking.setup("seq2acc/team/Reb1")
     fold, auprc = int(sys.argv[1]), float(sys.argv[2])
     with mlflow.start_run(experiment_id=exp, run_name=f"fold{fold}", tags={"fold": str(fold)}):
@@ -105,7 +105,7 @@ def test_two_processes_log_fold_runs_to_postgres(postgres, tmp_path, monkeypatch
     import mlflow
     from mlflow.tracking import MlflowClient
 
-    from seq2acc import tracking
+    from seq2acc.mlops import tracking
 
     monkeypatch.setenv("MLFLOW_TRACKING_URI", postgres)
     monkeypatch.chdir(tmp_path)
@@ -133,7 +133,7 @@ def test_two_processes_log_fold_runs_to_postgres(postgres, tmp_path, monkeypatch
 
 
 def test_postgres_uri_and_password_redaction():
-    from seq2acc.mlstore import describe, postgres_uri
+    from seq2acc.mlops.store import describe, postgres_uri
 
     uri = postgres_uri("ml flow", "db.lab", 5433, "mlflow", password="p@ss:word")
     assert uri == "postgresql+psycopg2://ml%20flow:p%40ss%3Aword@db.lab:5433/mlflow"

@@ -4,7 +4,7 @@ The documented workflow (docs/team-workflow.md): queue one experiment per fold w
 ``dvc exp run --queue -S 'train.folds=[K]'``, run them with ``dvc queue start -j N``, then ``dvc repro``
 in the workspace restores every fold from DVC's run-cache instead of training it again.
 
-Here the stage is a tiny foreach stage whose body logs a fold run through seq2acc.tracking (the code the
+Here the stage is a tiny foreach stage whose body logs a fold run through seq2acc.mlops.tracking (the code the
 train stage uses), so the test is about the queue and the store, not about TensorFlow. Both queued runs
 start together on a fresh SQLite store.
 """
@@ -20,7 +20,7 @@ from _workflow_project import BIN, dvc, env, git
 STAGE = '''\
 import json, os, sys
 import mlflow
-from seq2acc import tracking
+from seq2acc.mlops import tracking
 
 fold = int(sys.argv[1])
 exp = tracking.setup("seq2acc/queue/Reb1")

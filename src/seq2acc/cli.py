@@ -5,13 +5,13 @@ from __future__ import annotations
 import argparse
 import sys
 
-from . import logutil
-from .errors import Seq2AccError
+from seq2acc import logutil
+from seq2acc.errors import Seq2AccError
 
 
 def stage_main(fn, params_path: str = "params.yaml") -> None:
     """Run a stage body with logging, params loading and readable user errors (exit code 1, no traceback)."""
-    from .params import Params
+    from seq2acc.config import Params
 
     logutil.setup()
     try:
@@ -22,7 +22,7 @@ def stage_main(fn, params_path: str = "params.yaml") -> None:
 
 
 def _chroms(args):
-    from .genome import index_fasta
+    from seq2acc.io.fasta import index_fasta
 
     sizes = index_fasta(args.fasta)
     for c, n in sizes.items():
@@ -46,7 +46,7 @@ def main(argv=None) -> None:
     s.add_argument("--out", required=True, help="output directory")
     s.add_argument("--seed", type=int, default=None, help="override the config's seed")
     s.set_defaults(func=_simulate)
-    from . import ci
+    from seq2acc.mlops import ci
 
     ci_p = sub.add_parser("ci-retrain", help="CI: dvc pull, dvc repro, dvc push, markdown `dvc metrics diff` report")
     ci.add_arguments(ci_p)
@@ -75,8 +75,8 @@ def main(argv=None) -> None:
 
 
 def _score_variants(args):
-    from .params import Params
-    from .tasks.variants import score_variants
+    from seq2acc.config import Params
+    from seq2acc.pipeline.variants import score_variants
 
     p = Params.load(args.params)
     p.data.setdefault("variants", {}).update(input=args.input, out_dir=args.out)
@@ -87,7 +87,7 @@ def _score_variants(args):
 
 
 def _simulate(args):
-    from .simulate import simulate
+    from seq2acc.sim.simulate import simulate
 
     res = simulate(args.config, args.out, seed=args.seed)
     print(f"{res.out_dir}: {res.summary['genome_bp']} bp, {res.summary['target_peaks']} target peaks, "
@@ -95,21 +95,21 @@ def _simulate(args):
 
 
 def _modelcard(params_path):
-    from .modelcard import build_all
-    from .params import Params
+    from seq2acc.mlops.modelcard import build_all
+    from seq2acc.config import Params
 
     for path in build_all(Params.load(params_path)):
         print(path)
 
 
 def _ui(args):
-    from .mlflow_ui import serve
+    from seq2acc.mlops.ui import serve
 
     sys.exit(serve(args.host, args.port, workers=args.workers))
 
 
 def _report(params_path):
-    from .report import print_report
+    from seq2acc.report import print_report
 
     print_report(params_path)
 

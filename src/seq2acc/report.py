@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from .params import Params
+from seq2acc.config import Params
 
 
 def _load(path):
@@ -54,7 +54,9 @@ def _print_evaluation(p: Params) -> None:
 
 def _print_interpretation2(p: Params) -> None:
     """TF-MoDISco patterns, motif interactions and variant effects (docs/interpretation2.md)."""
-    from .tasks import combinatorial, modisco, variants
+    from seq2acc.pipeline import combinatorial
+    from seq2acc.pipeline import modisco
+    from seq2acc.pipeline import variants
 
     for mod in (modisco, combinatorial, variants):
         try:

@@ -1,0 +1,100 @@
+"""Reading params.yaml with typed, range-checked access and clear errors for missing/bad values."""
+
+from __future__ import annotations
+
+import numbers
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from seq2acc.errors import ParamsError
+
+_MISSING = object()
+
+
+class Params:
+    """Dotted-key access to a params mapping: ``p.get("train.lr", float, gt=0)``."""
+
+    def __init__(self, data: dict, path: str = "params.yaml"):
+        self.data = data or {}
+        self.path = str(path)
+
+    @classmethod
+    def load(cls, path="params.yaml") -> "Params":
+        path = Path(path)
+        if not path.exists():
+            raise ParamsError("<file>", f"{path} does not exist", "run from the project root or pass --params PATH")
+        try:
+            data = yaml.safe_load(path.read_text())
+        except yaml.YAMLError as e:  # pragma: no cover - message passthrough
+            raise ParamsError("<file>", f"not valid YAML: {e}", "fix the YAML syntax", str(path)) from e
+        if not isinstance(data, dict):
+            raise ParamsError("<file>", "top level must be a mapping", "see the params.yaml shipped with seq2acc", str(path))
+        return cls(data, str(path))
+
+    def raw(self, key: str, default: Any = _MISSING) -> Any:
+        node: Any = self.data
+        for part in key.split("."):
+            if not isinstance(node, dict) or part not in node:
+                if default is not _MISSING:
+                    return default
+                raise ParamsError(key, "is missing", f"add '{key}' to {self.path} (see README, section Params)", self.path)
+            node = node[part]
+        return node
+
+    def get(self, key: str, typ=None, default: Any = _MISSING, *, gt=None, ge=None, le=None, lt=None,
+            choices=None, allow_none: bool = False) -> Any:
+        val = self.raw(key, default)
+        if val is None and (allow_none or default is None):
+            return None
+        if typ is not None:
+            val = _coerce(key, val, typ, self.path)
+        if choices is not None and val not in choices:
+            raise ParamsError(key, f"{val!r} is not one of {sorted(map(str, choices))}", f"set '{key}' to one of them", self.path)
+        for bound, ok, word in ((gt, lambda v, b: v > b, ">"), (ge, lambda v, b: v >= b, ">="),
+                                (lt, lambda v, b: v < b, "<"), (le, lambda v, b: v <= b, "<=")):
+            if bound is not None and not ok(val, bound):
+                raise ParamsError(key, f"{val!r} is out of range (must be {word} {bound})", f"set '{key}' {word} {bound}", self.path)
+        return val
+
+    def section(self, key: str) -> "Params":
+        val = self.raw(key)
+        if not isinstance(val, dict):
+            raise ParamsError(key, "must be a mapping", f"make '{key}' a section", self.path)
+        return Params(val, self.path)
+
+    def __contains__(self, key: str) -> bool:
+        return self.raw(key, None) is not None
+
+
+def _coerce(key, val, typ, path):
+    if typ is bool:
+        if isinstance(val, bool):
+            return val
+    elif typ is int:
+        if isinstance(val, numbers.Integral) and not isinstance(val, bool):
+            return int(val)
+        if isinstance(val, float) and val.is_integer():
+            return int(val)
+    elif typ is float:
+        if isinstance(val, numbers.Real) and not isinstance(val, bool):
+            return float(val)
+        if isinstance(val, str):
+            try:
+                return float(val)  # YAML reads 1e-3 as a string
+            except ValueError:
+                pass
+    elif typ is str:
+        if isinstance(val, str):
+            return val
+    elif typ is list:
+        if isinstance(val, list):
+            return val
+    elif typ is dict:
+        if isinstance(val, dict):
+            return val
+    else:
+        return typ(val)
+    raise ParamsError(key, f"{val!r} is a {type(val).__name__}, expected {typ.__name__}",
+                      f"give '{key}' a {typ.__name__} value", path)

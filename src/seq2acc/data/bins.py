@@ -1,0 +1,154 @@
+"""Bins, labels and the informative training set of one chromosome (protocol 3.1, notes 2-8).
+
+Conventions (documented in README):
+- Bins lie on a fixed grid: bin starts are multiples of ``stride`` (0, 50, 100, ...), the same grid for the
+  training examples and the genome-wide evaluation, so every training bin is also a genome-wide bin.
+- A bin is positive when more than ``positive_overlap`` (default 0.5) of its bases are covered by target peaks
+  (peaks merged first, so overlapping peaks are not double-counted). A peak shorter than half a bin can
+  never make a bin positive on its own; narrow peaks are therefore widened to ``peaks.min_width`` first.
+- Each bin is extended symmetrically to ``context`` bp. Bins whose context would cross a chromosome end are
+  dropped (not shifted), so the labelled bin is always at the centre of the model's input.
+- Bins overlapping the blacklist, or whose context is more than ``max_n_fraction`` N, are left out everywhere.
+"""
+
+from __future__ import annotations
+
+import zlib
+from dataclasses import dataclass
+
+import numpy as np
+
+from seq2acc.errors import ParamsError
+from seq2acc.io.bed import overlap_bases
+
+SOURCES = ("positive", "flank", "random", "elsewhere")
+POSITIVE, FLANK, RANDOM, ELSEWHERE = range(4)
+
+
+@dataclass(frozen=True)
+class BinSpec:
+    bin_size: int = 200
+    stride: int = 50
+    context: int = 1000
+    positive_overlap: float = 0.5
+
+    def __post_init__(self):
+        if self.bin_size <= 0 or self.stride <= 0:
+            raise ParamsError("dataset.bin_size/stride", "must be positive", "use e.g. bin_size 200, stride 50")
+        if self.context < self.bin_size or (self.context - self.bin_size) % 2:
+            raise ParamsError("dataset.context", f"context {self.context} must be >= bin_size {self.bin_size} and "
+                              "differ from it by an even number", "use e.g. context 1000 for bin_size 200")
+        if not 0 <= self.positive_overlap < 1:
+            raise ParamsError("dataset.positive_overlap", "must be in [0, 1)", "use 0.5 (protocol: more than 50%)")
+
+    @property
+    def pad(self) -> int:
+        """Context added on each side of a bin."""
+        return (self.context - self.bin_size) // 2
+
+    def grid(self, chrom_size: int) -> np.ndarray:
+        """Starts of every bin whose context fits inside the chromosome."""
+        first = -(-self.pad // self.stride) * self.stride  # smallest multiple of stride >= pad
+        last = chrom_size - self.bin_size - self.pad
+        if last < first:
+            return np.zeros(0, dtype=np.int64)
+        return np.arange(first, last + 1, self.stride, dtype=np.int64)
+
+    def labels(self, bin_starts: np.ndarray, peak_starts: np.ndarray, peak_ends: np.ndarray) -> np.ndarray:
+        cov = overlap_bases(bin_starts, self.bin_size, peak_starts, peak_ends)
+        return (cov > self.positive_overlap * self.bin_size).astype(np.uint8)
+
+    def context_start(self, bin_starts: np.ndarray) -> np.ndarray:
+        return np.asarray(bin_starts, dtype=np.int64) - self.pad
+
+
+def n_runs(codes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Intervals of N/IUPAC bases (code 4) as sorted (starts, ends)."""
+    isn = np.concatenate([[False], codes == 4, [False]])
+    d = np.flatnonzero(np.diff(isn.astype(np.int8)))
+    return d[0::2].astype(np.int64), d[1::2].astype(np.int64)
+
+
+def chrom_seed(seed: int, chrom: str) -> int:
+    """Deterministic per-chromosome seed (independent of the order chromosomes are processed)."""
+    return (int(seed) * 1_000_003 + zlib.crc32(chrom.encode())) % (2**32)
+
+
+@dataclass
+class ChromBins:
+    """Genome-wide bins of one chromosome and the sampled training examples drawn from them."""
+
+    bin_start: np.ndarray  # genome-wide bins (kept ones), int64
+    label: np.ndarray  # uint8
+    n_frac: np.ndarray  # float32, N fraction of each bin's context
+    ex_index: np.ndarray  # indices into bin_start of the training examples
+    ex_source: np.ndarray  # uint8, one of SOURCES
+
+
+def genome_wide_bins(spec: BinSpec, chrom_size: int, codes: np.ndarray, target, blacklist, max_n_fraction: float):
+    """All evaluable bins of a chromosome: on the grid, context inside the chromosome, not blacklisted,
+    context N fraction <= max_n_fraction. ``target``/``blacklist`` are (starts, ends) of merged intervals."""
+    grid = spec.grid(chrom_size)
+    keep = overlap_bases(grid, spec.bin_size, *blacklist) == 0
+    nst, nen = n_runs(codes)
+    n_frac = (overlap_bases(spec.context_start(grid), spec.context, nst, nen) / spec.context).astype(np.float32)
+    keep &= n_frac <= max_n_fraction
+    grid, n_frac = grid[keep], n_frac[keep]
+    return grid, spec.labels(grid, *target), n_frac
+
+
+def sample_examples(spec: BinSpec, chrom_size: int, codes: np.ndarray, target, elsewhere, blacklist, *,
+                    flank_bins: int = 3, neg_ratio: float = 1.0, fractions: dict | None = None,
+                    max_n_fraction: float = 0.1, seed: int = 0) -> ChromBins:
+    """Positives plus informative negatives (flank / elsewhere / random) for one chromosome.
+
+    Negative budget = round(neg_ratio * n_positive), split by ``fractions`` (flank, elsewhere, random);
+    a pool too small for its share passes the remainder on to random bins. Deterministic for a seed.
+    """
+    fractions = fractions or {"flank": 0.4, "elsewhere": 0.3, "random": 0.3}
+    rng = np.random.default_rng(seed)
+    grid, label, n_frac = genome_wide_bins(spec, chrom_size, codes, target, blacklist, max_n_fraction)
+    pos = np.flatnonzero(label == 1)
+    neg_mask = label == 0
+
+    # Flanks: the ``flank_bins`` grid bins just before and after each run of positive bins.
+    full_grid = spec.grid(chrom_size)
+    slot = np.full(len(full_grid), -1, dtype=np.int64)  # full-grid position -> kept-bin index
+    if len(grid):
+        slot[((grid - full_grid[0]) // spec.stride)] = np.arange(len(grid))
+    flank_pool = np.zeros(len(grid), dtype=bool)
+    if len(pos):
+        gpos = (grid[pos] - full_grid[0]) // spec.stride
+        run_start = gpos[np.r_[True, np.diff(gpos) > 1]]
+        run_end = gpos[np.r_[np.diff(gpos) > 1, True]]
+        offs = np.arange(1, flank_bins + 1)
+        cand = np.concatenate([(run_start[:, None] - offs).ravel(), (run_end[:, None] + offs).ravel()])
+        cand = cand[(cand >= 0) & (cand < len(full_grid))]
+        idx = slot[cand]
+        idx = idx[idx >= 0]
+        flank_pool[idx] = True
+    flank_pool &= neg_mask
+    else_pool = neg_mask & ~flank_pool & spec.labels(grid, *elsewhere).astype(bool)
+    random_pool = neg_mask & ~flank_pool & ~else_pool
+
+    budget = int(round(neg_ratio * len(pos)))
+    total_f = sum(float(fractions.get(k, 0)) for k in ("flank", "elsewhere", "random")) or 1.0
+    chosen, sources = [pos], [np.full(len(pos), POSITIVE, np.uint8)]
+    remaining = budget
+    for name, pool, code in (("flank", flank_pool, FLANK), ("elsewhere", else_pool, ELSEWHERE)):
+        want = int(round(budget * float(fractions.get(name, 0)) / total_f))
+        cands = np.flatnonzero(pool)
+        take = min(want, len(cands), remaining)
+        pick = np.sort(rng.choice(cands, size=take, replace=False)) if take else np.zeros(0, np.int64)
+        chosen.append(pick)
+        sources.append(np.full(len(pick), code, np.uint8))
+        remaining -= take
+    cands = np.flatnonzero(random_pool)
+    take = min(remaining, len(cands))
+    pick = np.sort(rng.choice(cands, size=take, replace=False)) if take else np.zeros(0, np.int64)
+    chosen.append(pick)
+    sources.append(np.full(len(pick), RANDOM, np.uint8))
+    ex = np.concatenate(chosen).astype(np.int64)
+    src = np.concatenate(sources)
+    order = np.argsort(ex, kind="stable")
+    return ChromBins(grid, label, n_frac, ex[order], src[order])

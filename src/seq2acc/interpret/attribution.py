@@ -1,0 +1,377 @@
+"""Base-pair contribution scores and their dinucleotide-shuffled empirical null (protocol 3.4 step 1, notes 22-26).
+
+Methods (no integrated gradients, note 26):
+
+- ``deepshap``: DeepLIFT with the rescale rule, averaged over references = DeepSHAP. The backward pass is
+  ``shap.DeepExplainer``'s own (its TensorFlow gradient overrides for ReLU, max-pooling, ...), driven in
+  batches of many (sequence, reference) pairs instead of one sequence at a time: the explainer's graph pairs
+  row i of the first half of a batch with row i of the second half, so any number of pairs can share a call.
+  References are dinucleotide-shuffled versions of each input (:func:`seq2acc.seq.shuffle.dinuc_shuffle`, note 25).
+  From the multipliers ``m`` of each pair: ``contrib = mean_r m * (x - ref)`` (exactly shap's values, so per
+  sequence they sum to ``f(x) - mean_r f(ref)``: completeness) and the hypothetical contribution of base b,
+  ``hyp[:, b] = mean_r (m[:, b] - sum_c m[:, c] * ref[:, c])`` (what TF-MoDISco needs).
+- ``grad_x_input``: ``contrib = grad * x``, ``hyp = grad``.
+- ``ism``: in-silico mutagenesis, every base to every other base: ``delta[i, b] = f(x with base b at i) - f(x)``;
+  ``hyp = delta - mean_b delta`` (per position) and ``contrib = hyp * x`` = minus the mean effect of mutating
+  the actual base away.
+
+``contrib`` is (n, L, 4) and non-zero only at each position's actual base (its per-position value is the
+contribution of that base). At N positions (all-zero one-hot rows) there is no actual base: a ``deepshap``
+contribution there (a reference had a base where the input has none) is spread equally over the four
+channels, so that sums stay complete. The outputs are model logits (``models.py`` contract), for ``task``.
+
+Memory is bounded for any number of sequences: work proceeds in chunks of ``batch_size`` model rows.
+"""
+
+from __future__ import annotations
+
+import logging
+import warnings
+import weakref
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from seq2acc.errors import ParamsError
+from seq2acc.seq.shuffle import dinuc_shuffle
+
+log = logging.getLogger(__name__)
+
+METHODS = ("deepshap", "grad_x_input", "ism")
+REF_STREAM, NULL_STREAM, NULL_REF_STREAM = 0, 1, 2
+
+
+def seq_rng(seed: int, stream: int, index: int) -> np.random.Generator:
+    """Random stream of one sequence: independent of how sequences are batched or ordered."""
+    return np.random.default_rng([int(seed), int(stream), int(index)])
+
+
+def shuffled_references(onehot: np.ndarray, n_refs: int, seed: int = 0, stream: int = REF_STREAM,
+                        index_offset: int = 0) -> np.ndarray:
+    """(n, n_refs, L, 4) dinucleotide shuffles of each sequence; sequence i uses ``seq_rng(seed, stream, offset+i)``."""
+    out = np.empty((len(onehot), n_refs) + onehot.shape[1:], dtype=np.float32)
+    for i, x in enumerate(onehot):
+        out[i] = dinuc_shuffle(x, seq_rng(seed, stream, index_offset + i), n=n_refs)
+    return out
+
+
+# ----------------------------------------------------------------------------- model wrappers
+def _check_model(model, onehot: np.ndarray, task: int):
+    x = np.asarray(onehot, dtype=np.float32)
+    if x.ndim == 2:
+        x = x[None]
+    if x.ndim != 3 or x.shape[-1] != 4:
+        raise ValueError(f"expected one-hot (n, L, 4), got shape {x.shape}")
+    shape = model.input_shape
+    if isinstance(shape, list):
+        raise ValueError("attribution supports single-input models")
+    if shape[1] is not None and shape[1] != x.shape[1]:
+        raise ParamsError("attribute.regions", f"sequences are {x.shape[1]} bp but the model takes {shape[1]} bp",
+                          "use intervals of the model's input length (dataset.context)")
+    n_out = int(np.prod(model.output_shape[1:])) if len(model.output_shape) > 1 else 1
+    if not 0 <= task < n_out:
+        raise ParamsError("attribute.task", f"task {task} does not exist (the model has {n_out} outputs)",
+                          f"use 0..{n_out - 1}")
+    return x
+
+
+class _Forward:
+    """Compiled logits of one task, fixed batch shape (no retracing), padded last batch."""
+
+    def __init__(self, model, task: int, batch_size: int):
+        import tensorflow as tf
+
+        self.batch_size = batch_size
+        self.fn = tf.function(lambda x: tf.reshape(model(x, training=False), [tf.shape(x)[0], -1])[:, task],
+                              reduce_retracing=True)
+
+    def __call__(self, x: np.ndarray) -> np.ndarray:
+        out = np.empty(len(x), dtype=np.float64)
+        b = self.batch_size
+        for i in range(0, len(x), b):
+            chunk = x[i:i + b]
+            n = len(chunk)
+            if n < b:
+                chunk = np.concatenate([chunk, np.zeros((b - n,) + chunk.shape[1:], chunk.dtype)])
+            out[i:i + n] = np.asarray(self.fn(chunk))[:n]
+        return out
+
+
+def predict_logits(model, onehot, task: int = 0, batch_size: int = 256) -> np.ndarray:
+    """Logits of ``task`` for (n, L, 4) one-hot, float64."""
+    x = _check_model(model, onehot, task)
+    return _Forward(model, task, min(batch_size, max(len(x), 1)))(x)
+
+
+def _reduce_max_rule(explainer, op, *grads):
+    """DeepLIFT rule for a max *reduction* (``GlobalMaxPooling1D``; TF op ``Max``), after shap's own
+    ``MaxPool`` rule: with ``c = max(f(x), f(ref))``, ``c - f(ref)`` flows to the input's arg-max and
+    ``f(x) - c`` to the reference's, so the multipliers sum to ``f(x) - f(ref)`` (completeness).
+    shap 0.51 treats ``Max`` as an element-wise non-linearity, which fails on the reduction's shapes."""
+    import tensorflow as tf
+
+    x, r = tf.split(op.inputs[0], 2)
+    xout, rout = tf.split(op.outputs[0], 2)
+    cross = tf.maximum(xout, rout)
+    diffs = tf.concat([cross - rout, xout - cross], 0)
+    if op.type.startswith("shap_"):  # as shap's own handlers do, before calling TF's gradient
+        op.type = op.type[5:]
+    g = explainer.orig_grads[op.type](op, grads[0] * diffs)
+    xg, rg = tf.split(g[0], 2)
+    delta = x - r
+    m = tf.where(tf.abs(delta) < 1e-7, tf.zeros_like(delta), (xg + rg) / delta)
+    return [tf.concat([m, m], 0)] + [None] * (len(op.inputs) - 1)
+
+
+class _Handlers:
+    """Use our ``Max`` rule while shap runs (restored afterwards: shap's global table is left as found)."""
+
+    def __enter__(self):
+        from shap.explainers._deep import deep_tf
+
+        self.table = deep_tf.op_handlers
+        self.saved = self.table.get("Max")
+        self.table["Max"] = _reduce_max_rule
+        return self
+
+    def __exit__(self, *exc):
+        if self.saved is None:
+            self.table.pop("Max", None)
+        else:
+            self.table["Max"] = self.saved
+
+
+_EXPLAINERS = weakref.WeakKeyDictionary()  # model -> {task: DeepShap}: traced graphs are reused across calls
+
+
+def deepshap_for(model, task: int = 0) -> "DeepShap":
+    """The (cached) :class:`DeepShap` of a model and task: its traced backward graphs survive between calls."""
+    try:
+        per_model = _EXPLAINERS.setdefault(model, {})
+    except TypeError:  # not weak-referenceable
+        return DeepShap(model, task)
+    if task not in per_model:
+        per_model[task] = DeepShap(model, task)
+    return per_model[task]
+
+
+class DeepShap:
+    """shap.DeepExplainer's rescale-rule backward pass, fed batches of paired (input, reference) rows."""
+
+    def __init__(self, model, task: int = 0):
+        import shap
+
+        shape = model.input_shape
+        dummy = np.zeros((1,) + tuple(shape[1:]), dtype=np.float32)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            self.explainer = shap.DeepExplainer(model, dummy).explainer
+        self.fn = self.explainer.phi_symbolic(task)
+
+    def multipliers(self, x_rows: np.ndarray, ref_rows: np.ndarray) -> np.ndarray:
+        """DeepLIFT multipliers of the logit w.r.t. the input, row i of ``x_rows`` against row i of ``ref_rows``."""
+        joint = np.concatenate([x_rows, ref_rows]).astype(np.float32)
+        with warnings.catch_warnings(), _Handlers():
+            warnings.simplefilter("ignore")
+            g = self.explainer.run(self.fn, self.explainer.model_inputs, [joint])
+        return np.asarray(g[0])[len(x_rows):]
+
+
+# ----------------------------------------------------------------------------- contribution scores
+def contributions(model, onehot, method: str = "deepshap", n_refs: int = 20, seed: int = 0,
+                  batch_size: int = 80, task: int = 0, refs: np.ndarray | None = None, index_offset: int = 0,
+                  ref_stream: int = REF_STREAM, progress: bool = False) -> tuple[np.ndarray, np.ndarray]:
+    """Contribution scores of (n, L, 4) one-hot for the model's logit ``task``.
+
+    Returns ``(contrib, hypothetical)``, both (n, L, 4) float32 (see the module docstring for definitions).
+    ``batch_size`` bounds the model rows per call (deepshap: sequence x reference pairs, twice; ism: mutants).
+    ``refs`` (n, n_refs, L, 4) overrides the dinucleotide-shuffled references (deepshap only); otherwise
+    sequence i's references come from ``seq_rng(seed, ref_stream, index_offset + i)``, so results do not
+    depend on batching.
+    """
+    if method not in METHODS:
+        raise ParamsError("attribute.method", f"{method!r} is not a method", f"use one of {', '.join(METHODS)}")
+    x = _check_model(model, onehot, task)
+    if method == "deepshap":
+        return _deepshap(model, x, n_refs, seed, batch_size, task, refs, index_offset, ref_stream, progress)
+    if method == "grad_x_input":
+        return _grad_x_input(model, x, batch_size, task, progress)
+    return _ism(model, x, batch_size, task, progress)
+
+
+def _deepshap(model, x, n_refs, seed, batch_size, task, refs, index_offset, ref_stream, progress):
+    from tqdm.auto import tqdm
+
+    if refs is None and n_refs < 1:
+        raise ParamsError("attribute.n_refs", f"{n_refs} references", "use at least 1 (protocol default 20)")
+    if refs is not None:
+        refs = np.asarray(refs, dtype=np.float32)
+        if refs.ndim != 4 or refs.shape[0] != len(x) or refs.shape[2:] != x.shape[1:]:
+            raise ValueError(f"refs must be (n, n_refs, L, 4) = ({len(x)}, r, {x.shape[1]}, 4), got {refs.shape}")
+        n_refs = refs.shape[1]
+    ds = deepshap_for(model, task)
+    # sequences per call; the last chunk is padded to the same shape (a new shape would re-trace shap's graph)
+    per_call = max(1, min(batch_size // (2 * n_refs), len(x)))
+    contrib = np.empty(x.shape, dtype=np.float32)
+    hyp = np.empty(x.shape, dtype=np.float32)
+    for i in tqdm(range(0, len(x), per_call), desc="DeepSHAP", disable=not progress, unit="chunk"):
+        xs = x[i:i + per_call]
+        s = len(xs)
+        r = refs[i:i + s] if refs is not None else shuffled_references(xs, n_refs, seed, ref_stream, index_offset + i)
+        if s < per_call:  # fixed shape: pad with copies (their results are dropped)
+            pad = per_call - s
+            xs = np.concatenate([xs, np.repeat(xs[-1:], pad, 0)])
+            r = np.concatenate([r, np.repeat(r[-1:], pad, 0)])
+        xr = np.repeat(xs, n_refs, axis=0)
+        rr = r.reshape((-1,) + x.shape[1:])
+        m = ds.multipliers(xr, rr).astype(np.float64).reshape(r.shape)  # (s, R, L, 4)
+        r64 = r.astype(np.float64)
+        phi = (m * (xs[:, None].astype(np.float64) - r64)).mean(1)  # (s, L, 4) shap values
+        h = (m - (m * r64).sum(-1, keepdims=True)).mean(1)
+        pos = phi.sum(-1, keepdims=True)  # per-position contribution
+        is_n = xs.sum(-1, keepdims=True) == 0
+        c = np.where(is_n, pos / 4.0, pos * xs)
+        contrib[i:i + s] = c[:s]
+        hyp[i:i + s] = h[:s]
+    return contrib, hyp
+
+
+def _grad_x_input(model, x, batch_size, task, progress):
+    import tensorflow as tf
+    from tqdm.auto import tqdm
+
+    @tf.function(reduce_retracing=True)
+    def grad(xb):
+        with tf.GradientTape() as tape:
+            tape.watch(xb)
+            out = tf.reshape(model(xb, training=False), [tf.shape(xb)[0], -1])[:, task]
+        return tape.gradient(out, xb)
+
+    g = np.empty(x.shape, dtype=np.float32)
+    for i in tqdm(range(0, len(x), batch_size), desc="grad x input", disable=not progress, unit="batch"):
+        xb = x[i:i + batch_size]
+        n = len(xb)
+        if n < batch_size and len(x) > batch_size:
+            xb = np.concatenate([xb, np.zeros((batch_size - n,) + x.shape[1:], np.float32)])
+        g[i:i + n] = np.asarray(grad(tf.constant(xb)))[:n]
+    return (g * x).astype(np.float32), g
+
+
+def ism_deltas(model, x: np.ndarray, batch_size: int = 80, task: int = 0, progress: bool = False) -> np.ndarray:
+    """(n, L, 4): logit change when each position is set to each base (0 at the actual base)."""
+    from tqdm.auto import tqdm
+
+    n, L, _ = x.shape
+    fwd = _Forward(model, task, batch_size)
+    base = fwd(x)
+    delta = np.zeros((n, L, 4), dtype=np.float64)
+    eye = np.eye(4, dtype=np.float32)
+    pos_per_batch = max(1, batch_size // 4)
+    total = n * -(-L // pos_per_batch)
+    with tqdm(total=total, desc="ISM", disable=not progress, unit="batch") as bar:
+        for s in range(n):
+            for p0 in range(0, L, pos_per_batch):
+                pos = np.arange(p0, min(L, p0 + pos_per_batch))
+                mut = np.repeat(x[s:s + 1], 4 * len(pos), axis=0)  # rows: (position, base)
+                mut[np.arange(len(mut)), np.repeat(pos, 4)] = np.tile(eye, (len(pos), 1))
+                delta[s, pos] = (fwd(mut) - base[s]).reshape(len(pos), 4)
+                bar.update()
+    is_ref = x.astype(bool)
+    delta[is_ref] = 0.0  # exact zero, no float noise
+    return delta
+
+
+def _ism(model, x, batch_size, task, progress):
+    d = ism_deltas(model, x, batch_size, task, progress)
+    hyp = d - d.mean(-1, keepdims=True)
+    return (hyp * x).astype(np.float32), hyp.astype(np.float32)
+
+
+# ----------------------------------------------------------------------------- empirical null (note 25)
+def null_contributions(model, onehot, n_shuffles: int = 1, method: str = "deepshap", n_refs: int = 20,
+                       seed: int = 0, batch_size: int = 80, task: int = 0, index_offset: int = 0,
+                       progress: bool = False) -> tuple[np.ndarray, np.ndarray]:
+    """Contributions of dinucleotide-shuffled versions of each sequence (their own shuffled references).
+
+    Returns ``(null_onehot, null_contrib)``: (n, n_shuffles, L, 4) each. Null sequence j of sequence i is drawn
+    from ``seq_rng(seed, NULL_STREAM, index_offset + i)``; its references from a separate stream.
+    """
+    x = _check_model(model, onehot, task)
+    null_x = shuffled_references(x, n_shuffles, seed, NULL_STREAM, index_offset)
+    flat = null_x.reshape((-1,) + x.shape[1:])
+    c, _ = contributions(model, flat, method, n_refs, seed, batch_size, task, index_offset=index_offset * n_shuffles,
+                         ref_stream=NULL_REF_STREAM, progress=progress)
+    return null_x, c.reshape(null_x.shape)
+
+
+def _stat(values: np.ndarray, tail: str) -> np.ndarray:
+    if tail == "abs":
+        return np.abs(values)
+    if tail == "greater":
+        return values
+    if tail == "less":
+        return -values
+    raise ParamsError("attribute.tail", f"{tail!r}", "use abs, greater or less")
+
+
+def window_sums(per_position: np.ndarray, window: int) -> np.ndarray:
+    """(n, L) -> (n, L - window + 1) sums over sliding windows."""
+    if window < 1 or window > per_position.shape[-1]:
+        raise ParamsError("attribute.window", f"window {window} outside 1..{per_position.shape[-1]}",
+                          "use a window shorter than the sequences, e.g. 10")
+    cs = np.cumsum(np.concatenate([np.zeros(per_position.shape[:-1] + (1,)), per_position.astype(np.float64)], -1), -1)
+    return cs[..., window:] - cs[..., :-window]
+
+
+def empirical_pvalues(observed: np.ndarray, null: np.ndarray, tail: str = "abs") -> np.ndarray:
+    """p = (1 + #null >= obs) / (1 + #null) for each observed value, against the pooled null values."""
+    ref = np.sort(_stat(np.asarray(null, dtype=np.float64).ravel(), tail))
+    obs = _stat(np.asarray(observed, dtype=np.float64), tail)
+    n_ge = len(ref) - np.searchsorted(ref, obs, side="left")
+    return (1.0 + n_ge) / (1.0 + len(ref))
+
+
+def bh(pvalues: np.ndarray) -> np.ndarray:
+    """Benjamini-Hochberg q-values of an array of any shape."""
+    from scipy.stats import false_discovery_control
+
+    p = np.asarray(pvalues, dtype=np.float64)
+    if p.size == 0:
+        return p.copy()
+    return false_discovery_control(p.ravel(), method="bh").reshape(p.shape)
+
+
+@dataclass
+class NullTest:
+    """Per-position and per-window empirical p-values (and BH q-values over all tests of the set)."""
+
+    position_p: np.ndarray  # (n, L)
+    position_q: np.ndarray
+    window_p: np.ndarray  # (n, L - window + 1), window i covers positions [i, i + window)
+    window_q: np.ndarray
+    window: int
+    tail: str
+
+
+def null_test(contrib: np.ndarray, null_contrib: np.ndarray, window: int = 10, tail: str = "abs") -> NullTest:
+    """Empirical p-values of per-position contributions (summed over bases) and of their window sums, against
+    the same statistics pooled over every position of the null (shuffled) sequences; BH across each set."""
+    obs = np.asarray(contrib).sum(-1)
+    nul = np.asarray(null_contrib).reshape((-1,) + np.asarray(null_contrib).shape[-2:]).sum(-1)
+    pp = empirical_pvalues(obs, nul, tail)
+    wp = empirical_pvalues(window_sums(obs, window), window_sums(nul, window), tail)
+    return NullTest(pp, bh(pp), wp, bh(wp), window, tail)
+
+
+def significant_regions(test: NullTest, alpha: float = 0.05) -> pd.DataFrame:
+    """Windows with q < alpha, merged per sequence into regions: seq, start, end, n_windows, min_q, min_p."""
+    rows = []
+    sig = test.window_q < alpha
+    for s in np.flatnonzero(sig.any(1)):
+        idx = np.flatnonzero(sig[s])
+        breaks = np.flatnonzero(np.diff(idx) > test.window) + 1  # windows that overlap/touch are merged
+        for grp in np.split(idx, breaks):
+            rows.append((int(s), int(grp[0]), int(grp[-1] + test.window), len(grp),
+                         float(test.window_q[s, grp].min()), float(test.window_p[s, grp].min())))
+    return pd.DataFrame(rows, columns=["seq", "start", "end", "n_windows", "min_q", "min_p"])

@@ -1,0 +1,408 @@
+"""Variant effects (protocol note 24): ref vs alt predictions, contribution changes and a shuffled-background null.
+
+A model of accessibility is NOT a model of variant effect: it was trained to tell open from closed DNA, never
+to rank alleles. Use these scores to prioritise hypotheses, read them across folds and methods, and check the
+empirical p-value before trusting a single number.
+
+Coordinates: variant positions are **1-based** as in VCF (``POS``): ``pos = 1`` is the first base of a
+chromosome and ``pos = size`` its last. The reference allele must equal the genome at ``pos .. pos+len(ref)-1``.
+
+Windows: the model input (length ``L``) is centred on the variant's first base (offset ``L // 2``) and shifted
+inwards at chromosome ends, so it never leaves the chromosome (protocol note 8); a chromosome shorter than ``L``
+is padded with N (all-zero one-hot). Ref and alt windows start at the same genomic base. Substitutions of any
+length are scored in place; for indels the alt window is ``left flank + alt + right flank`` cut to ``L``.
+"""
+
+from __future__ import annotations
+
+import gzip
+import logging
+import re
+import warnings
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from seq2acc.errors import InputError
+from seq2acc.io.fasta import Genome, encode, naming_convention, suggest_rename
+from seq2acc.seq.encoding import onehot_codes, reverse_complement
+
+log = logging.getLogger(__name__)
+
+_ALLELE = re.compile(r"^[ACGTNacgtn]+$")
+_TSV_COLS = ("chrom", "pos", "ref", "alt")
+
+
+# ----------------------------------------------------------------------------- reading
+def _open_text(path: Path):
+    with open(path, "rb") as fh:
+        magic = fh.read(2)
+    if magic == b"\x1f\x8b":
+        return gzip.open(path, "rt")
+    return open(path, "r")
+
+
+def _is_vcf(path: Path) -> bool:
+    name = path.name.lower()
+    if name.endswith((".vcf", ".vcf.gz", ".vcf.bgz")):
+        return True
+    with _open_text(path) as fh:
+        first = fh.readline()
+    return first.startswith("##fileformat=VCF")
+
+
+def read_variants(path, skip_unsupported: bool = False) -> pd.DataFrame:
+    """Read a VCF (plain or gzipped) or a TSV of ``chrom pos ref alt [id]`` into a table.
+
+    TSV: tab- or whitespace-separated; an optional header line naming the columns (``chrom``/``#chrom``/
+    ``chr``, ``pos``/``position``, ``ref``, ``alt``, optional ``id``/``name``) in any order; without a header the
+    columns are ``chrom pos ref alt [id]``. Lines starting with '#' (other than a header) and blank lines are
+    skipped. VCF: columns CHROM POS ID REF ALT; multi-allelic ALT (``A,T``) gives one row per alt allele.
+
+    Positions are 1-based. Alleles must be A/C/G/T/N strings; symbolic alleles (``<DEL>``, ``*``, breakends) are
+    an error, or are skipped with a warning when ``skip_unsupported``.
+    Returns columns: id, chrom, pos (1-based int), ref, alt (upper case), line (1-based line in the file).
+    """
+    path = Path(path)
+    if not path.exists():
+        raise InputError(path, "variant file does not exist", "check variants.input in params.yaml")
+    rows = _read_vcf(path, skip_unsupported) if _is_vcf(path) else _read_tsv(path, skip_unsupported)
+    if not rows:
+        raise InputError(path, "no variants in the file", "give at least one variant (VCF or TSV chrom pos ref alt)")
+    df = pd.DataFrame(rows, columns=["id", "chrom", "pos", "ref", "alt", "line"])
+    df["pos"] = df["pos"].astype(np.int64)
+    df["line"] = df["line"].astype(np.int64)
+    return df
+
+
+def _check_allele(path, lineno, line, what, allele, skip):
+    if _ALLELE.match(allele):
+        return True
+    problem = (f"{what} allele {allele!r} is not a plain A/C/G/T/N sequence (symbolic alleles such as <DEL>, '*' "
+               "or breakends cannot be scored)")
+    if skip:
+        log.warning("%s:%d: skipping variant: %s", path, lineno, problem)
+        return False
+    raise InputError(path, problem, "remove the record, or normalise it (e.g. `bcftools norm -m -any -f genome.fa`), "
+                     "or set variants.skip_unsupported: true", lineno, line)
+
+
+def _parse_pos(path, lineno, line, text):
+    try:
+        pos = int(text)
+    except ValueError:
+        raise InputError(path, f"position {text!r} is not an integer", "write the 1-based position as an integer",
+                         lineno, line) from None
+    if pos < 1:
+        raise InputError(path, f"position {pos} is below 1; variant positions are 1-based (as in VCF)",
+                         "use 1-based positions: the first base of a chromosome is 1 (add 1 to 0-based/BED starts)",
+                         lineno, line)
+    return pos
+
+
+def _row(path, lineno, line, vid, chrom, pos_text, ref, alt, skip):
+    pos = _parse_pos(path, lineno, line, pos_text)
+    ref, alt = ref.upper(), alt.upper()
+    if not _check_allele(path, lineno, line, "REF", ref, skip) or not _check_allele(path, lineno, line, "ALT", alt, skip):
+        return None
+    if ref == alt:
+        raise InputError(path, f"ALT equals REF ({ref}): not a variant", "remove the line or fix the alleles", lineno, line)
+    vid = vid if vid not in (None, "", ".") else f"{chrom}:{pos}:{ref}>{alt}"
+    return [vid, chrom, pos, ref, alt, lineno]
+
+
+def _read_vcf(path: Path, skip: bool) -> list:
+    rows = []
+    with _open_text(path) as fh:
+        for lineno, line in enumerate(fh, start=1):
+            if line.startswith("#") or not line.strip():
+                continue
+            parts = line.rstrip("\r\n").split("\t")
+            if len(parts) < 5:
+                raise InputError(path, f"VCF record has {len(parts)} tab-separated column(s); need at least 5 "
+                                 "(CHROM POS ID REF ALT)", "separate VCF columns with tabs", lineno, line)
+            chrom, pos, vid, ref, alts = parts[:5]
+            alt_list = alts.split(",")
+            for j, alt in enumerate(alt_list):
+                if alt == ".":  # monomorphic reference record: nothing to score
+                    continue
+                rid = vid if len(alt_list) == 1 or vid in ("", ".") else f"{vid}_{j + 1}"
+                r = _row(path, lineno, line, rid, chrom, pos, ref, alt, skip)
+                if r:
+                    rows.append(r)
+    return rows
+
+
+def _read_tsv(path: Path, skip: bool) -> list:
+    rows = []
+    cols = None
+    with _open_text(path) as fh:
+        for lineno, line in enumerate(fh, start=1):
+            s = line.strip()
+            if not s:
+                continue
+            parts = s.split("\t") if "\t" in s else s.split()
+            low = [p.lower().lstrip("#") for p in parts]
+            if cols is None and not rows and ("ref" in low and "alt" in low):
+                names = {"chr": "chrom", "chromosome": "chrom", "position": "pos", "name": "id"}
+                low = [names.get(x, x) for x in low]
+                missing = [c for c in _TSV_COLS if c not in low]
+                if missing:
+                    raise InputError(path, f"header lacks column(s) {missing}", "name the columns chrom, pos, ref, alt "
+                                     "(optional id)", lineno, line)
+                cols = {c: low.index(c) for c in (*_TSV_COLS, "id") if c in low}
+                continue
+            if s.startswith("#"):
+                continue
+            if cols is None:
+                if len(parts) < 4:
+                    raise InputError(path, f"line has {len(parts)} column(s); need chrom, pos, ref, alt",
+                                     "write tab-separated 'chrom pos ref alt [id]' lines (1-based pos) or a VCF",
+                                     lineno, line)
+                cols = {"chrom": 0, "pos": 1, "ref": 2, "alt": 3}
+                if len(parts) >= 5:
+                    cols["id"] = 4
+            if len(parts) <= max(cols.values()):
+                raise InputError(path, f"line has {len(parts)} column(s), expected {max(cols.values()) + 1}",
+                                 "give every line the same columns as the header", lineno, line)
+            r = _row(path, lineno, line, parts[cols["id"]] if "id" in cols else None, parts[cols["chrom"]],
+                     parts[cols["pos"]], parts[cols["ref"]], parts[cols["alt"]], skip)
+            if r:
+                rows.append(r)
+    return rows
+
+
+# ----------------------------------------------------------------------------- checking against the genome
+def check_variants(variants: pd.DataFrame, genome: Genome, path) -> None:
+    """Every variant's chromosome exists, its span lies inside it, and REF equals the genome there.
+
+    A mismatch raises :class:`InputError` naming the variant, its file line and the genome's bases, with a hint
+    when the file looks 0-based (the REF matches one base to the right/left) or uses another chromosome naming.
+    """
+    for r in variants.itertuples(index=False):
+        where = f"variant {r.id} ({r.chrom}:{r.pos} {r.ref}>{r.alt})"
+        if r.chrom not in genome.sizes:
+            hint = suggest_rename([r.chrom], genome.sizes)
+            raise InputError(path, f"{where}: chromosome {r.chrom!r} is not in {genome.path} (the FASTA uses "
+                             f"{naming_convention(genome.sizes)} names)",
+                             hint or "use the genome's chromosome names", r.line)
+        size = genome.sizes[r.chrom]
+        end = r.pos - 1 + len(r.ref)
+        if end > size:
+            raise InputError(path, f"{where}: REF spans {r.pos}..{end} but {r.chrom} has {size} bases (1-based: last "
+                             f"position is {size})", "check the genome build and that positions are 1-based", r.line)
+        codes = genome.codes(r.chrom)
+        have = _decode(codes[r.pos - 1:end])
+        if have != r.ref:
+            hint = ""
+            for shift, word in ((1, "0-based (one base too far left)"), (-1, "shifted one base to the right")):
+                s0 = r.pos - 1 + shift
+                if 0 <= s0 and s0 + len(r.ref) <= size and _decode(codes[s0:s0 + len(r.ref)]) == r.ref:
+                    hint = f" The REF does match at position {r.pos + shift}: the file may be {word}."
+                    break
+            raise InputError(path, f"{where}: REF {r.ref!r} does not match the genome, which has {have!r} at "
+                             f"{r.chrom}:{r.pos}-{end} (1-based).{hint}",
+                             "use the same genome build as the FASTA, 1-based positions (as in VCF), and REF on the "
+                             "forward strand", r.line)
+
+
+def _decode(codes: np.ndarray) -> str:
+    return "".join("ACGTN"[int(c)] for c in codes)
+
+
+# ----------------------------------------------------------------------------- windows
+@dataclass
+class VariantWindows:
+    """One-hot ref/alt model inputs of each variant, plus where the variant sits in them."""
+
+    ref: np.ndarray  # (n, L, 4) float32
+    alt: np.ndarray  # (n, L, 4) float32
+    start: np.ndarray  # (n,) 0-based genomic start of the window
+    offset: np.ndarray  # (n,) 0-based offset of the variant's first base in the window
+    context: list  # per variant: uint8 codes of the window plus room for deletions (length L + extra)
+
+
+def window_start(pos0: int, size: int, length: int) -> int:
+    """0-based start of a length-``length`` window centred on 0-based ``pos0``, kept inside [0, size)."""
+    return int(min(max(pos0 - length // 2, 0), max(size - length, 0)))
+
+
+def build_alt(context: np.ndarray, offset: int, ref_len: int, alt_codes: np.ndarray, length: int) -> np.ndarray:
+    """Alt window codes: context[:offset] + alt + context[offset+ref_len:], cut (or N-padded) to ``length``."""
+    out = np.concatenate([context[:offset], alt_codes, context[offset + ref_len:]])[:length]
+    if len(out) < length:
+        out = np.concatenate([out, np.full(length - len(out), 4, dtype=np.uint8)])
+    return out
+
+
+def variant_windows(variants: pd.DataFrame, genome: Genome, length: int) -> VariantWindows:
+    """Ref and alt one-hot windows of length ``length`` for every variant (see the module doc for placement)."""
+    n = len(variants)
+    ref = np.zeros((n, length), dtype=np.uint8)
+    alt = np.zeros((n, length), dtype=np.uint8)
+    starts = np.zeros(n, dtype=np.int64)
+    offs = np.zeros(n, dtype=np.int64)
+    contexts = []
+    for i, r in enumerate(variants.itertuples(index=False)):
+        size = genome.sizes[r.chrom]
+        pos0 = int(r.pos) - 1
+        s = window_start(pos0, size, length)
+        extra = max(0, len(r.ref) - len(r.alt))
+        ctx = genome.codes(r.chrom)[s:s + length + extra]
+        if len(ctx) < length + extra:
+            ctx = np.concatenate([ctx, np.full(length + extra - len(ctx), 4, dtype=np.uint8)])
+        starts[i], offs[i] = s, pos0 - s
+        ref[i] = ctx[:length]
+        alt[i] = build_alt(ctx, pos0 - s, len(r.ref), encode(r.alt), length)
+        contexts.append(ctx)
+    return VariantWindows(onehot_codes(ref), onehot_codes(alt), starts, offs, contexts)
+
+
+# ----------------------------------------------------------------------------- scoring
+def predict_strands(model, x: np.ndarray, batch_size: int = 256) -> np.ndarray:
+    """(n, 2) logits (first task): column 0 forward input, column 1 reverse-complement input."""
+    from seq2acc.model.predict import predict_logits
+
+    x = np.asarray(x, dtype=np.float32)
+    fwd = predict_logits(model, x, rc_average=False, batch_size=batch_size)[:, 0]
+    rev = predict_logits(model, np.ascontiguousarray(reverse_complement(x)), rc_average=False,
+                         batch_size=batch_size)[:, 0]
+    return np.stack([fwd, rev], axis=1).astype(np.float64)
+
+
+def score_alleles(model, w: VariantWindows, batch_size: int = 256) -> pd.DataFrame:
+    """Per variant: ref/alt logits (forward, reverse complement, mean) and their differences (alt - ref)."""
+    r = predict_strands(model, w.ref, batch_size)
+    a = predict_strands(model, w.alt, batch_size)
+    return pd.DataFrame({"ref_logit": r.mean(1), "alt_logit": a.mean(1), "delta_fwd": a[:, 0] - r[:, 0],
+                         "delta_rc": a[:, 1] - r[:, 1], "delta": (a - r).mean(1)})
+
+
+def null_windows(variants: pd.DataFrame, w: VariantWindows, n_null: int, seed: int, length: int,
+                 index_offset: int = 0):
+    """The same substitutions at dinucleotide-shuffled backgrounds: (n, n_null, L, 4) ref and alt one-hot.
+
+    Each variant's window context is dinucleotide-shuffled ``n_null`` times (seeded per variant); the REF allele
+    is written back at the variant's offset and the alt window is built from that background exactly as for
+    the real sequence, so only the background differs from the observed pair. Variant i's shuffles are seeded by
+    ``(seed, index_offset + i)``: chunking a variant list does not change them.
+    """
+    from seq2acc.seq.shuffle import dinuc_shuffle
+
+    n = len(variants)
+    ref = np.zeros((n, n_null, length), dtype=np.uint8)
+    alt = np.zeros((n, n_null, length), dtype=np.uint8)
+    for i, r in enumerate(variants.itertuples(index=False)):
+        ctx = w.context[i]
+        off = int(w.offset[i])
+        rc, ac = encode(r.ref), encode(r.alt)
+        shuf = np.asarray(dinuc_shuffle(ctx, rng=_variant_seed(seed, index_offset + i), n=n_null), dtype=np.uint8).reshape(n_null, -1)
+        for j in range(n_null):
+            bg = shuf[j].copy()
+            bg[off:off + len(rc)] = rc
+            ref[i, j] = bg[:length]
+            alt[i, j] = build_alt(bg, off, len(rc), ac, length)
+    return onehot_codes(ref), onehot_codes(alt)
+
+
+def _variant_seed(seed: int, i: int) -> int:
+    return int(np.random.SeedSequence([int(seed), int(i)]).generate_state(1)[0])
+
+
+def empirical_pvalue(observed: np.ndarray, null: np.ndarray) -> np.ndarray:
+    """Two-sided empirical p-value per row: (1 + #{|null| >= |obs|}) / (1 + n_null). ``null`` is (n, n_null)."""
+    observed = np.asarray(observed, dtype=np.float64)
+    null = np.asarray(null, dtype=np.float64)
+    n_ge = (np.abs(null) >= np.abs(observed)[:, None] - 1e-12).sum(1)
+    return (1.0 + n_ge) / (1.0 + null.shape[1])
+
+
+# ----------------------------------------------------------------------------- contributions around the variant
+def contribution_change(ref_contrib: np.ndarray, alt_contrib: np.ndarray, offset: np.ndarray, flank: int):
+    """Windows of actual-base contributions (summed over bases) around each variant and their change.
+
+    Returns (ref_win, alt_win, delta) of shape (n, 2*flank+1) for positions offset-flank .. offset+flank (NaN
+    outside the sequence) and the per-variant summary ``sum |alt - ref|`` over that window.
+    """
+    ref_c = np.asarray(ref_contrib, dtype=np.float64)
+    alt_c = np.asarray(alt_contrib, dtype=np.float64)
+    if ref_c.ndim == 3:
+        ref_c, alt_c = ref_c.sum(-1), alt_c.sum(-1)
+    n, L = ref_c.shape
+    idx = np.asarray(offset)[:, None] + np.arange(-flank, flank + 1)[None, :]
+    ok = (idx >= 0) & (idx < L)
+    safe = np.clip(idx, 0, L - 1)
+    rw = np.where(ok, np.take_along_axis(ref_c, safe, 1), np.nan)
+    aw = np.where(ok, np.take_along_axis(alt_c, safe, 1), np.nan)
+    return rw, aw, np.nansum(np.abs(aw - rw), axis=1)
+
+
+def plot_variant(path, title: str, ref_onehot, alt_onehot, ref_contrib, alt_contrib, offset: int, flank: int,
+                 ref_len: int = 1) -> None:
+    """Ref and alt contribution logos (logomaker) around one variant and their difference; PNG at ``path``.
+
+    ``ref_contrib``/``alt_contrib``: actual-base contributions (L, 4) or per-position scores (L,)."""
+    import logomaker
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    L = len(ref_onehot)
+    lo, hi = max(0, offset - flank), min(L, offset + flank + 1)
+    pos = np.arange(lo, hi) - offset
+    r, a = np.asarray(ref_contrib, float)[lo:hi], np.asarray(alt_contrib, float)[lo:hi]
+    if r.ndim == 1:  # per-position scores: drawn as the letter of the base present
+        r = np.asarray(ref_onehot)[lo:hi] * r[:, None]
+        a = np.asarray(alt_onehot)[lo:hi] * a[:, None]
+    fig, axes = plt.subplots(3, 1, figsize=(max(6, 0.25 * len(pos)), 6), sharex=True)
+    lim = [min(r.sum(1).min(), a.sum(1).min(), 0), max(r.sum(1).max(), a.sum(1).max(), 0)]
+    for ax, m, name in ((axes[0], r, "ref"), (axes[1], a, "alt")):
+        with warnings.catch_warnings():  # all-zero logos (no contribution) warn about singular limits
+            warnings.simplefilter("ignore")
+            logomaker.Logo(pd.DataFrame(m, columns=list("ACGT"), index=pos), ax=ax)
+        ax.set_ylabel(f"{name}\ncontribution")
+        ax.set_ylim(lim[0] * 1.1 - 1e-9, lim[1] * 1.1 + 1e-9)
+        ax.axvspan(-0.5, ref_len - 0.5, color="orange", alpha=0.15)
+    axes[2].bar(pos, a.sum(1) - r.sum(1), color=np.where(a.sum(1) - r.sum(1) >= 0, "tab:red", "tab:blue"))
+    axes[2].axvspan(-0.5, ref_len - 0.5, color="orange", alpha=0.15)
+    axes[2].set_ylabel("alt - ref")
+    axes[2].set_xlabel("position relative to the variant (bp)")
+    axes[0].set_title(title, fontsize=9)
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+
+
+def plot_volcano(path, delta: np.ndarray, pvalue: np.ndarray, labels, qvalue=None, alpha: float = 0.05,
+                 n_null: int | None = None, top: int = 5) -> None:
+    """Ensemble effect (alt - ref logit) vs -log10 empirical p-value; q < ``alpha`` in red, top variants labelled,
+    the smallest attainable p (1 / (n_null + 1)) drawn as a dotted line."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    delta, pvalue = np.asarray(delta, float), np.asarray(pvalue, float)
+    sig = np.zeros(len(delta), bool) if qvalue is None else np.asarray(qvalue, float) < alpha
+    fig, ax = plt.subplots(figsize=(6.5, 4.5))
+    y = -np.log10(pvalue)
+    ax.scatter(delta[~sig], y[~sig], s=14, alpha=0.7, color="tab:blue", label="not significant")
+    ax.scatter(delta[sig], y[sig], s=14, alpha=0.8, color="tab:red", label=f"BH q < {alpha}")
+    for rank, i in enumerate(np.argsort(-np.abs(delta), kind="stable")[:top]):
+        ax.annotate(str(labels[i])[:30], (delta[i], y[i]), xytext=(4, -10 * rank - 4), textcoords="offset points",
+                    fontsize=6, arrowprops={"arrowstyle": "-", "lw": 0.3})
+    if n_null:
+        ax.axhline(np.log10(n_null + 1), color="grey", ls=":", lw=0.8)
+        ax.text(ax.get_xlim()[0], np.log10(n_null + 1), f" smallest p with {n_null} backgrounds", fontsize=6,
+                va="bottom", color="grey")
+    ax.axvline(0, color="grey", lw=0.5)
+    ax.set_xlabel("alt - ref logit (fold-ensemble mean, fwd/rc averaged)")
+    ax.set_ylabel("-log10 empirical p (shuffled backgrounds)")
+    ax.set_title("Variant effects (a model of accessibility, not of variant effect)", fontsize=9)
+    ax.legend(fontsize=7, loc="center right")
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    plt.close(fig)

@@ -1,0 +1,215 @@
+"""Reading and checking interval files (BED3+, BED6, ENCODE narrowPeak), widening, merging, overlap arithmetic."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from seq2acc.errors import InputError
+from seq2acc.io.fasta import naming_convention, suggest_rename
+
+log = logging.getLogger(__name__)
+
+_SKIP_PREFIXES = ("#", "track", "browser")
+
+
+@dataclass
+class Intervals:
+    """Sorted intervals of one file: chrom, start, end (0-based half-open), optional summit (absolute)."""
+
+    df: pd.DataFrame  # columns chrom, start, end, summit (summit = -1 when none)
+    source: str
+
+    def __len__(self):
+        return len(self.df)
+
+    def chrom(self, name: str) -> tuple[np.ndarray, np.ndarray]:
+        sub = self.df[self.df.chrom == name]
+        return sub.start.to_numpy(np.int64), sub.end.to_numpy(np.int64)
+
+
+def read_intervals(path, sizes: dict[str, int] | None = None, *, allow_empty: bool = False,
+                   drop_unknown_chroms: bool = False, what: str = "peak file") -> Intervals:
+    """Parse a BED3+/BED6/narrowPeak file with line-precise errors.
+
+    Skips blank, '#', 'track' and 'browser' lines, and a header on the first data line. Checks integer
+    coordinates, 0 <= start < end, chromosome names present in ``sizes`` (with a naming-convention hint)
+    and end <= chromosome size. narrowPeak (10 columns) gives a summit: start + column 10 when >= 0.
+    """
+    path = Path(path)
+    if not path.exists():
+        raise InputError(path, f"{what} does not exist", "check the path in params.yaml")
+    rows, lines_of = [], []
+    seen_data = False
+    opener = _open_text(path)
+    with opener as fh:
+        for lineno, line in enumerate(fh, start=1):
+            s = line.strip()
+            if not s or s.startswith(_SKIP_PREFIXES):
+                continue
+            parts = s.split("\t") if "\t" in s else s.split()
+            if len(parts) < 3:
+                raise InputError(path, f"{what} line has {len(parts)} column(s); BED needs at least 3 (chrom, start, end)",
+                                 "use tab-separated BED3+/BED6/narrowPeak lines", lineno, line)
+            try:
+                start, end = int(parts[1]), int(parts[2])
+            except ValueError:
+                if not seen_data and not _looks_numeric(parts[1]) and not _looks_numeric(parts[2]):
+                    log.warning("%s:%d: skipping header line %r", path, lineno, s[:80])
+                    seen_data = True
+                    continue
+                raise InputError(path, f"coordinates must be integers, got start={parts[1]!r} end={parts[2]!r}",
+                                 "write 0-based integer start and end (no decimals, no commas)", lineno, line) from None
+            seen_data = True
+            if start < 0:
+                raise InputError(path, f"negative start {start}", "BED starts are 0-based and >= 0", lineno, line)
+            if start >= end:
+                raise InputError(path, f"start {start} is not before end {end}",
+                                 "swap start/end or drop the empty interval (BED is 0-based, half-open)", lineno, line)
+            summit = -1
+            if len(parts) >= 10:
+                try:
+                    off = int(parts[9])
+                except ValueError:
+                    raise InputError(path, f"narrowPeak summit (column 10) must be an integer, got {parts[9]!r}",
+                                     "use -1 for 'no summit'", lineno, line) from None
+                if off >= 0:
+                    if start + off >= end:
+                        raise InputError(path, f"narrowPeak summit offset {off} lies outside the peak (width {end - start})",
+                                         "column 10 is the summit offset from start; use -1 for none", lineno, line)
+                    summit = start + off
+            rows.append((parts[0], start, end, summit))
+            lines_of.append((lineno, line))
+    if not rows:
+        if allow_empty:
+            return Intervals(pd.DataFrame(columns=["chrom", "start", "end", "summit"]).astype(
+                {"start": np.int64, "end": np.int64, "summit": np.int64}), str(path))
+        raise InputError(path, f"{what} has no intervals", "give a BED file with at least one 'chrom<TAB>start<TAB>end' line")
+    df = pd.DataFrame(rows, columns=["chrom", "start", "end", "summit"])
+    df["line"] = [ln for ln, _ in lines_of]
+    if sizes is not None:
+        df = _check_against_genome(df, sizes, path, lines_of, drop_unknown_chroms, what)
+    df = df.sort_values(["chrom", "start", "end"], kind="stable").reset_index(drop=True)
+    return Intervals(df[["chrom", "start", "end", "summit"]].copy(), str(path))
+
+
+def _looks_numeric(s: str) -> bool:
+    try:
+        float(s)
+        return True
+    except ValueError:
+        return False
+
+
+def _open_text(path: Path):
+    import gzip
+
+    with open(path, "rb") as fh:
+        magic = fh.read(2)
+    return gzip.open(path, "rt") if magic == b"\x1f\x8b" else open(path)
+
+
+def _check_against_genome(df, sizes, path, lines_of, drop_unknown, what):
+    unknown = sorted(set(df.chrom) - set(sizes))
+    if unknown:
+        known_frac = 1 - df.chrom.isin(unknown).mean()
+        first = df[df.chrom.isin(unknown)].iloc[0]
+        idx = int(np.flatnonzero(df.chrom.isin(unknown).to_numpy())[0])
+        lineno, line = lines_of[idx]
+        if drop_unknown and known_frac > 0:
+            log.warning("%s: dropping %d intervals on chromosomes absent from the FASTA: %s", path,
+                        int(df.chrom.isin(unknown).sum()), ", ".join(unknown[:10]))
+            df = df[~df.chrom.isin(unknown)]
+        else:
+            hint = suggest_rename(unknown, sizes)
+            fix = (f"{what} uses {naming_convention(unknown)} names, the FASTA uses {naming_convention(sizes)}: "
+                   + (hint if hint else "make the names match the FASTA")
+                   + ("; or set peaks.drop_unknown_chroms: true to drop them" if known_frac > 0 else ""))
+            raise InputError(path, f"{len(unknown)} chromosome name(s) not in the FASTA: {', '.join(unknown[:8])}"
+                             f"{' ...' if len(unknown) > 8 else ''} (first '{first.chrom}')", fix, lineno, line)
+    size = df.chrom.map(sizes).to_numpy()
+    past = df.end.to_numpy() > size
+    if past.any():
+        i = int(np.flatnonzero(past)[0])
+        row = df.iloc[i]
+        lineno = int(row.line)
+        text = next(t for ln, t in lines_of if ln == lineno)
+        raise InputError(path, f"interval end {row.end} is past the end of {row.chrom} (length {sizes[row.chrom]}); "
+                         f"{int(past.sum())} such interval(s)",
+                         "check the file uses the same assembly as the FASTA; clip with `bedtools slop -b 0 -g chrom.sizes`",
+                         lineno, text)
+    return df
+
+
+def widen(iv: Intervals, min_width: int, sizes: dict[str, int]) -> Intervals:
+    """Widen intervals narrower than ``min_width`` symmetrically around their summit (or centre), clipped to the chromosome.
+
+    With min_width=200, a 1-bp ChIP-exo event becomes event ± 100 bp; a 200-bp bin then is positive when
+    its centre lies within ±100 bp... exactly: when it overlaps the widened peak by more than 100 bp.
+    """
+    df = iv.df.copy()
+    if min_width <= 0 or df.empty:
+        return Intervals(df, iv.source)
+    width = df.end - df.start
+    narrow = width < min_width
+    centre = np.where(df.summit >= 0, df.summit, (df.start + df.end) // 2)
+    new_start = centre - min_width // 2
+    new_end = new_start + min_width
+    size = df.chrom.map(sizes).to_numpy() if sizes else np.full(len(df), np.iinfo(np.int64).max)
+    new_start = np.clip(new_start, 0, None)
+    new_end = np.minimum(new_end, size)
+    df.loc[narrow, "start"] = new_start[narrow]
+    df.loc[narrow, "end"] = new_end[narrow]
+    df = df.sort_values(["chrom", "start", "end"], kind="stable").reset_index(drop=True)
+    return Intervals(df, iv.source)
+
+
+def merge(iv: Intervals) -> Intervals:
+    """Merge duplicate, overlapping and book-ended intervals (pyranges)."""
+    import pyranges as pr
+
+    if iv.df.empty:
+        return Intervals(iv.df.copy(), iv.source)
+    gr = pr.PyRanges(iv.df.rename(columns={"chrom": "Chromosome", "start": "Start", "end": "End"})[["Chromosome", "Start", "End"]])
+    m = gr.merge().df
+    out = pd.DataFrame({"chrom": m.Chromosome.astype(str), "start": m.Start.astype(np.int64),
+                        "end": m.End.astype(np.int64), "summit": np.int64(-1)})
+    out = out.sort_values(["chrom", "start"], kind="stable").reset_index(drop=True)
+    return Intervals(out, iv.source)
+
+
+def write_bed(iv: Intervals | pd.DataFrame, path) -> None:
+    from seq2acc.io.atomic import atomic_path
+
+    df = iv.df if isinstance(iv, Intervals) else iv
+    with atomic_path(path) as tmp:
+        df[["chrom", "start", "end"]].to_csv(tmp, sep="\t", header=False, index=False)
+
+
+def read_bed3(path) -> Intervals:
+    """Read a BED3 written by this package (no checks beyond the parser's)."""
+    return read_intervals(path, None, allow_empty=True)
+
+
+# ----------------------------------------------------------------------------- overlap arithmetic
+def covered_before(x: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> np.ndarray:
+    """Number of bases of the (sorted, non-overlapping) intervals that lie in [0, x), for each x."""
+    x = np.asarray(x, dtype=np.int64)
+    if len(starts) == 0:
+        return np.zeros_like(x)
+    lengths = ends - starts
+    cum = np.concatenate([[0], np.cumsum(lengths)])  # cum[k] = bases in intervals 0..k-1
+    k = np.searchsorted(starts, x, side="right") - 1  # last interval starting before x
+    kk = np.clip(k, 0, None)
+    partial = np.clip(np.minimum(x, ends[kk]) - starts[kk], 0, None)
+    return np.where(k >= 0, cum[kk] + partial, 0)
+
+
+def overlap_bases(bin_starts: np.ndarray, bin_size: int, starts: np.ndarray, ends: np.ndarray) -> np.ndarray:
+    """Bases of each bin [s, s+bin_size) covered by the sorted, merged intervals."""
+    b = np.asarray(bin_starts, dtype=np.int64)
+    return covered_before(b + bin_size, starts, ends) - covered_before(b, starts, ends)

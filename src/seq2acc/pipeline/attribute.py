@@ -1,0 +1,437 @@
+"""DVC stages of interpretation I (protocol 3.4 steps 1-2, notes 22-27).
+
+- ``attribute@K``: contribution scores of the sequences of interest (default: every positive genome-wide bin of
+  fold K's *test* chromosomes, i.e. sequences that model never saw; or any BED, ``attribute.regions``) with fold
+  K's model, their dinucleotide-shuffled null, per-position/per-window empirical p-values and BH q-values,
+  significant regions, logo plots of the top sequences -> ``attribution/folds/fold<K>/``; logged to the fold's MLflow run.
+- ``attribute_ensemble``: regions scored by every fold's model -> the mean over folds; regions scored by one
+  fold only because they lie on its test chromosomes (the default) -> that held-out model's scores.
+  ``attribution/ensemble.h5`` is the single file to hand to TF-MoDISco.
+- ``motif_scan@K``: JASPAR PWMs as one frozen Conv1D over the positives (the attribution regions) and negatives
+  (the fold's sampled negative test examples, or shuffled positives): FIMO-style hits, per-motif enrichment, and
+  hits on the contribution scores that the sequence also supports (note 27) -> ``motifs/folds/fold<K>/``.
+- ``motif_summary``: enrichment pooled over folds -> ``motifs/summary.tsv`` / ``summary.json`` (DVC metrics).
+
+HDF5 layout (``contrib.h5``; ``modisco motifs -i contrib.h5 -n 2000`` reads it as is): ``input_seqs`` (n, L, 4)
+one-hot, ``hyp_scores`` (n, L, 4) hypothetical contributions, ``contrib_scores`` (n, L, 4) actual-base
+contributions, ``pvalues/position`` + ``qvalues/position`` (n, L), ``pvalues/window`` + ``qvalues/window``
+(n, L - window + 1; window i covers [i, i + window)), ``null/input_seqs`` and ``null/contrib_scores`` (n, S, L, 4),
+``regions/{chrom,start,end,bin_start,label,logit,n_models,source_fold}`` (start/end = the model's input window,
+0-based half-open), attributes with every setting.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+
+import h5py
+import numpy as np
+import pandas as pd
+
+from seq2acc.mlops import tracking
+from seq2acc.io.atomic import atomic_path, write_json, write_text
+from seq2acc.interpret.attribution import (METHODS, NullTest, contributions, null_contributions, null_test, predict_logits,
+                           shuffled_references, significant_regions)
+from seq2acc.data.store import dataset_path, read_examples, read_genomewide
+from seq2acc.errors import InputError, ParamsError, Seq2AccError
+from seq2acc.data.folds import get_fold, load_folds
+from seq2acc.io.fasta import Genome, read_chrom_sizes
+from seq2acc.io.bed import read_intervals
+from seq2acc.seq.encoding import onehot_codes
+from seq2acc.config import Params
+
+log = logging.getLogger(__name__)
+
+SCHEMA = 1
+TAILS = ("abs", "greater", "less")
+
+
+# ----------------------------------------------------------------------------- configuration
+@dataclass
+class AttributeConfig:
+    method: str
+    n_refs: int
+    null_shuffles: int
+    regions: str | None
+    max_regions: int | None
+    window: int
+    tail: str
+    alpha: float
+    batch_size: int
+    task: int
+    top_logos: int
+    logo_width: int
+    seed: int
+    out_dir: Path
+
+
+def attribute_config(p: Params) -> AttributeConfig:
+    g = p.get
+    return AttributeConfig(
+        method=g("attribute.method", str, "deepshap", choices=METHODS),
+        n_refs=g("attribute.n_refs", int, 20, ge=1),
+        null_shuffles=g("attribute.null_shuffles", int, 1, ge=1),
+        regions=g("attribute.regions", str, None, allow_none=True),
+        max_regions=g("attribute.max_regions", int, None, ge=1, allow_none=True),
+        window=g("attribute.window", int, 10, ge=1),
+        tail=g("attribute.tail", str, "abs", choices=TAILS),
+        alpha=g("attribute.alpha", float, 0.05, gt=0, lt=1),
+        batch_size=g("attribute.batch_size", int, 80, ge=2),
+        task=g("attribute.task", int, 0, ge=0),
+        top_logos=g("attribute.top_logos", int, 8, ge=0),
+        logo_width=g("attribute.logo_width", int, 100, ge=10),
+        seed=g("attribute.seed", int, g("seed", int, 0)),
+        out_dir=Path(g("attribute.out_dir", str, "attribution")),
+    )
+
+
+def _paths(p: Params) -> dict:
+    return {"genome": Path(p.get("genome.fasta_out", str, "data/genome/genome.fa")),
+            "sizes": Path(p.get("genome.chrom_sizes", str, "data/genome/chrom.sizes")),
+            "data_dir": Path(p.get("dataset.out_dir", str, "data/datasets")),
+            "folds": Path(p.get("folds.out", str, "data/folds.json")),
+            "models": Path(p.get("train.out_dir", str, "models"))}
+
+
+# ----------------------------------------------------------------------------- sequences of interest (note 22)
+def regions_of_interest(p: Params, k: int, context: int, cfg: AttributeConfig) -> pd.DataFrame:
+    """chrom, start, end (input windows of ``context`` bp), bin_start, label.
+
+    Default: every positive genome-wide bin of fold ``k``'s test chromosomes. With ``attribute.regions`` (a BED):
+    each interval's summit (narrowPeak) or centre, widened to ``context``; windows past a chromosome end are
+    dropped with a warning.
+    """
+    pp = _paths(p)
+    if cfg.regions:
+        sizes = read_chrom_sizes(pp["sizes"])
+        iv = read_intervals(cfg.regions, sizes, what="attribute.regions BED")
+        df = iv.df
+        centre = np.where(df.summit >= 0, df.summit, (df.start + df.end) // 2).astype(np.int64)
+        start = centre - context // 2
+        end = start + context
+        size = df.chrom.map(sizes).to_numpy()
+        ok = (start >= 0) & (end <= size)
+        if (~ok).any():
+            log.warning("%s: %d region(s) dropped: their %d bp window crosses a chromosome end", cfg.regions,
+                        int((~ok).sum()), context)
+        out = pd.DataFrame({"chrom": df.chrom.to_numpy()[ok], "start": start[ok], "end": end[ok],
+                            "bin_start": centre[ok], "label": -1})
+        if out.empty:
+            raise InputError(cfg.regions, f"no region has a full {context} bp window inside its chromosome",
+                             "give regions away from chromosome ends")
+        out = out.drop_duplicates(["chrom", "start"]).reset_index(drop=True)
+    else:
+        fold = get_fold(pp["folds"], k)
+        frames = []
+        for c in fold["test"]:
+            chrom, _, spec, gw = read_genomewide(dataset_path(pp["data_dir"], c))
+            if spec.context != context:
+                raise ParamsError("dataset.context", f"datasets use {spec.context} bp windows, the model {context} bp",
+                                  "retrain (`dvc repro train`) after changing dataset.context")
+            pos = gw[gw.label == 1]
+            frames.append(pd.DataFrame({"chrom": chrom, "start": pos.start.to_numpy(),
+                                        "end": pos.start.to_numpy() + context, "bin_start": pos.bin_start.to_numpy(),
+                                        "label": 1}))
+        out = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
+        if out.empty:
+            raise Seq2AccError(f"fold {k}: no positive bins on its test chromosomes {fold['test']}; "
+                               "fix: set attribute.regions to a BED of regions of interest")
+    if cfg.max_regions and len(out) > cfg.max_regions:
+        keep = np.sort(np.random.default_rng([cfg.seed, k]).choice(len(out), cfg.max_regions, replace=False))
+        out = out.iloc[keep].reset_index(drop=True)
+    return out
+
+
+def gather_onehot(genome: Genome, regions: pd.DataFrame, length: int) -> np.ndarray:
+    """(n, length, 4) one-hot of the windows [start, start + length) of a region table (any chromosome order)."""
+    x = np.empty((len(regions), length), dtype=np.uint8)
+    for c, idx in regions.groupby("chrom", sort=False).indices.items():
+        x[idx] = genome.gather(c, regions.start.to_numpy()[idx], length)
+    return onehot_codes(x)
+
+
+def load_fold_model(p: Params, k: int):
+    from seq2acc.pipeline.evaluate import load_model
+
+    return load_model(_paths(p)["models"] / f"fold{k}" / "model.keras")
+
+
+# ----------------------------------------------------------------------------- HDF5
+_COMP = dict(compression="gzip", compression_opts=4, shuffle=True)
+
+
+@dataclass
+class AttributionSet:
+    regions: pd.DataFrame  # chrom, start, end, bin_start, label, logit, n_models, source_fold
+    onehot: np.ndarray
+    contrib: np.ndarray
+    hyp: np.ndarray
+    null_onehot: np.ndarray
+    null_contrib: np.ndarray
+    test: NullTest
+    attrs: dict
+
+
+def write_attribution(path: Path, a: AttributionSet) -> None:
+    def chunks(shape):
+        return (1,) + tuple(shape[1:]) if shape[0] > 0 else None
+
+    with atomic_path(path, suffix=".h5.tmp") as tmp, h5py.File(tmp, "w") as f:
+        f.attrs.update({k: (json.dumps(v) if isinstance(v, (dict, list)) else v) for k, v in a.attrs.items()})
+        f.attrs["schema_version"] = SCHEMA
+        n = len(a.regions)
+        for name, arr in (("input_seqs", a.onehot), ("hyp_scores", a.hyp), ("contrib_scores", a.contrib)):
+            f.create_dataset(name, data=arr.astype(np.float32), chunks=chunks(arr.shape), **(_COMP if n else {}))
+        for grp, pv, qv in (("position", a.test.position_p, a.test.position_q),
+                            ("window", a.test.window_p, a.test.window_q)):
+            f.create_dataset(f"pvalues/{grp}", data=pv.astype(np.float32), **(_COMP if n else {}))
+            f.create_dataset(f"qvalues/{grp}", data=qv.astype(np.float32), **(_COMP if n else {}))
+        f["pvalues"].attrs.update(window=a.test.window, tail=a.test.tail)
+        f.create_dataset("null/input_seqs", data=a.null_onehot.astype(np.uint8), **(_COMP if n else {}))
+        f.create_dataset("null/contrib_scores", data=a.null_contrib.astype(np.float32), **(_COMP if n else {}))
+        r = a.regions
+        f.create_dataset("regions/chrom", data=r.chrom.astype(str).to_numpy().astype("S"))
+        for col, dt in (("start", np.int64), ("end", np.int64), ("bin_start", np.int64), ("label", np.int8),
+                        ("logit", np.float32), ("n_models", np.int16), ("source_fold", np.int16)):
+            f.create_dataset(f"regions/{col}", data=r[col].to_numpy().astype(dt))
+
+
+def read_attribution(path, arrays: bool = True) -> AttributionSet:
+    path = Path(path)
+    if not path.exists():
+        raise InputError(path, "attribution file missing", "run `dvc repro attribute`")
+    with h5py.File(path, "r") as f:
+        attrs = {k: f.attrs[k] for k in f.attrs}
+        g = f["regions"]
+        regions = pd.DataFrame({"chrom": [c.decode() for c in g["chrom"][:]]})
+        for col in ("start", "end", "bin_start", "label", "logit", "n_models", "source_fold"):
+            regions[col] = g[col][:]
+        test = NullTest(f["pvalues/position"][:], f["qvalues/position"][:], f["pvalues/window"][:],
+                        f["qvalues/window"][:], int(f["pvalues"].attrs["window"]), str(f["pvalues"].attrs["tail"]))
+        get = (lambda k: f[k][:]) if arrays else (lambda k: None)
+        return AttributionSet(regions, get("input_seqs"), get("contrib_scores"), get("hyp_scores"),
+                              get("null/input_seqs"), get("null/contrib_scores"), test, attrs)
+
+
+# ----------------------------------------------------------------------------- plots / outputs
+def _logo_panels(a: AttributionSet, top: int, width: int, sig: pd.DataFrame) -> list[dict]:
+    """Top sequences by logit; each panel = ``width`` bp around the strongest window of contribution. Windows of
+    overlapping inputs (50 bp stride) often show the same locus: a panel overlapping one already shown is skipped."""
+    order = np.argsort(-a.regions.logit.to_numpy(), kind="stable")
+    per_pos = a.contrib.sum(-1)
+    L = per_pos.shape[1]
+    panels, shown = [], []
+    for i in order:
+        if len(panels) >= top:
+            break
+        r = a.regions.iloc[i]
+        ws = np.convolve(np.abs(per_pos[i]), np.ones(a.test.window), mode="valid")
+        centre = int(np.argmax(ws)) + a.test.window // 2
+        s0 = int(np.clip(centre - width // 2, 0, max(L - width, 0)))
+        g0 = int(r.start) + s0
+        if any(c == r.chrom and g0 < e and g0 + width > b for c, b, e in shown):
+            continue
+        shown.append((r.chrom, g0, g0 + width))
+        hl = [(int(s.start), int(s.end)) for s in sig[sig.seq == i].itertuples()]
+        panels.append({"contrib": a.contrib[i, s0:s0 + width], "start": s0, "highlight": hl,
+                       "title": f"{r.chrom}:{int(r.start) + s0}-{int(r.start) + s0 + width}  logit {r.logit:.2f}"})
+    return panels
+
+
+def significant_bed(regions: pd.DataFrame, sig: pd.DataFrame) -> pd.DataFrame:
+    """Significant regions in genome coordinates (BED6+: chrom, start, end, name, score=-log10 q, strand, ...)."""
+    if sig.empty:
+        return pd.DataFrame(columns=["chrom", "start", "end", "name", "score", "strand", "min_q", "min_p", "seq"])
+    r = regions.iloc[sig.seq.to_numpy()]
+    out = pd.DataFrame({"chrom": r.chrom.to_numpy(), "start": r.start.to_numpy() + sig.start.to_numpy(),
+                        "end": r.start.to_numpy() + sig.end.to_numpy(),
+                        "name": [f"seq{s}" for s in sig.seq], "score": -np.log10(np.maximum(sig.min_q, 1e-300)),
+                        "strand": ".", "min_q": sig.min_q.to_numpy(), "min_p": sig.min_p.to_numpy(),
+                        "seq": sig.seq.to_numpy()})
+    return out.sort_values(["chrom", "start"], kind="stable").reset_index(drop=True)
+
+
+def write_tsv(df: pd.DataFrame, path: Path, header_comment: str | None = None, bed: bool = False) -> None:
+    """Tab-separated table. ``bed``: BED-like (first columns chrom, start, end, ...), the header line starts with
+    '#' so BED tools skip it (read back with ``pd.read_csv(path, sep="\\t", comment=None, skiprows=...)``)."""
+    with atomic_path(path) as tmp:
+        with open(tmp, "w") as fh:
+            if header_comment:
+                fh.write(f"## {header_comment}\n")
+            if bed:
+                fh.write("#")
+            df.to_csv(fh, sep="\t", index=False, float_format="%.6g")
+
+
+def log_to_run(p: Params, k: int, metrics: dict, artifacts: list[Path], artifact_path: str, tags: dict) -> str | None:
+    """Log into fold K's training run (``models/fold<K>/mlflow_run.json``); a tracking outage only warns."""
+    run_file = _paths(p)["models"] / f"fold{k}" / "mlflow_run.json"
+    if not run_file.exists():
+        log.warning("%s missing: results not logged to MLflow", run_file)
+        return None
+    import mlflow
+
+    run_id = json.loads(run_file.read_text())["run_id"]
+    try:
+        mlflow.set_tracking_uri(tracking.tracking_uri())
+        with mlflow.start_run(run_id=run_id):
+            mlflow.log_metrics({k2: float(v) for k2, v in metrics.items()
+                                if isinstance(v, (int, float)) and np.isfinite(v)})
+            mlflow.set_tags({k2: str(v) for k2, v in tags.items()})
+            for a in artifacts:
+                if Path(a).exists():
+                    mlflow.log_artifact(str(a), artifact_path=artifact_path)
+    except Exception as e:  # noqa: BLE001 - a tracking outage must not lose the results themselves
+        log.warning("could not log to MLflow run %s: %s", run_id, e)
+        return None
+    return run_id
+
+
+# ----------------------------------------------------------------------------- attribute@K
+def attribute_fold(p: Params, k: int) -> Path:
+    """Stage body of ``attribute@K``."""
+    import time
+
+    cfg = attribute_config(p)
+    pp = _paths(p)
+    t0 = time.perf_counter()
+    model = load_fold_model(p, k)
+    context = int(model.input_shape[1])
+    regions = regions_of_interest(p, k, context, cfg)
+    genome = Genome(pp["genome"])
+    x = gather_onehot(genome, regions, context)
+    log.info("fold %d: %s contributions of %d sequences (%d references each) + %d shuffled null cop%s", k,
+             cfg.method, len(x), cfg.n_refs, cfg.null_shuffles, "y" if cfg.null_shuffles == 1 else "ies")
+    logits = predict_logits(model, x, cfg.task)
+    contrib, hyp = contributions(model, x, cfg.method, cfg.n_refs, cfg.seed, cfg.batch_size, cfg.task, progress=True)
+    completeness = float("nan")
+    if cfg.method == "deepshap":  # check: sum of contributions = logit(x) - mean logit(references)
+        refs = shuffled_references(x, cfg.n_refs, cfg.seed)
+        ref_logit = predict_logits(model, refs.reshape((-1,) + x.shape[1:]), cfg.task).reshape(len(x), -1).mean(1)
+        delta = logits - ref_logit
+        completeness = float(np.max(np.abs(contrib.sum((1, 2)) - delta) / np.maximum(np.abs(delta), 1e-3)))
+        if completeness > 1e-3:
+            log.warning("DeepSHAP completeness error %.2g > 1e-3: the model has layers shap's rules do not cover",
+                        completeness)
+        del refs
+    null_x, null_c = null_contributions(model, x, cfg.null_shuffles, cfg.method, cfg.n_refs, cfg.seed,
+                                        cfg.batch_size, cfg.task, progress=True)
+    test = null_test(contrib, null_c, cfg.window, cfg.tail)
+    sig = significant_regions(test, cfg.alpha)
+    regions = regions.assign(logit=logits.astype(np.float32), n_models=1, source_fold=k)
+    attrs = {"fold": k, "method": cfg.method, "n_refs": cfg.n_refs, "null_shuffles": cfg.null_shuffles,
+             "seed": cfg.seed, "task": cfg.task, "window": cfg.window, "tail": cfg.tail, "alpha": cfg.alpha,
+             "regions_source": cfg.regions or "test-fold positive bins", "context": context,
+             "completeness_max_rel_err": completeness, "ensemble": False}
+    a = AttributionSet(regions, x, contrib, hyp, (null_x > 0).astype(np.uint8), null_c, test, attrs)
+    out = cfg.out_dir / "folds" / f"fold{k}"
+    out.mkdir(parents=True, exist_ok=True)
+    return _write_outputs(p, a, sig, out, k, time.perf_counter() - t0)
+
+
+def _write_outputs(p: Params, a: AttributionSet, sig: pd.DataFrame, out: Path, k: int | None, seconds: float) -> Path:
+    cfg = attribute_config(p)
+    write_attribution(out / "contrib.h5", a)
+    bed = significant_bed(a.regions, sig)
+    write_tsv(bed, out / "significant.tsv", f"significant regions (window {a.test.window} bp, BH q < {cfg.alpha}); "
+              "0-based half-open genome coordinates", bed=True)
+    from seq2acc.interpret.logos import save_logos
+
+    title = (f"{'fold ' + str(k) if k is not None else 'ensemble'}: {a.attrs['method']} contributions, "
+             f"top {cfg.top_logos} sequences by logit (x: position in the {a.onehot.shape[1]} bp input; "
+             f"yellow: significant vs shuffled null, BH q < {cfg.alpha})")
+    save_logos(out / "logos.png", _logo_panels(a, cfg.top_logos, cfg.logo_width, sig), suptitle=title)
+    n = len(a.regions)
+    summary = {"fold": k, "n_sequences": n, "method": a.attrs["method"], "n_refs": a.attrs["n_refs"],
+               "null_shuffles": a.attrs["null_shuffles"],
+               "completeness_max_rel_err": a.attrs.get("completeness_max_rel_err"),
+               "significant_regions": int(len(sig)),
+               "sequences_with_significant_region": int(sig.seq.nunique()) if len(sig) else 0,
+               "fraction_sequences_significant": float(sig.seq.nunique() / n) if n and len(sig) else 0.0,
+               "fraction_positions_q_below_alpha": float((a.test.position_q < cfg.alpha).mean()) if n else 0.0,
+               "window": a.test.window, "alpha": cfg.alpha, "tail": a.test.tail, "seconds": round(seconds, 1)}
+    write_json(out / "summary.json", summary)
+    log.info("%s: %s", out, summary)
+    if k is not None:
+        log_to_run(p, k, {f"attr.{key}": v for key, v in summary.items() if key not in ("fold", "window", "alpha")},
+                   [out / "summary.json", out / "logos.png", out / "significant.tsv"], "attribution",
+                   {"attr.method": a.attrs["method"], "attr.regions": a.attrs["regions_source"]})
+    return out
+
+
+# ----------------------------------------------------------------------------- attribute_ensemble
+def attribute_ensemble(p: Params) -> Path:
+    """Stage body of ``attribute_ensemble``: mean over folds of regions every fold scored, plus each region
+    scored only by the fold that held it out (its test chromosomes)."""
+    import time
+
+    cfg = attribute_config(p)
+    pp = _paths(p)
+    t0 = time.perf_counter()
+    folds = p.get("train.folds", list)
+    fold_info = {f["fold"]: f for f in load_folds(pp["folds"])}
+    sets = {k: read_attribution(cfg.out_dir / "folds" / f"fold{k}" / "contrib.h5") for k in folds}
+    keys = {k: list(zip(s.regions.chrom, s.regions.start)) for k, s in sets.items()}
+    count: dict = {}
+    for k in folds:
+        for key in keys[k]:
+            count[key] = count.get(key, 0) + 1
+    parts = []
+    # 1. regions every fold scored: mean over folds (the null too, when the null sequences are the same)
+    shared = [key for key, c in count.items() if c == len(folds)] if len(folds) > 1 else []
+    if shared:
+        idx = {k: pd.Index(keys[k]).get_indexer(shared) for k in folds}
+        first = sets[folds[0]]
+        mean = lambda attr: np.mean([getattr(sets[k], attr)[idx[k]] for k in folds], axis=0)  # noqa: E731
+        same_null = all(np.array_equal(sets[k].null_onehot[idx[k]], first.null_onehot[idx[folds[0]]]) for k in folds)
+        if same_null:
+            null_c = mean("null_contrib")
+        else:
+            null_c = np.concatenate([sets[k].null_contrib[idx[k]] for k in folds], axis=1)
+        reg = first.regions.iloc[idx[folds[0]]].reset_index(drop=True).assign(
+            logit=np.mean([sets[k].regions.logit.to_numpy()[idx[k]] for k in folds], 0),
+            n_models=len(folds), source_fold=-1)
+        parts.append((reg, first.onehot[idx[folds[0]]], mean("contrib"), mean("hyp"),
+                      first.null_onehot[idx[folds[0]]] if same_null else
+                      np.concatenate([sets[k].null_onehot[idx[k]] for k in folds], axis=1), null_c))
+    used = len(shared) * len(folds)
+    # 2. regions only their held-out fold scored
+    for k in folds:
+        s = sets[k]
+        test_chroms = set(fold_info[k]["test"])
+        sel = np.array([count[key] == 1 and key[0] in test_chroms for key in keys[k]], dtype=bool)
+        if len(folds) == 1:
+            sel[:] = True
+        used += int(sel.sum())
+        if sel.any():
+            parts.append((s.regions[sel].reset_index(drop=True).assign(n_models=1, source_fold=k), s.onehot[sel],
+                          s.contrib[sel], s.hyp[sel], s.null_onehot[sel], s.null_contrib[sel]))
+    dropped = sum(count.values()) - used
+    if dropped:
+        log.warning("ensemble: %d region scores left out (scored by some folds only, and not held out there)", dropped)
+    if not parts:
+        raise Seq2AccError("attribute_ensemble: no region was scored by every fold or held out by one; "
+                           "fix: use the default regions or one attribute.regions BED for all folds")
+    # p-values: within each group of regions scored by the same model(s), against that group's null
+    regs, xs, cs, hs, nxs, ncs, tests = [], [], [], [], [], [], []
+    S = max(pt[4].shape[1] for pt in parts)
+    for reg, x, c, h, nx, nc in parts:
+        t = null_test(c, nc, cfg.window, cfg.tail)
+        if nx.shape[1] < S:  # pad shuffles to a common count (repeat) so the arrays stack
+            rep = -(-S // nx.shape[1])
+            nx, nc = np.tile(nx, (1, rep, 1, 1))[:, :S], np.tile(nc, (1, rep, 1, 1))[:, :S]
+        regs.append(reg), xs.append(x), cs.append(c), hs.append(h), nxs.append(nx), ncs.append(nc), tests.append(t)
+    test = NullTest(*(np.concatenate([getattr(t, f) for t in tests]) for f in
+                      ("position_p", "position_q", "window_p", "window_q")), cfg.window, cfg.tail)
+    a = AttributionSet(pd.concat(regs, ignore_index=True), np.concatenate(xs), np.concatenate(cs), np.concatenate(hs),
+                       np.concatenate(nxs), np.concatenate(ncs), test,
+                       {**{k2: v for k2, v in sets[folds[0]].attrs.items() if k2 not in ("fold", "schema_version")},
+                        "ensemble": True, "folds": json.dumps(folds), "fold": -1})
+    sig = significant_regions(test, cfg.alpha)
+    out = cfg.out_dir / "ensemble"
+    out.mkdir(parents=True, exist_ok=True)
+    _write_outputs(p, a, sig, out, None, time.perf_counter() - t0)
+    return out

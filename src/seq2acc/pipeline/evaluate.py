@@ -1,0 +1,349 @@
+"""DVC stage ``evaluate@K``: fold K's model (and the baselines) on EVERY bin of fold K's test chromosomes.
+
+Genome-wide bins are the ``genomewide`` group of each test chromosome's HDF5 (every 50 bp grid bin whose 1000 bp
+context fits the chromosome, not blacklisted, N fraction within limits; labels by the >50% overlap rule). Only the
+test chromosomes are scored; training chromosomes are read only to fit the k-mer baseline (examples) and the
+validation chromosomes only to choose its regularisation.
+
+Outputs
+- ``metrics/fold<K>/evaluate.json`` (DVC metric): ``genomewide`` (loss, auprc, auroc, positive_rate, n_bins,
+  n_positive), ``sampled`` (the same on the sampled test examples: the inflated view), ``by_negative_type``
+  (AUPRC of positives vs flank / random / elsewhere negatives), ``per_chromosome``, ``baselines.<name>``
+  (``pwm``: the target's JASPAR motif in the central ``baselines.pwm.central[0]`` bp, ``pwm_<bp>`` for further
+  central windows, ``kmer``: k-mer logistic regression).
+- ``metrics/fold<K>/pr.csv``, ``roc.csv`` (DVC plots, genome-wide CNN curves), ``curves.png`` (CNN + baselines).
+- ``predictions/fold<K>/``: ``scores.h5`` (every scored bin: label and CNN/PWM/k-mer scores; the sampled test
+  examples), ``<chrom>.bedGraph`` and ``cnn.bw`` browser tracks, ``info.json`` (scorer, timings, motif, choices).
+- The same metrics and ``curves.png`` logged to the fold's MLflow run (``models/fold<K>/mlflow_run.json``).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from pathlib import Path
+
+import h5py
+import numpy as np
+import pandas as pd
+
+from seq2acc.mlops import tracking
+from seq2acc.io.atomic import atomic_path, write_json
+from seq2acc.evaluate.baselines import KmerBaseline, PWMBaseline
+from seq2acc.data.bins import SOURCES
+from seq2acc.data.store import chrom_info, dataset_path, read_examples, read_genomewide
+from seq2acc.errors import InputError, ParamsError, Seq2AccError
+from seq2acc.evaluate.metrics import auprc_by_negative_type, binary_metrics, plot_curves, pr_curve, roc_curve
+from seq2acc.data.folds import get_fold
+from seq2acc.io.fasta import Genome
+from seq2acc.config import Params
+from seq2acc.evaluate.scorers import make_scorer
+from seq2acc.io.bigwig import write_bedgraph, write_bigwig
+
+log = logging.getLogger(__name__)
+
+NON_SCORE = ("bin_start", "start", "label", "n_frac", "chrom", "source")
+
+
+def score_names(df: pd.DataFrame) -> list[str]:
+    """Score columns of a scored table: 'cnn' first, then the baselines in the order they were added."""
+    return [c for c in df.columns if c not in NON_SCORE]
+
+
+def is_logit(name: str) -> bool:
+    """CNN and k-mer scores are logits (a loss is defined); PWM scores are log-odds bits of a motif match."""
+    return name == "cnn" or name.startswith("kmer")
+
+
+def eval_paths(p: Params, k: int) -> dict[str, Path]:
+    from seq2acc.pipeline.train import MODEL_FILE, RUN_FILE, fold_dir
+
+    return {
+        "genome": Path(p.get("genome.fasta_out", str, "data/genome/genome.fa")),
+        "data_dir": Path(p.get("dataset.out_dir", str, "data/datasets")),
+        "folds": Path(p.get("folds.out", str, "data/folds.json")),
+        "model": fold_dir(p, k) / MODEL_FILE,
+        "run": fold_dir(p, k) / RUN_FILE,
+        "pred": Path(p.get("evaluate.out_dir", str, "predictions")) / f"fold{k}",
+        "metrics": Path(p.get("evaluate.metrics_dir", str, "metrics")) / f"fold{k}",
+    }
+
+
+def load_model(path: Path):
+    import keras
+
+    from seq2acc.model import zoo  # noqa: F401 - registers nothing today, but keeps custom layers importable
+
+    if not path.exists():
+        raise InputError(path, "trained model missing", "run the training stage first (`dvc repro train`)")
+    try:
+        return keras.models.load_model(path, compile=False)
+    except Exception as e:  # noqa: BLE001 - any load failure is a user-facing problem with that file
+        raise InputError(path, f"cannot load the Keras model: {e}", "re-run `dvc repro train` for this fold") from e
+
+
+def check_fold(fold: dict) -> None:
+    """A test chromosome must never be a training or validation chromosome of the same fold."""
+    leak = set(fold["test"]) & (set(fold["train"]) | set(fold["valid"]))
+    if leak:
+        raise Seq2AccError(f"fold {fold['fold']}: test chromosome(s) {sorted(leak)} are also training/validation "
+                           "chromosomes; fix: rebuild folds (`dvc repro folds`)")
+    if not fold["test"]:
+        raise Seq2AccError(f"fold {fold['fold']} has no test chromosome; fix: rebuild folds (`dvc repro folds`)")
+
+
+def build_baselines(p: Params, genome: Genome, fold: dict, data_dir: Path, context: int) -> dict:
+    """The enabled baselines (name -> scorer), the k-mer one fitted on the fold's training examples.
+
+    PWM: one baseline per ``baselines.pwm.central`` window, named ``pwm`` (the first) and ``pwm_<bp>``."""
+    out = {}
+    motif = p.get("baselines.pwm.jaspar_id", str, None, allow_none=True)
+    if motif:
+        bg = p.raw("baselines.pwm.background", "uniform")
+        bg = None if bg in (None, "uniform") else bg
+        centrals = p.raw("baselines.pwm.central", 400)
+        centrals = centrals if isinstance(centrals, list) else [centrals]
+        if not centrals or not all(isinstance(c, int) and not isinstance(c, bool) and c > 0 for c in centrals):
+            raise ParamsError("baselines.pwm.central", f"{centrals!r} must be a positive number of bp or a list of them",
+                              "use e.g. 400 or [400, 200]")
+        for i, c in enumerate(centrals):
+            out["pwm" if i == 0 else f"pwm_{c}"] = PWMBaseline(
+                motif, context, central=c, release=p.get("baselines.pwm.release", str, None, allow_none=True),
+                background=bg, pseudocount=p.get("baselines.pwm.pseudocount", float, 0.8, ge=0))
+    if p.get("baselines.kmer.enabled", bool, True):
+        C = p.raw("baselines.kmer.C", [3e-5, 1e-4, 3e-4, 1e-3])
+        km = KmerBaseline(context, k=p.get("baselines.kmer.k", int, 6, ge=1, le=10),
+                          window=p.get("baselines.kmer.window", int, 200, gt=0),
+                          C=[float(c) for c in C] if isinstance(C, list) else float(C), seed=p.get("seed", int, 0))
+        train = read_examples([dataset_path(data_dir, c) for c in fold["train"]])
+        valid = []
+        for c in fold["valid"]:
+            _, _, _, df = read_genomewide(dataset_path(data_dir, c))
+            valid.append((c, df.start.to_numpy(), df.label.to_numpy()))
+        out["kmer"] = km.fit(genome, train, valid)
+    return out
+
+
+def score_fold(p: Params, k: int, progress: bool = True) -> dict:
+    """Score every genome-wide bin of fold ``k``'s test chromosomes with the CNN and the baselines.
+
+    Returns ``{"fold", "genomewide": {chrom: DataFrame[bin_start, start, label, n_frac, cnn, <baselines>]},
+    "sampled": DataFrame[chrom, bin_start, label, source, cnn, ...], "info": {...}}``.
+    """
+    pp = eval_paths(p, k)
+    fold = get_fold(pp["folds"], k)
+    check_fold(fold)
+    paths = {c: dataset_path(pp["data_dir"], c) for c in fold["test"]}
+    for c, path in paths.items():
+        if not path.exists():
+            raise InputError(path, f"dataset of test chromosome {c} missing", f"run `dvc repro dataset@{c}`")
+    spec = chrom_info(next(iter(paths.values()))).spec
+    model = load_model(pp["model"])
+    scorer = make_scorer(model, spec.context, spec.stride, p.get("evaluate.method", str, "auto"),
+                         batch_size=p.get("evaluate.batch_size", int, 256, gt=0),
+                         chunk_windows=p.get("evaluate.chunk_windows", int, 2048, gt=0),
+                         rc_average=p.get("evaluate.rc_average", bool, True))
+    genome = Genome(pp["genome"])
+    t0 = time.perf_counter()
+    baselines = build_baselines(p, genome, fold, pp["data_dir"], spec.context)
+    t_fit = time.perf_counter() - t0
+    gw, timing = {}, {"cnn": 0.0, **{n: 0.0 for n in baselines}}
+    for c, path in paths.items():
+        chrom, _, cspec, df = read_genomewide(path)
+        if cspec != spec:
+            raise InputError(path, f"bin settings {cspec} differ from the other test chromosomes' {spec}",
+                             "rebuild all datasets with the same params (`dvc repro dataset`)")
+        starts = df.start.to_numpy()
+        t = time.perf_counter()
+        df["cnn"] = scorer.score(genome, chrom, starts, progress=progress)[:, 0]
+        timing["cnn"] += time.perf_counter() - t
+        for name, b in baselines.items():
+            t = time.perf_counter()
+            df[name] = b.score(genome, chrom, starts, progress=progress)
+            timing[name] += time.perf_counter() - t
+        if not np.all(np.isfinite(df.cnn.to_numpy())):
+            raise Seq2AccError(f"fold {k}: the model predicts non-finite logits on {chrom}; fix: retrain the fold "
+                               "(check train.lr and the loss curve in models/fold{k}/loss.png)")
+        gw[chrom] = df
+        log.info("fold %d %s: %d bins (%d positive) scored", k, chrom, len(df), int(df.label.sum()))
+    n_bins = sum(len(d) for d in gw.values())
+    sampled = sampled_scores(read_examples(list(paths.values())), gw)
+    info = {"fold": k, "test": fold["test"], "train": fold["train"], "valid": fold["valid"],
+            "model": str(pp["model"]), "scorer": scorer.method, "rc_average": bool(scorer.rc_average),
+            "n_bins": n_bins, "cnn_seconds": timing["cnn"],
+            "cnn_windows_per_s": n_bins / timing["cnn"] if timing["cnn"] > 0 else None,
+            "baseline_seconds": {n: timing[n] for n in baselines}, "baseline_fit_seconds": t_fit,
+            "bin_size": spec.bin_size, "stride": spec.stride, "context": spec.context}
+    info["baselines"] = {}
+    for name, b in baselines.items():
+        d = {"label": b.label, "short": b.short}
+        if isinstance(b, PWMBaseline):
+            d.update(motif_id=b.motif.id, motif_name=b.motif.name, width=b.width, central=b.central)
+        else:
+            d.update(k=b.k, window=b.window, chosen_C=b.chosen_C, selection=b.selection)
+        info["baselines"][name] = d
+    return {"fold": k, "genomewide": gw, "sampled": sampled, "info": info}
+
+
+def sampled_scores(examples: pd.DataFrame, gw: dict) -> pd.DataFrame:
+    """Scores of the sampled test examples, looked up among the genome-wide bins (same grid: every example bin
+    is a genome-wide bin)."""
+    cols = score_names(next(iter(gw.values())))
+    allb = pd.concat([d.assign(chrom=c)[["chrom", "bin_start", *cols]] for c, d in gw.items()], ignore_index=True)
+    out = examples[["chrom", "bin_start", "label", "source"]].merge(allb, on=["chrom", "bin_start"], how="left")
+    missing = int(out[cols[0]].isna().sum())
+    if missing:
+        raise Seq2AccError(f"{missing} sampled test examples are not among the genome-wide bins; fix: rebuild the "
+                           "datasets (`dvc repro dataset`) so both come from the same grid")
+    return out
+
+
+def fold_metrics(scored: dict) -> dict:
+    """All numbers of ``evaluate.json`` from :func:`score_fold`'s output (also used by the summary)."""
+    gw = pd.concat(list(scored["genomewide"].values()), ignore_index=True)
+    sm = scored["sampled"]
+    y = gw.label.to_numpy()
+    out = {"genomewide": binary_metrics(y, gw.cnn.to_numpy()),
+           "sampled": binary_metrics(sm.label.to_numpy(), sm.cnn.to_numpy()),
+           "by_negative_type": auprc_by_negative_type(sm.label.to_numpy(), sm.cnn.to_numpy(), sm.source.to_numpy()),
+           "per_chromosome": {c: binary_metrics(d.label.to_numpy(), d.cnn.to_numpy())
+                              for c, d in scored["genomewide"].items()},
+           "baselines": {}}
+    for name in score_names(gw)[1:]:
+        out["baselines"][name] = {
+            "genomewide": binary_metrics(y, gw[name].to_numpy(), is_logit=is_logit(name)),
+            "sampled": binary_metrics(sm.label.to_numpy(), sm[name].to_numpy(), is_logit=is_logit(name))}
+    return out
+
+
+# ----------------------------------------------------------------------------- outputs
+def write_scores(path: Path, scored: dict) -> None:
+    """predictions/fold<K>/scores.h5: genomewide/<chrom>/{bin_start,label,cnn,...}; sampled/{...}."""
+    with atomic_path(path, suffix=".h5.tmp") as tmp, h5py.File(tmp, "w") as f:
+        f.attrs["fold"] = scored["fold"]
+        f.attrs["info"] = json.dumps(scored["info"], default=str)
+        g = f.create_group("genomewide")
+        for c, d in scored["genomewide"].items():
+            gc = g.create_group(c)
+            for col in ("bin_start", "label", *score_names(d)):
+                gc.create_dataset(col, data=d[col].to_numpy())
+        s = f.create_group("sampled")
+        sm = scored["sampled"]
+        s.create_dataset("chrom", data=sm.chrom.to_numpy().astype("S"))
+        for col in ("bin_start", "label", "source", *score_names(sm)):
+            s.create_dataset(col, data=sm[col].to_numpy())
+
+
+def read_scores(path: Path) -> dict:
+    """Inverse of :func:`write_scores` (used by the cross-validation summary)."""
+    if not Path(path).exists():
+        raise InputError(path, "fold predictions missing", "run the evaluation stage (`dvc repro evaluate`)")
+    with h5py.File(path, "r") as f:
+        info = json.loads(f.attrs["info"])
+        order = ["chrom", "bin_start", "label", "source", "cnn", *info.get("baselines", {})]
+
+        def table(g):  # columns in the order they were scored (HDF5 lists them alphabetically)
+            cols = sorted(g, key=lambda k: (order.index(k) if k in order else len(order), k))
+            return pd.DataFrame({k: g[k][:] for k in cols})
+
+        gw = {c: table(f["genomewide"][c]) for c in f["genomewide"]}
+        sm = table(f["sampled"])
+        sm["chrom"] = sm.chrom.str.decode("ascii") if len(sm) else sm.chrom.astype(str)
+        return {"fold": int(f.attrs["fold"]), "genomewide": gw, "sampled": sm, "info": info}
+
+
+def write_curve_files(metrics_dir: Path, scored: dict, max_points: int) -> None:
+    gw = pd.concat(list(scored["genomewide"].values()), ignore_index=True)
+    y = gw.label.to_numpy()
+    pr = pr_curve(y, gw.cnn.to_numpy(), max_points)
+    roc = roc_curve(y, gw.cnn.to_numpy(), max_points)
+    with atomic_path(metrics_dir / "pr.csv") as tmp:
+        pr[["recall", "precision"]].to_csv(tmp, index=False, float_format="%.6g")
+    with atomic_path(metrics_dir / "roc.csv") as tmp:
+        roc[["fpr", "tpr"]].to_csv(tmp, index=False, float_format="%.6g")
+    info = scored["info"]
+    series = {"CNN": (y, gw.cnn.to_numpy())}
+    for name in score_names(gw)[1:]:
+        series[info.get("baselines", {}).get(name, {}).get("label", name)] = (y, gw[name].to_numpy())
+    plot_curves(series, metrics_dir / "curves.png",
+                title=f"fold {scored['fold']}: every bin of {', '.join(info['test'])} (genome-wide)")
+
+
+def write_tracks(pred_dir: Path, scored: dict, genome: Genome, spec_bin: int, stride: int, name: str) -> None:
+    """CNN probability per bin: one bedGraph per test chromosome and one bigWig for the fold."""
+    from seq2acc.io.bigwig import sigmoid
+
+    per = {}
+    for c, d in scored["genomewide"].items():
+        per[c] = (d.bin_start.to_numpy(), sigmoid(d.cnn.to_numpy()))
+        write_bedgraph(pred_dir / f"{c}.bedGraph", c, *per[c], spec_bin, stride, genome.sizes[c],
+                       name=f"{name} {c}", view_limits=(0, 1))
+    write_bigwig(pred_dir / "cnn.bw", per, spec_bin, stride, genome.sizes)
+
+
+def log_to_mlflow(run_file: Path, metrics: dict, artifacts: list[Path], info: dict) -> str | None:
+    """Log the fold's evaluation into the training run named in ``mlflow_run.json`` (skipped with a warning
+    when the model has no run)."""
+    if not run_file.exists():
+        log.warning("%s missing: evaluation not logged to MLflow", run_file)
+        return None
+    import mlflow
+
+    run_id = json.loads(run_file.read_text())["run_id"]
+    mlflow.set_tracking_uri(tracking.tracking_uri())
+    flat = {}
+
+    def walk(d, prefix):
+        for key, v in d.items():
+            if isinstance(v, dict):
+                walk(v, f"{prefix}{key}.")
+            elif isinstance(v, (int, float)) and not isinstance(v, bool) and v is not None and np.isfinite(v):
+                flat[f"eval.{prefix}{key}"] = float(v)
+
+    walk({kk: vv for kk, vv in metrics.items() if kk != "per_chromosome"}, "")
+    try:
+        with mlflow.start_run(run_id=run_id):
+            for i in range(0, len(flat), 500):
+                mlflow.log_metrics(dict(list(flat.items())[i:i + 500]))
+            mlflow.set_tags({"eval.scorer": info["scorer"], "eval.rc_average": str(info["rc_average"]),
+                             "eval.test_chromosomes": ",".join(info["test"])})
+            for a in artifacts:
+                if a.exists():
+                    mlflow.log_artifact(str(a), artifact_path="evaluation")
+    except Exception as e:  # noqa: BLE001 - a tracking outage must not lose the evaluation itself
+        log.warning("could not log the evaluation to MLflow run %s: %s", run_id, e)
+        return None
+    return run_id
+
+
+def evaluate_fold(p: Params, k: int) -> dict:
+    """Stage body of ``evaluate@K``: score, compute metrics, write metrics/plots/tracks, log to MLflow."""
+    pp = eval_paths(p, k)
+    scored = score_fold(p, k)
+    metrics = fold_metrics(scored)
+    info = scored["info"]
+    pp["pred"].mkdir(parents=True, exist_ok=True)
+    write_scores(pp["pred"] / "scores.h5", scored)
+    if p.get("evaluate.tracks", bool, True):
+        genome = Genome(pp["genome"])
+        write_tracks(pp["pred"], scored, genome, info["bin_size"], info["stride"], f"seq2acc fold{k}")
+    write_json(pp["pred"] / "info.json", info)
+    write_curve_files(pp["metrics"], scored, p.get("evaluate.curve_points", int, 1000, ge=10))
+    write_json(pp["metrics"] / "evaluate.json", metrics)
+    run_id = log_to_mlflow(pp["run"], metrics, [pp["metrics"] / "curves.png", pp["metrics"] / "evaluate.json"], info)
+    g, s = metrics["genomewide"], metrics["sampled"]
+    msg = (f"fold {k} ({', '.join(info['test'])}): genome-wide AUPRC {_f(g['auprc'])} (random {_f(g['positive_rate'])}, "
+           f"{g['n_bins']} bins), AUROC {_f(g['auroc'])}; sampled test set AUPRC {_f(s['auprc'])}")
+    for name, b in metrics["baselines"].items():
+        msg += f"; {name} AUPRC {_f(b['genomewide']['auprc'])}"
+    log.info("%s%s", msg, f" (logged to MLflow run {run_id})" if run_id else "")
+    return metrics
+
+
+def _f(x) -> str:
+    return "n/a" if x is None else f"{x:.3f}"
+
+
+__all__ = ["evaluate_fold", "score_fold", "fold_metrics", "read_scores", "write_scores", "score_names", "is_logit",
+           "SOURCES"]

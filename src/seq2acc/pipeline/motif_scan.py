@@ -1,0 +1,259 @@
+"""DVC stages ``motif_scan@K`` and ``motif_summary`` (protocol 3.4 step 2, note 27).
+
+``motif_scan@K`` scans fold K's sequences of interest (the ``attribute@K`` regions: by default the positive bins
+of its test chromosomes) and negatives (``motif_scan.negatives``: ``examples`` = the sampled negative examples of
+the same test chromosomes -- flank / elsewhere / random --, or ``shuffled`` = the dinucleotide-shuffled positives
+of the attribution null) with every JASPAR PWM of the configured release/collection/taxon, as one frozen Conv1D.
+
+Outputs in ``motifs/folds/fold<K>/``:
+- ``hits.tsv``: FIMO-style sequence hits (p < ``motif_scan.pvalue``) in positives and negatives, BED-like
+  (chrom, start, end, name, score, strand: 0-based half-open genome coordinates; score = log2-odds bits) plus
+  p_value, motif_id, motif_name, set, seq (row of the attribution file).
+- ``contrib_hits.tsv``: hits on the contribution scores of the positives (contribution-weighted one-hot scanned
+  with the same PWMs), kept only where the sequence matches too (p < ``contrib_seq_pvalue``, note 27) and the
+  contribution score beats the shuffled null (empirical p < ``contrib_pvalue``).
+- ``enrichment.tsv`` / ``enrichment.png``: per motif, positives vs negatives with >= 1 hit, Fisher's exact test,
+  BH q-value. ``summary.json``.
+``motif_summary`` pools the per-fold counts -> ``motifs/summary.tsv``, ``summary.png``, ``summary.json`` (metrics;
+the rank of the target's motif ``baselines.pwm.jaspar_id`` when set).
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from seq2acc.io.atomic import atomic_path, write_json
+from seq2acc.data.store import dataset_path, read_examples
+from seq2acc.errors import ParamsError, Seq2AccError
+from seq2acc.data.folds import get_fold
+from seq2acc.io.fasta import Genome
+from seq2acc.interpret.motifs import (DEFAULT_RELEASE, PWMScanner, enrichment_from_counts, fetch_jaspar, genome_background,
+                      motif_enrichment)
+from seq2acc.config import Params
+from seq2acc.pipeline.attribute import _paths, attribute_config, gather_onehot, log_to_run, read_attribution, write_tsv
+
+log = logging.getLogger(__name__)
+
+NEGATIVES = ("examples", "shuffled")
+
+
+@dataclass
+class MotifScanConfig:
+    release: str
+    collection: str | None
+    tax_group: list | None
+    ids: list | None
+    background: object
+    pseudocount: float
+    pvalue_bin: float
+    pvalue_lookup: str
+    pvalue: float
+    contrib_seq_pvalue: float
+    contrib_pvalue: float
+    central: int | None
+    negatives: str
+    batch_size: int
+    top_plot: int
+    out_dir: Path
+
+
+def motif_scan_config(p: Params) -> MotifScanConfig:
+    g = p.get
+    tax = p.raw("motif_scan.tax_group", ["fungi"])
+    tax = [tax] if isinstance(tax, str) else tax
+    ids = p.raw("motif_scan.jaspar_ids", None)
+    ids = [ids] if isinstance(ids, str) else ids
+    bg = p.raw("motif_scan.background", "uniform")
+    if not (bg in ("uniform", "genome") or (isinstance(bg, list) and len(bg) == 4)):
+        raise ParamsError("motif_scan.background", f"{bg!r}", "use uniform, genome or [pA, pC, pG, pT]")
+    return MotifScanConfig(
+        release=g("motif_scan.jaspar_release", str, DEFAULT_RELEASE),
+        collection=g("motif_scan.collection", str, "CORE", allow_none=True),
+        tax_group=tax, ids=ids, background=bg,
+        pseudocount=g("motif_scan.pseudocount", float, 0.8, ge=0),
+        pvalue_bin=g("motif_scan.pvalue_bin", float, 0.001, gt=0, le=1),
+        pvalue_lookup=g("motif_scan.pvalue_lookup", str, "word", choices=("word", "score")),
+        pvalue=g("motif_scan.pvalue", float, 1e-4, gt=0, lt=1),
+        contrib_seq_pvalue=g("motif_scan.contrib_seq_pvalue", float, 1e-3, gt=0, lt=1),
+        contrib_pvalue=g("motif_scan.contrib_pvalue", float, 0.01, gt=0, le=1),
+        central=g("motif_scan.central", int, None, ge=1, allow_none=True),
+        negatives=g("motif_scan.negatives", str, "examples", choices=NEGATIVES),
+        batch_size=g("motif_scan.batch_size", int, 64, ge=1),
+        top_plot=g("motif_scan.top_plot", int, 25, ge=1),
+        out_dir=Path(g("motif_scan.out_dir", str, "motifs")),
+    )
+
+
+def build_scanner(cfg: MotifScanConfig, genome: Genome | None = None) -> PWMScanner:
+    motifs = fetch_jaspar(ids=cfg.ids, collection=cfg.collection, tax_group=cfg.tax_group, release=cfg.release)
+    if cfg.background == "genome":
+        if genome is None:
+            raise ParamsError("motif_scan.background", "'genome' needs the genome", "use uniform")
+        bg = genome_background(genome)
+    elif cfg.background == "uniform":
+        bg = None
+    else:
+        bg = [float(v) for v in cfg.background]
+    sc = PWMScanner.from_motifs(motifs, background=bg, pseudocount=cfg.pseudocount, pvalue_bin=cfg.pvalue_bin,
+                                pvalue_lookup=cfg.pvalue_lookup)
+    log.info("%d JASPAR motifs (%s %s %s), background %s", sc.n_motifs, cfg.release, cfg.collection,
+             cfg.tax_group if not cfg.ids else cfg.ids, np.round(sc.background, 3).tolist())
+    return sc
+
+
+def _crop(L: int, central: int | None) -> tuple[int, int]:
+    if central is None or central >= L:
+        return 0, L
+    c0 = (L - central) // 2
+    return c0, c0 + central
+
+
+def _genomic(hits: pd.DataFrame, regions: pd.DataFrame, offset: int, set_name: str) -> pd.DataFrame:
+    r = regions.iloc[hits.seq.to_numpy()]
+    base = r.start.to_numpy() + offset
+    out = pd.DataFrame({"chrom": r.chrom.to_numpy(), "start": base + hits.start.to_numpy(),
+                        "end": base + hits.end.to_numpy(),
+                        "name": (hits.motif_id + "_" + hits.motif_name).to_numpy(), "score": hits.score.to_numpy(),
+                        "strand": hits.strand.to_numpy(), "p_value": hits.p_value.to_numpy(),
+                        "motif_id": hits.motif_id.to_numpy(), "motif_name": hits.motif_name.to_numpy(),
+                        "set": set_name, "seq": hits.seq.to_numpy()})
+    for extra in ("contrib_score", "contrib_sum", "contrib_pvalue"):
+        if extra in hits:
+            out[extra] = hits[extra].to_numpy()
+    return out
+
+
+def plot_enrichment(enr: pd.DataFrame, path: Path, top: int, title: str, highlight: str | None = None) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    d = enr.head(top).iloc[::-1]
+    fig, ax = plt.subplots(figsize=(7, 0.28 * len(d) + 1.2))
+    score = -np.log10(np.maximum(d.q_value.to_numpy(), 1e-300))
+    colors = ["tab:red" if highlight and str(i).split(".")[0] == highlight.split(".")[0] else "tab:blue"
+              for i in d.motif_id]
+    ax.barh(np.arange(len(d)), score, color=colors)
+    ax.set_yticks(np.arange(len(d)))
+    ax.set_yticklabels([f"{n} ({i})  {fp:.0%} vs {fn:.0%}" for n, i, fp, fn in
+                        zip(d.motif_name, d.motif_id, d.frac_pos, d.frac_neg)], fontsize=7)
+    ax.axvline(-np.log10(0.05), color="grey", lw=0.8, ls="--")
+    ax.set_xlabel("-log10 BH q (Fisher, positives vs negatives with >= 1 hit)")
+    ax.set_title(title, fontsize=9)
+    fig.tight_layout()
+    with atomic_path(path, suffix=".png") as tmp:
+        fig.savefig(tmp, dpi=110)
+    plt.close(fig)
+
+
+def _negatives(p: Params, k: int, cfg: MotifScanConfig, attr, genome: Genome, L: int):
+    if cfg.negatives == "shuffled":
+        x = attr.null_onehot[:, 0].astype(np.float32)
+        return x, attr.regions.copy()
+    pp = _paths(p)
+    fold = get_fold(pp["folds"], k)
+    ex = read_examples([dataset_path(pp["data_dir"], c) for c in fold["test"]])
+    neg = ex[ex.label == 0].reset_index(drop=True)
+    if neg.empty:
+        raise Seq2AccError(f"fold {k}: no negative examples on {fold['test']}; fix: set motif_scan.negatives: shuffled")
+    if int((neg.end - neg.start).iloc[0]) != L:
+        raise ParamsError("dataset.context", "negative examples and attribution windows differ in length",
+                          "re-run `dvc repro attribute` after changing dataset.context")
+    return gather_onehot(genome, neg, L), neg[["chrom", "start", "end"]]
+
+
+def motif_scan_fold(p: Params, k: int) -> Path:
+    """Stage body of ``motif_scan@K``."""
+    t0 = time.perf_counter()
+    cfg = motif_scan_config(p)
+    acfg = attribute_config(p)
+    genome = Genome(_paths(p)["genome"])
+    attr = read_attribution(acfg.out_dir / "folds" / f"fold{k}" / "contrib.h5")
+    sc = build_scanner(cfg, genome)
+    L = attr.onehot.shape[1]
+    c0, c1 = _crop(L, cfg.central)
+    x_pos = attr.onehot[:, c0:c1]
+    x_neg, neg_regions = _negatives(p, k, cfg, attr, genome, L)
+    x_neg = x_neg[:, c0:c1]
+    hp = sc.hits(x_pos, cfg.pvalue, cfg.batch_size, progress=True)
+    hn = sc.hits(x_neg, cfg.pvalue, cfg.batch_size, progress=True)
+    enr = motif_enrichment(hp, len(x_pos), hn, len(x_neg), sc.ids, sc.names)
+    null_c = attr.null_contrib[:, :, c0:c1].reshape((-1, c1 - c0, 4))
+    ch = sc.contribution_hits(x_pos, attr.contrib[:, c0:c1], cfg.contrib_seq_pvalue, null_c, cfg.contrib_pvalue,
+                              cfg.batch_size)
+    out = cfg.out_dir / "folds" / f"fold{k}"
+    out.mkdir(parents=True, exist_ok=True)
+    hits = pd.concat([_genomic(hp, attr.regions, c0, "positive"), _genomic(hn, neg_regions, c0, "negative")],
+                     ignore_index=True)
+    write_tsv(hits, out / "hits.tsv", f"JASPAR {cfg.release} sequence hits, p < {cfg.pvalue}; 0-based half-open",
+              bed=True)
+    write_tsv(_genomic(ch, attr.regions, c0, "positive"), out / "contrib_hits.tsv",
+              f"hits on contribution scores with sequence p < {cfg.contrib_seq_pvalue} and contribution "
+              f"empirical p < {cfg.contrib_pvalue} (note 27)", bed=True)
+    write_tsv(enr, out / "enrichment.tsv")
+    target = p.get("baselines.pwm.jaspar_id", str, None, allow_none=True)
+    plot_enrichment(enr, out / "enrichment.png", cfg.top_plot,
+                    f"fold {k}: {len(x_pos)} positives vs {len(x_neg)} negatives ({cfg.negatives}) "
+                    f"(p < {cfg.pvalue}, central {c1 - c0} bp)", target)
+    summary = _summary(enr, target) | {
+        "fold": k, "n_motifs": sc.n_motifs, "n_positive": len(x_pos), "n_negative": len(x_neg),
+        "negatives": cfg.negatives, "scanned_bp": int(c1 - c0), "hits_positive": len(hp), "hits_negative": len(hn),
+        "contrib_hits": len(ch), "contrib_hit_motifs_top": ch.motif_name.value_counts().head(5).to_dict(),
+        "seconds": round(time.perf_counter() - t0, 1)}
+    write_json(out / "summary.json", summary)
+    log.info("%s: %s", out, {k2: v for k2, v in summary.items() if k2 != "top"})
+    log_to_run(p, k, {f"motifs.{k2}": v for k2, v in summary.items() if isinstance(v, (int, float)) and k2 != "fold"},
+               [out / "enrichment.tsv", out / "enrichment.png", out / "summary.json"], "motifs",
+               {"motifs.jaspar": f"{cfg.release}/{cfg.collection}/{cfg.tax_group}", "motifs.top": summary["top"][0]
+                if summary["top"] else ""})
+    return out
+
+
+def _summary(enr: pd.DataFrame, target: str | None) -> dict:
+    s = {"n_significant": int((enr.q_value < 0.05).sum()),
+         "top": [f"{r.motif_name} ({r.motif_id})" for r in enr.head(5).itertuples()]}
+    if target:
+        row = enr[enr.motif_id.str.split(".").str[0] == target.split(".")[0]]
+        if len(row):
+            r = row.iloc[0]
+            s.update(target_motif=str(r.motif_id), target_rank=int(r["rank"]), target_q=float(r.q_value),
+                     target_log2_odds_ratio=float(r.log2_odds_ratio), target_frac_pos=float(r.frac_pos),
+                     target_frac_neg=float(r.frac_neg))
+        else:
+            s.update(target_motif=target, target_rank=None)
+    return s
+
+
+def motif_summary(p: Params) -> Path:
+    """Stage body of ``motif_summary``: per-motif counts pooled over folds, Fisher's test, BH."""
+    cfg = motif_scan_config(p)
+    folds = p.get("train.folds", list)
+    tabs = []
+    for k in folds:
+        path = cfg.out_dir / "folds" / f"fold{k}" / "enrichment.tsv"
+        if not path.exists():
+            raise Seq2AccError(f"{path} missing; fix: run `dvc repro motif_scan`")
+        tabs.append(pd.read_csv(path, sep="\t"))
+    allt = pd.concat(tabs, ignore_index=True)
+    g = allt.groupby(["motif_id", "motif_name"], sort=True)[["pos_with_hit", "n_pos", "neg_with_hit", "n_neg"]].sum()
+    g = g.reset_index()
+    n_pos = int(sum(t.n_pos.iloc[0] for t in tabs))
+    n_neg = int(sum(t.n_neg.iloc[0] for t in tabs))
+    enr = enrichment_from_counts(g.pos_with_hit, n_pos, g.neg_with_hit, n_neg, g.motif_id, g.motif_name)
+    out = cfg.out_dir
+    write_tsv(enr, out / "summary.tsv", f"pooled over folds {folds}")
+    target = p.get("baselines.pwm.jaspar_id", str, None, allow_none=True)
+    plot_enrichment(enr, out / "summary.png", cfg.top_plot,
+                    f"all folds: {n_pos} positives vs {n_neg} negatives ({cfg.negatives})", target)
+    summary = _summary(enr, target) | {"folds": folds, "n_positive": n_pos, "n_negative": n_neg,
+                                       "n_motifs": len(enr)}
+    write_json(out / "summary.json", summary)
+    log.info("motif summary: %s", summary)
+    return out

@@ -1,0 +1,256 @@
+"""DVC stage ``train@K``: train fold K's model, track it in MLflow, register it, write ``models/foldK/`` atomically.
+
+``models/foldK/`` holds ``model.keras``, ``history.json``, ``config.json`` (model/train config, input length,
+fold), ``loss.png`` and ``mlflow_run.json`` (run id, model URI, registered name/version) so that the evaluation
+stage can log into the same run (``mlflow.start_run(run_id=...)``). The directory appears complete or not at all:
+everything is written to a temporary sibling and renamed into place after the model is registered. An interrupted
+run (Ctrl-C, SIGTERM, error) leaves no ``models/foldK`` and its MLflow run is marked FAILED.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import logging
+import os
+import signal
+import time
+from pathlib import Path
+
+import numpy as np
+
+from seq2acc.model import distribute
+from seq2acc.mlops import tracking
+from seq2acc.io.atomic import atomic_path, write_text
+from seq2acc.data.store import dataset_path
+from seq2acc.errors import Seq2AccError
+from seq2acc.io.fasta import Genome
+from seq2acc.config import Params
+from seq2acc.model.fit import FoldData, build_and_fit, fold_data, load_elsewhere, validate_params
+
+log = logging.getLogger(__name__)
+
+MODEL_FILE = "model.keras"
+RUN_FILE = "mlflow_run.json"
+
+
+def paths(p: Params) -> dict[str, Path]:
+    return {
+        "data_dir": Path(p.get("dataset.out_dir", str, "data/datasets")),
+        "folds": Path(p.get("folds.out", str, "data/folds.json")),
+        "genome": Path(p.get("genome.fasta_out", str, "data/genome/genome.fa")),
+        "models": Path(p.get("train.out_dir", str, "models")),
+        "plots": Path(p.get("train.plots_dir", str, "metrics/train")),
+    }
+
+
+def fold_dir(p: Params, k: int) -> Path:
+    return paths(p)["models"] / f"fold{k}"
+
+
+@contextlib.contextmanager
+def _sigterm_as_interrupt():
+    """Turn SIGTERM (e.g. a killed DVC stage) into KeyboardInterrupt so clean-up and MLflow status run."""
+    def handler(signum, frame):  # noqa: ARG001
+        raise KeyboardInterrupt(f"signal {signum}")
+
+    try:
+        old = signal.signal(signal.SIGTERM, handler)
+    except ValueError:  # not the main thread
+        yield
+        return
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, old)
+
+
+def _history_csv(history: dict) -> str:
+    keys = [k for k in ("loss", "val_loss", "auprc", "val_auprc", "auroc", "val_auroc", "mae", "val_mae",
+                        "learning_rate") if k in history and isinstance(history[k], list)]
+    n = len(history.get("loss", []))
+    rows = ["epoch," + ",".join(keys)]
+    for e in range(n):
+        rows.append(f"{e + 1}," + ",".join(f"{history[k][e]:.6g}" for k in keys))
+    return "\n".join(rows) + "\n"
+
+
+def _loss_plot(history: dict, path: Path, title: str) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(5, 3.5))
+    ep = np.arange(1, len(history["loss"]) + 1)
+    ax.plot(ep, history["loss"], "o-", label="train")
+    ax.plot(ep, history["val_loss"], "s-", label="validation")
+    ax.axvline(history["best_epoch"], color="grey", ls=":", label=f"best epoch {history['best_epoch']}")
+    ax.set_xlabel("epoch")
+    ax.set_ylabel("loss")
+    ax.set_title(title)
+    ax.legend()
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
+def _signature(model, context: int):
+    from mlflow.models import infer_signature
+
+    x = np.zeros((2, context, 4), np.float32)
+    return infer_signature(x, np.asarray(model(x, training=False), np.float32))
+
+
+def lineage(p: Params, k: int, data: FoldData) -> dict:
+    """Git commit, DVC stage and the md5 of every input this fold read (as recorded in dvc.lock)."""
+    pp = paths(p)
+    commit, dirty = tracking.git_commit()
+    chroms = data.fold["train"] + data.fold["valid"]
+    inputs = [pp["folds"], pp["genome"]] + [dataset_path(pp["data_dir"], c) for c in chroms]
+    return {"git_commit": commit, "git_dirty": dirty, "dvc_stage": os.environ.get("DVC_STAGE", f"train@{k}"),
+            "dvc_exp": os.environ.get("DVC_EXP_NAME"), "inputs": tracking.input_hashes(inputs)}
+
+
+def _cv_payload(p: Params, tc, mc, lin: dict) -> dict:
+    train = {k: v for k, v in tc.to_dict().items() if k != "folds"}
+    return {"commit": lin["git_commit"], "train": train, "model": mc, "dataset": p.raw("dataset", {}),
+            "seed": p.raw("seed", None),
+            "shared_inputs": {k: v["md5"] for k, v in lin["inputs"].items() if not k.endswith(".h5")}}
+
+
+def _log_parent_params(client, run_id: str, params: dict) -> None:
+    import mlflow
+
+    if client.get_run(run_id).data.params:
+        return
+    items = [mlflow.entities.Param(k, v) for k, v in params.items()]
+    with contextlib.suppress(Exception):  # another fold process logged them first
+        for i in range(0, len(items), 100):
+            client.log_batch(run_id, params=items[i:i + 100])
+
+
+def _require_checks_passed(p: Params) -> None:
+    """Refuse to train on data whose great-expectations checks (the validate stage) failed."""
+    path = Path(p.get("validate.report", str, "data/validation/summary.json"))
+    if not path.exists():
+        return
+    summary = json.loads(path.read_text())
+    if not summary.get("success", True):
+        raise Seq2AccError(f"{path}: the data checks failed ({summary.get('n_passed')}/{summary.get('n_checks')} "
+                           "passed); fix: see data/validation/checks.json, correct the input and `dvc repro validate`")
+
+
+def _fail_stale_runs(client, exp_id: str, parent: str, k: int) -> None:
+    """Fold runs of this cross-validation still RUNNING were killed hard (SIGKILL, power loss): mark them FAILED."""
+    with contextlib.suppress(Exception):
+        for r in client.search_runs([exp_id], filter_string=f"tags.fold = '{k}' and attributes.status = 'RUNNING' "
+                                                            f"and tags.`mlflow.parentRunId` = '{parent}'"):
+            log.warning("marking stale run %s (fold %d, never finished) as FAILED", r.info.run_id, k)
+            client.set_terminated(r.info.run_id, status="FAILED")
+
+
+def train_fold(p: Params, k: int) -> Path:
+    """Train, track and register fold ``k``'s model; returns ``models/fold<k>``."""
+    import mlflow
+    from mlflow.tracking import MlflowClient
+
+    tc, mc, context = validate_params(p)  # bad params fail here, before any data is read
+    distribute.strategy_name(p)  # ... train.distribute too
+    pp = paths(p)
+    _require_checks_passed(p)
+    out = fold_dir(p, k)
+    model_name = tracking.registered_model_name(p)
+    experiment = tracking.experiment_name(p)
+    genome = Genome(pp["genome"])
+    data = fold_data(genome, pp["data_dir"], pp["folds"], k, tc, context, load_elsewhere(p, tc))
+    log.info("fold %d: train %s (%d examples/epoch), valid %s (%d), test %s", k, data.fold["train"],
+             data.n_train_examples, data.fold["valid"], data.n_valid_examples, data.fold["test"])
+    if not distribute.is_chief():
+        # multi_worker: a non-chief worker takes part in every training step but writes nothing (no MLflow run,
+        # no model); the chief's `dvc repro train@K` owns the outputs. Start it with `python stages/train.py K`.
+        with distribute.scope(p):
+            build_and_fit(genome, data, tc, mc, context)
+        log.info("fold %d: non-chief worker finished; the chief writes %s", k, out)
+        return out
+    lin = lineage(p, k, data)
+    exp_id = tracking.setup(experiment)
+    client = MlflowClient()
+    key = tracking.cv_key(_cv_payload(p, tc, mc, lin))
+    parent = tracking.get_or_create_parent(exp_id, key, run_name=f"cv-{mc['name']}-{key[:6]}",
+                                           tags={"git_commit": lin["git_commit"], "model": mc["name"]})
+    _log_parent_params(client, parent, tracking.flatten(
+        {"model": mc, "train": {kk: vv for kk, vv in tc.to_dict().items() if kk != "folds"}}))
+    tags = {"fold": str(k), "git_commit": lin["git_commit"], "git_dirty": str(lin["git_dirty"]),
+            "dvc_stage": lin["dvc_stage"], "chromosomes.train": ",".join(data.fold["train"]),
+            "chromosomes.valid": ",".join(data.fold["valid"]), "chromosomes.test": ",".join(data.fold["test"]),
+            "model": mc["name"], tracking.RUN_KIND_TAG: "fold", tracking.CV_KEY_TAG + ".parent": key}
+    for path, h in lin["inputs"].items():
+        tags[f"input.{path}"] = h["md5"] or ""
+        if h["dvc_lock_md5"]:
+            tags[f"dvc_lock.{path}"] = h["dvc_lock_md5"]
+    if lin["dvc_exp"]:
+        tags["dvc_exp"] = lin["dvc_exp"]
+    _fail_stale_runs(client, exp_id, parent, k)
+    t0 = time.perf_counter()
+    status = "FAILED"
+    with _sigterm_as_interrupt(), mlflow.start_run(experiment_id=exp_id, run_name=f"fold{k}", parent_run_id=parent,
+                                                   tags=tags) as run:
+        try:
+            mlflow.log_params(tracking.flatten({"model": mc, "train": tc.to_dict(), "dataset": p.raw("dataset", {}),
+                                                "seed": p.raw("seed", None), "fold": k, "input_length": context}))
+            mlflow.log_dict(lin, "lineage.json")
+
+            def hook(epoch, logs):
+                mlflow.log_metrics({kk: float(v) for kk, v in logs.items() if np.isscalar(v)}, step=epoch + 1)
+
+            with distribute.scope(p) as strategy:  # train.distribute: one_device | mirrored | multi_worker
+                mlflow.set_tags({f"distribute.{kk}": str(vv) for kk, vv in distribute.describe(strategy).items()})
+                model, history = build_and_fit(genome, data, tc, mc, context, epoch_hook=hook)
+            best = history["best_epoch"]
+            mlflow.set_tags({"train.attempts": str(len(history["attempts"])), "train.seed_used": str(history["seed"])})
+            summary = {"best_epoch": best, "epochs_run": history["epochs_run"],
+                       "best_val_loss": history["val_loss"][best - 1], "train_seconds": history["train_seconds"]}
+            for key_ in ("val_auprc", "val_auroc"):
+                if key_ in history:
+                    summary[f"best_{key_}"] = history[key_][best - 1]
+            mlflow.log_metrics({kk: float(v) for kk, v in summary.items()})
+            with atomic_path(out, suffix=".tmpdir") as tmp:
+                tmp.mkdir()
+                model.save(tmp / MODEL_FILE)
+                (tmp / "history.json").write_text(json.dumps(history, indent=1))
+                (tmp / "config.json").write_text(json.dumps({"fold": data.fold, "input_length": context, "model": mc,
+                                                             "train": tc.to_dict()}, indent=1))
+                _loss_plot(history, tmp / "loss.png", f"fold {k} ({mc['name']})")
+                mlflow.log_artifact(str(tmp / "loss.png"))
+                mlflow.log_artifact(str(tmp / "history.json"))
+                info = mlflow.keras.log_model(model, name="model", signature=_signature(model, context),
+                                              pip_requirements=tracking.pinned_requirements(),
+                                              registered_model_name=model_name)
+                version = str(info.registered_model_version)
+                for tk, tv in {"fold": str(k), "val_loss": f"{summary['best_val_loss']:.6g}", "run_id":
+                               run.info.run_id, "model": mc["name"], "git_commit": lin["git_commit"]}.items():
+                    client.set_model_version_tag(model_name, version, tk, tv)
+                run_info = {"run_id": run.info.run_id, "parent_run_id": parent, "experiment_id": exp_id,
+                            "experiment": experiment, "tracking_uri": tracking.tracking_uri(),
+                            "model_uri": info.model_uri, "registered_model_name": model_name,
+                            "registered_model_version": version,
+                            "registered_model_uri": f"models:/{model_name}/{version}", "fold": k,
+                            "best_val_loss": summary["best_val_loss"], "best_epoch": best}
+                (tmp / RUN_FILE).write_text(json.dumps(run_info, indent=1))
+            write_text(pp["plots"] / f"fold{k}.csv", _history_csv(history))
+            status = "FINISHED"
+        except BaseException:
+            mlflow.end_run(status="FAILED")
+            raise
+        finally:
+            with contextlib.suppress(Exception):
+                client.update_run(parent, status=status if status == "FAILED" else "FINISHED")
+    log.info("fold %d: best val loss %.4f at epoch %d/%d (%.0f s); registered %s version %s", k,
+             summary["best_val_loss"], best, history["epochs_run"], time.perf_counter() - t0, model_name, version)
+    return out
+
+
+def load_run_info(p: Params, k: int) -> dict:
+    path = fold_dir(p, k) / RUN_FILE
+    return json.loads(path.read_text())

@@ -1,0 +1,34 @@
+"""One-hot encoding on the fly: A,C,G,T in alphabetical order (protocol note 9); N/IUPAC -> all-zero rows."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from seq2acc.io.fasta import encode
+
+ALPHABET = "ACGT"
+# Lookup table: code (0..4) -> one-hot row; code 4 (N and other IUPAC) -> zeros.
+_TABLE = np.concatenate([np.eye(4, dtype=np.float32), np.zeros((1, 4), dtype=np.float32)])
+
+
+def onehot_codes(codes: np.ndarray, dtype=np.float32) -> np.ndarray:
+    """uint8 codes (..., L) -> one-hot (..., L, 4)."""
+    return _TABLE.astype(dtype, copy=False)[codes]
+
+
+def onehot(seq: str, dtype=np.float32) -> np.ndarray:
+    """DNA string -> (L, 4) one-hot; lower case equals upper case; N and IUPAC codes are all-zero."""
+    return onehot_codes(encode(seq), dtype)
+
+
+def decode(x: np.ndarray) -> str:
+    """(L, 4) one-hot -> string ('N' for all-zero rows)."""
+    x = np.asarray(x)
+    out = np.array(list(ALPHABET))[x.argmax(-1)]
+    out[x.sum(-1) == 0] = "N"
+    return "".join(out.tolist())
+
+
+def reverse_complement(x: np.ndarray) -> np.ndarray:
+    """Reverse complement of one-hot (..., L, 4) in ACGT order: flip length and channel axes."""
+    return x[..., ::-1, ::-1]
