@@ -43,18 +43,6 @@ from seq2acc.io.bigwig import write_bedgraph, write_bigwig
 
 log = logging.getLogger(__name__)
 
-NON_SCORE = ("bin_start", "start", "label", "n_frac", "chrom", "source")
-
-
-def score_names(df: pd.DataFrame) -> list[str]:
-    """Score columns of a scored table: 'cnn' first, then the baselines in the order they were added."""
-    return [c for c in df.columns if c not in NON_SCORE]
-
-
-def is_logit(name: str) -> bool:
-    """CNN and k-mer scores are logits (a loss is defined); PWM scores are log-odds bits of a motif match."""
-    return name == "cnn" or name.startswith("kmer")
-
 
 def eval_paths(p: Params, k: int) -> dict[str, Path]:
     from seq2acc.pipeline.train import MODEL_FILE, RUN_FILE, fold_dir
@@ -218,39 +206,6 @@ def fold_metrics(scored: dict) -> dict:
 
 
 # ----------------------------------------------------------------------------- outputs
-def write_scores(path: Path, scored: dict) -> None:
-    """predictions/fold<K>/scores.h5: genomewide/<chrom>/{bin_start,label,cnn,...}; sampled/{...}."""
-    with atomic_path(path, suffix=".h5.tmp") as tmp, h5py.File(tmp, "w") as f:
-        f.attrs["fold"] = scored["fold"]
-        f.attrs["info"] = json.dumps(scored["info"], default=str)
-        g = f.create_group("genomewide")
-        for c, d in scored["genomewide"].items():
-            gc = g.create_group(c)
-            for col in ("bin_start", "label", *score_names(d)):
-                gc.create_dataset(col, data=d[col].to_numpy())
-        s = f.create_group("sampled")
-        sm = scored["sampled"]
-        s.create_dataset("chrom", data=sm.chrom.to_numpy().astype("S"))
-        for col in ("bin_start", "label", "source", *score_names(sm)):
-            s.create_dataset(col, data=sm[col].to_numpy())
-
-
-def read_scores(path: Path) -> dict:
-    """Inverse of :func:`write_scores` (used by the cross-validation summary)."""
-    if not Path(path).exists():
-        raise InputError(path, "fold predictions missing", "run the evaluation stage (`dvc repro evaluate`)")
-    with h5py.File(path, "r") as f:
-        info = json.loads(f.attrs["info"])
-        order = ["chrom", "bin_start", "label", "source", "cnn", *info.get("baselines", {})]
-
-        def table(g):  # columns in the order they were scored (HDF5 lists them alphabetically)
-            cols = sorted(g, key=lambda k: (order.index(k) if k in order else len(order), k))
-            return pd.DataFrame({k: g[k][:] for k in cols})
-
-        gw = {c: table(f["genomewide"][c]) for c in f["genomewide"]}
-        sm = table(f["sampled"])
-        sm["chrom"] = sm.chrom.str.decode("ascii") if len(sm) else sm.chrom.astype(str)
-        return {"fold": int(f.attrs["fold"]), "genomewide": gw, "sampled": sm, "info": info}
 
 
 def write_curve_files(metrics_dir: Path, scored: dict, max_points: int) -> None:
