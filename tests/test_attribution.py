@@ -7,8 +7,8 @@ import warnings
 import numpy as np
 import pytest
 
-from seq2acc.interpret.attribution import (contributions, null_contributions, null_test, predict_logits, shuffled_references,
-                                 significant_regions)
+from seq2acc.interpret.attribution import contributions, null_contributions, predict_logits, shuffled_references
+from seq2acc.interpret.null import null_test, significant_regions
 from seq2acc.errors import ParamsError
 from seq2acc.model.zoo import build_model
 from seq2acc.seq.encoding import onehot, onehot_codes

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import contextlib
 import numbers
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import yaml
 
-from seq2acc.errors import ParamsError
+from seq2acc.errors import ArgumentError, ParamsError
 
 _MISSING = object()
 
@@ -98,3 +100,68 @@ def _coerce(key, val, typ, path):
         return typ(val)
     raise ParamsError(key, f"{val!r} is a {type(val).__name__}, expected {typ.__name__}",
                       f"give '{key}' a {typ.__name__} value", path)
+
+
+# ----------------------------------------------------------------------------- where the pipeline's files live
+@dataclass(frozen=True)
+class Layout:
+    """Every path the pipeline reads or writes, from params.yaml's path keys (dvc.yaml interpolates the same keys,
+    so the two agree by construction)."""
+
+    genome_dir: Path          # genome.out_dir: genome.fa, genome.fa.fai, chrom.sizes
+    genome: Path              # genome.fasta_out
+    chrom_sizes: Path         # genome.chrom_sizes
+    downloads: Path           # genome.download_dir (not versioned)
+    peaks: Path               # peaks.out_dir: target.bed, elsewhere.bed, blacklist.bed, summary.json
+    datasets: Path            # dataset.out_dir: <chrom>.h5
+    folds: Path               # folds.out
+    folds_metrics: Path       # folds.metrics
+    validation: Path          # validate.out_dir
+    validation_report: Path   # validate.report
+    models: Path              # train.out_dir: fold<K>/
+    train_plots: Path         # train.plots_dir: fold<K>.csv
+    train_report: Path        # promote.out
+    predictions: Path         # evaluate.out_dir: fold<K>/
+    metrics: Path             # evaluate.metrics_dir: fold<K>/, summary.*
+    summary_tracks: Path      # evaluate.summary_tracks
+    attribution: Path         # attribute.out_dir: folds/fold<K>/, ensemble/
+    motifs: Path              # motif_scan.out_dir
+    modisco: Path             # modisco.out_dir
+    combinatorial: Path       # combinatorial.out_dir
+    variants: Path            # variants.out_dir
+    modelcards: Path          # modelcard.out_dir
+
+    def dataset(self, chrom: str) -> Path:
+        return self.datasets / f"{chrom}.h5"
+
+
+_LAYOUT_KEYS = {
+    "genome_dir": "genome.out_dir", "genome": "genome.fasta_out", "chrom_sizes": "genome.chrom_sizes",
+    "downloads": "genome.download_dir", "peaks": "peaks.out_dir", "datasets": "dataset.out_dir",
+    "folds": "folds.out", "folds_metrics": "folds.metrics", "validation": "validate.out_dir",
+    "validation_report": "validate.report", "models": "train.out_dir", "train_plots": "train.plots_dir",
+    "train_report": "promote.out", "predictions": "evaluate.out_dir", "metrics": "evaluate.metrics_dir",
+    "summary_tracks": "evaluate.summary_tracks", "attribution": "attribute.out_dir", "motifs": "motif_scan.out_dir",
+    "modisco": "modisco.out_dir", "combinatorial": "combinatorial.out_dir", "variants": "variants.out_dir",
+    "modelcards": "modelcard.out_dir",
+}
+
+
+def layout(p: "Params") -> Layout:
+    """The project's :class:`Layout`; a missing path key stops with its dotted name."""
+    return Layout(**{field: Path(p.get(key, str)) for field, key in _LAYOUT_KEYS.items()})
+
+
+@contextlib.contextmanager
+def params_keys(p: "Params", prefix: str = "", **keys: str):
+    """Turn a library :class:`ArgumentError` into the :class:`ParamsError` of the params key it came from.
+
+    ``keys`` maps argument names to dotted keys (``task="attribute.task"``); with ``prefix`` any other argument
+    ``a`` maps to ``prefix + a`` (``prefix="model."``). Unmapped arguments pass through unchanged."""
+    try:
+        yield
+    except ArgumentError as e:
+        key = keys.get(e.arg) or (prefix + e.arg if prefix else None)
+        if key is None:
+            raise
+        raise ParamsError(key, e.problem, e.fix or f"change '{key}' in {p.path}", p.path) from e

@@ -28,5 +28,14 @@ class ParamsError(Seq2AccError):
         super().__init__(f"{path}: parameter '{key}': {problem}\n    fix: {fix}")
 
 
+class ArgumentError(Seq2AccError, ValueError):
+    """A library function's own argument is out of its domain. Names the argument (not a params key: the library
+    does not know params.yaml); :func:`seq2acc.config.params_keys` maps it to the dotted key for a stage."""
+
+    def __init__(self, arg: str, problem: str, fix: str = ""):
+        self.arg, self.problem, self.fix = arg, problem, fix
+        super().__init__(f"argument '{arg}': {problem}" + (f"\n    fix: {fix}" if fix else ""))
+
+
 class DataValidationError(Seq2AccError):
     """A data check between stages failed (one readable line per broken rule)."""

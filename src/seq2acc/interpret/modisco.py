@@ -175,7 +175,7 @@ def pattern_table(modisco_h5, meme_db, trim_threshold: float = 0.3, top_n: int =
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             pvals = np.asarray(tomtom(queries, targets)[0], dtype=np.float64)  # (n_q, n_t)
-        from seq2acc.interpret.attribution import bh
+        from seq2acc.interpret.null import bh
 
         for i, r in enumerate(rows):
             p = np.clip(np.nan_to_num(pvals[i], nan=1.0), 0, 1)

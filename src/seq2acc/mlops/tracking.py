@@ -17,12 +17,12 @@ import json
 import logging
 import os
 import re
-import subprocess
+import time
 from importlib import metadata
 from pathlib import Path
 
-from seq2acc.errors import ParamsError
-from seq2acc.config import Params
+from seq2acc.errors import ArgumentError
+
 
 log = logging.getLogger(__name__)
 
@@ -70,7 +70,7 @@ def setup(experiment: str, root: Path | None = None) -> str:
     if exp is None:
         # A tracking server (http[s]://) keeps artifacts where it was told (--artifacts-destination); any
         # other store gets them under the project's mlartifacts/.
-        loc = None if uri.startswith(("http://", "https://")) else (artifact_root(root) / _slug(experiment)).as_uri()
+        loc = None if uri.startswith(("http://", "https://")) else (artifact_root(root) / slug(experiment)).as_uri()
         try:
             # experimentKind: the MLflow 3 UI opens this experiment on its "Training runs" table (not GenAI).
             return mlflow.create_experiment(experiment, artifact_location=loc,
@@ -83,92 +83,36 @@ def setup(experiment: str, root: Path | None = None) -> str:
     return exp.experiment_id
 
 
-def _slug(s: str) -> str:
+def slug(s: str) -> str:
     return re.sub(r"[^A-Za-z0-9_.-]+", "-", s).strip("-") or "default"
 
 
-def target_name(p: Params) -> tuple[str, str]:
-    """(dataset name, target name) derived from the peaks file: ``data/raw/<dataset>/peaks/<target>.bed``."""
-    target = Path(p.get("peaks.target", str, "target.bed"))
+def target_name(target_peaks) -> tuple[str, str]:
+    """(dataset name, target name) of a peaks file path: ``data/raw/<dataset>/peaks/<target>.bed``."""
+    target = Path(target_peaks)
     stem = target.name.split(".")[0]
     parts = [q for q in target.parent.parts if q not in ("peaks", "raw", "data", ".", "..")]
     dataset = parts[-1] if parts else "dataset"
-    return _slug(dataset), _slug(stem)
+    return slug(dataset), slug(stem)
 
 
-def experiment_name(p: Params) -> str:
-    """``tracking.experiment`` or ``seq2acc/<dataset>/<target>``."""
-    name = p.get("tracking.experiment", str, None, allow_none=True)
+def experiment_name(target_peaks, name: str | None = None) -> str:
+    """``name`` if given, else ``seq2acc/<dataset>/<target>`` of the target peaks file."""
     if name:
         return name
-    ds, tg = target_name(p)
+    ds, tg = target_name(target_peaks)
     return f"seq2acc/{ds}/{tg}"
 
 
-def registered_model_name(p: Params) -> str:
-    """``tracking.model_name`` or ``<dataset>-<target>`` (e.g. ``yeast-chipexo-Reb1``)."""
-    name = p.get("tracking.model_name", str, None, allow_none=True)
+def registered_model_name(target_peaks, name: str | None = None) -> str:
+    """``name`` if given (checked), else ``<dataset>-<target>`` (e.g. ``yeast-chipexo-Reb1``)."""
     if name:
         if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_.\-]*", name):
-            raise ParamsError("tracking.model_name", f"{name!r} is not a valid registered model name",
-                              "use letters, digits, '.', '_' and '-'")
+            raise ArgumentError("name", f"{name!r} is not a valid registered model name",
+                                "use letters, digits, '.', '_' and '-'")
         return name
-    ds, tg = target_name(p)
+    ds, tg = target_name(target_peaks)
     return f"{ds}-{tg}"
-
-
-# ----------------------------------------------------------------------------- lineage
-def git_commit(root: Path | None = None) -> tuple[str, bool]:
-    """(HEAD commit, dirty?) of the project's git repository; ('unknown', False) outside git."""
-    cwd = str(root or project_root())
-    try:
-        sha = subprocess.run(["git", "rev-parse", "HEAD"], cwd=cwd, capture_output=True, text=True, timeout=20)
-        if sha.returncode != 0:
-            return "unknown", False
-        st = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=cwd, capture_output=True,
-                            text=True, timeout=20)
-        return sha.stdout.strip(), bool(st.stdout.strip())
-    except (OSError, subprocess.SubprocessError):
-        return "unknown", False
-
-
-def file_md5(path) -> str:
-    """md5 of a file's bytes (the hash DVC 3 stores for a file in dvc.lock)."""
-    h = hashlib.md5()
-    with open(path, "rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
-
-
-def dvc_lock_hashes(lock_path="dvc.lock") -> dict[str, str]:
-    """path -> md5 of every stage output recorded in dvc.lock (empty when there is none)."""
-    import yaml
-
-    lock = Path(lock_path)
-    if not lock.exists():
-        return {}
-    try:
-        data = yaml.safe_load(lock.read_text()) or {}
-    except yaml.YAMLError:
-        return {}
-    out = {}
-    for st in (data.get("stages") or {}).values():
-        for o in st.get("outs") or []:
-            if "path" in o and "md5" in o:
-                out[str(o["path"])] = str(o["md5"])
-    return out
-
-
-def input_hashes(paths, lock_path="dvc.lock") -> dict[str, dict]:
-    """For each input file: its md5 now and the md5 dvc.lock records for it (they differ if the file changed)."""
-    lock = dvc_lock_hashes(lock_path)
-    out = {}
-    for p in paths:
-        p = Path(p)
-        rel = str(p)
-        out[rel] = {"md5": file_md5(p) if p.is_file() else None, "dvc_lock_md5": lock.get(rel)}
-    return out
 
 
 def pinned_requirements() -> list[str]:
@@ -213,3 +157,34 @@ def flatten(d: dict, prefix: str = "") -> dict[str, str]:
         else:
             out[key] = str(v)[:6000]
     return out
+
+
+def log_to_run(run_id: str | None, metrics: dict | None = None, tags: dict | None = None, artifacts=(),
+               artifact_path: str | None = None) -> str | None:
+    """Log finite numeric ``metrics``, ``tags`` and existing ``artifacts`` files into the existing run ``run_id``.
+
+    The one way later stages add to a training (or cross-validation) run. A tracking outage only warns: the
+    stage's own outputs are never lost for it. Returns the run id, or None when nothing was logged."""
+    if not run_id:
+        return None
+    import math
+
+    import mlflow
+    from mlflow.entities import Metric, RunTag
+
+    try:
+        mlflow.set_tracking_uri(tracking_uri())
+        client = mlflow.tracking.MlflowClient()
+        now = int(time.time() * 1000)
+        ms = [Metric(k, float(v), now, 0) for k, v in (metrics or {}).items()
+              if isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)]
+        ts = [RunTag(k, str(v)) for k, v in (tags or {}).items()]
+        for i in range(0, max(len(ms), len(ts)), 500):
+            client.log_batch(run_id, metrics=ms[i:i + 500], tags=ts[i:i + 500])
+        for a in artifacts:
+            if Path(a).exists():
+                client.log_artifact(run_id, str(a), artifact_path=artifact_path)
+    except Exception as e:  # noqa: BLE001 - a tracking outage must not lose the results themselves
+        log.warning("could not log to MLflow run %s: %s", run_id, e)
+        return None
+    return run_id

@@ -33,8 +33,10 @@ import pandas as pd
 
 from seq2acc.mlops import tracking
 from seq2acc.io.atomic import atomic_path, write_json, write_text
-from seq2acc.interpret.attribution import (METHODS, NullTest, contributions, null_contributions, null_test, predict_logits,
-                           shuffled_references, significant_regions)
+from seq2acc.artifacts.contrib import AttributionSet, read_attribution, write_attribution
+from seq2acc.interpret.attribution import (METHODS, contributions, null_contributions, predict_logits,
+                                           shuffled_references)
+from seq2acc.interpret.null import TAILS, NullTest, null_test, significant_regions
 from seq2acc.data.store import dataset_path, read_examples, read_genomewide
 from seq2acc.errors import InputError, ParamsError, Seq2AccError
 from seq2acc.data.folds import get_fold, load_folds
@@ -45,7 +47,6 @@ from seq2acc.config import Params
 
 log = logging.getLogger(__name__)
 
-TAILS = ("abs", "greater", "less")
 
 
 # ----------------------------------------------------------------------------- configuration

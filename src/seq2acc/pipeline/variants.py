@@ -142,7 +142,7 @@ def score_variants(p: Params) -> Path:
                 contrib_alt[sl] += ca / K
     ens = delta.mean(1)
     p_ens = empirical_pvalue(ens, null.mean(1))
-    from seq2acc.interpret.attribution import bh
+    from seq2acc.interpret.null import bh
 
     heldout = _heldout_fold(pp["folds"], var.chrom, folds)
     col = {k: j for j, k in enumerate(folds)}

@@ -361,7 +361,7 @@ def tomtom_matches(patterns: list[np.ndarray], planted: dict[str, np.ndarray], d
 
     from memelite.tomtom import tomtom
 
-    from seq2acc.interpret.attribution import bh
+    from seq2acc.interpret.null import bh
 
     names = list(planted)
     targets = [np.ascontiguousarray(planted[n].T, dtype=np.float64) for n in names]

@@ -1,0 +1,41 @@
+"""``models/fold<K>/``: one trained fold model as the ``train@K`` stage leaves it.
+
+``model.keras`` (the Keras model), ``history.json`` (per-epoch metrics, best epoch, attempts), ``config.json``
+(fold, input length, model and train config), ``loss.png`` and ``mlflow_run.json`` (run id, parent run id, model
+URI, registered name/version) so that later stages log into the same MLflow run.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from seq2acc.errors import InputError
+
+MODEL_FILE = "model.keras"
+RUN_FILE = "mlflow_run.json"
+
+
+def fold_dir(models_dir, k: int) -> Path:
+    """``<models_dir>/fold<k>``."""
+    return Path(models_dir) / f"fold{k}"
+
+
+def model_path(models_dir, k: int) -> Path:
+    """The Keras file of fold ``k``'s model."""
+    return fold_dir(models_dir, k) / MODEL_FILE
+
+
+def run_file(models_dir, k: int) -> Path:
+    """``mlflow_run.json`` of fold ``k``."""
+    return fold_dir(models_dir, k) / RUN_FILE
+
+
+def read_run_info(models_dir, k: int, missing_ok: bool = False) -> dict | None:
+    """The MLflow run record of fold ``k`` (``mlflow_run.json``); None when missing and ``missing_ok``."""
+    path = run_file(models_dir, k)
+    if not path.exists():
+        if missing_ok:
+            return None
+        raise InputError(path, "MLflow run record of the fold model missing", f"run `dvc repro train@{k}`")
+    return json.loads(path.read_text())
