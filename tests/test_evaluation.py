@@ -17,7 +17,8 @@ from seq2acc.errors import Seq2AccError
 from seq2acc.evaluate.metrics import (auprc_by_negative_type, bce_with_logits, binary_metrics, interpolated_precision,
                                 pr_curve, roc_curve)
 from seq2acc.data.folds import make_folds
-from seq2acc.io.fasta import Genome, encode
+from seq2acc.io.fasta import Genome
+from seq2acc.seq.encoding import encode
 from seq2acc.config import Params
 
 TINY = {"conv_filters": [8, 8], "conv_widths": [9, 5], "pool_sizes": [5, 10], "dense_units": [8]}

@@ -7,7 +7,8 @@ import pandas as pd
 import pytest
 
 from seq2acc.errors import ParamsError
-from seq2acc.interpret.motifs import (Motif, PWMScanner, ScoreDistribution, fetch_jaspar, log_odds, motif_enrichment)
+from seq2acc.interpret.enrichment import motif_enrichment
+from seq2acc.interpret.motifs import Motif, PWMScanner, ScoreDistribution, fetch_jaspar, log_odds
 from seq2acc.seq.encoding import onehot, onehot_codes, reverse_complement
 
 REB1_SITE = "GTTACCCGG"  # MA0363 consensus

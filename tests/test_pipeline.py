@@ -4,7 +4,8 @@ import numpy as np
 import pandas as pd
 
 from conftest import random_seqs, write_fasta
-from seq2acc.io.fasta import Genome, encode
+from seq2acc.io.fasta import Genome
+from seq2acc.seq.encoding import encode
 from seq2acc.seq.encoding import onehot_codes
 from seq2acc.data.loader import BatchSource, make_dataset
 

@@ -15,7 +15,8 @@ from hypothesis import strategies as st
 
 from seq2acc.data.bins import BinSpec
 from seq2acc.errors import ParamsError
-from seq2acc.io.fasta import Genome, encode
+from seq2acc.io.fasta import Genome
+from seq2acc.seq.encoding import encode
 from seq2acc.io.bed import read_bed3
 from seq2acc.sim.simulate import (Grammar, Rule, _stationary, config_from_dict, load_motifs, markov_transitions,
                               read_bayes_optimal, read_regions, read_truth, simulate)

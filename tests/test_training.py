@@ -42,7 +42,7 @@ def make_toy_project(root: Path, **train_overrides) -> Params:
     from seq2acc.data.bins import BinSpec, sample_examples
     from seq2acc.data.store import dataset_path, write_chrom_dataset
     from seq2acc.data.folds import make_folds
-    from seq2acc.io.fasta import encode
+    from seq2acc.seq.encoding import encode
 
     root.mkdir(parents=True, exist_ok=True)
     (root / ".dvc").mkdir(exist_ok=True)  # marks the project root (MLflow artifacts go to <root>/mlartifacts)

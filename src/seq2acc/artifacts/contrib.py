@@ -11,7 +11,6 @@ window i covers [i, i + window)), ``null/input_seqs`` and ``null/contrib_scores`
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
 from pathlib import Path
 
 import h5py
@@ -20,6 +19,7 @@ import pandas as pd
 
 from seq2acc.errors import InputError
 from seq2acc.interpret.null import NullTest
+from seq2acc.interpret.sets import AttributionSet
 from seq2acc.io.atomic import atomic_path
 
 
@@ -27,18 +27,6 @@ SCHEMA = 1
 
 
 _COMP = dict(compression="gzip", compression_opts=4, shuffle=True)
-
-
-@dataclass
-class AttributionSet:
-    regions: pd.DataFrame  # chrom, start, end, bin_start, label, logit, n_models, source_fold
-    onehot: np.ndarray
-    contrib: np.ndarray
-    hyp: np.ndarray
-    null_onehot: np.ndarray
-    null_contrib: np.ndarray
-    test: NullTest
-    attrs: dict
 
 
 def write_attribution(path: Path, a: AttributionSet) -> None:

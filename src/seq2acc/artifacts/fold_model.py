@@ -8,9 +8,12 @@ URI, registered name/version) so that later stages log into the same MLflow run.
 from __future__ import annotations
 
 import json
+import logging
 from pathlib import Path
 
 from seq2acc.errors import InputError
+
+log = logging.getLogger(__name__)
 
 MODEL_FILE = "model.keras"
 RUN_FILE = "mlflow_run.json"
@@ -39,3 +42,15 @@ def read_run_info(models_dir, k: int, missing_ok: bool = False) -> dict | None:
             return None
         raise InputError(path, "MLflow run record of the fold model missing", f"run `dvc repro train@{k}`")
     return json.loads(path.read_text())
+
+
+def run_id(models_dir, folds, parent: bool = False) -> str | None:
+    """The MLflow run id of fold ``folds`` (an int), or with ``parent`` the cross-validation run of the first of
+    ``folds`` (an int or a list) that has a run record; None, with a warning, when there is none."""
+    for k in [folds] if isinstance(folds, int) else folds:
+        run = read_run_info(models_dir, k, missing_ok=True)
+        rid = run and (run.get("parent_run_id") if parent else run["run_id"])
+        if rid:
+            return rid
+    log.warning("no MLflow run record in %s/fold*/%s: results not logged to MLflow", models_dir, RUN_FILE)
+    return None

@@ -10,20 +10,8 @@ import h5py
 import pandas as pd
 
 from seq2acc.errors import InputError
+from seq2acc.evaluate.fold import score_names
 from seq2acc.io.atomic import atomic_path
-
-
-NON_SCORE = ("bin_start", "start", "label", "n_frac", "chrom", "source")
-
-
-def score_names(df: pd.DataFrame) -> list[str]:
-    """Score columns of a scored table: 'cnn' first, then the baselines in the order they were added."""
-    return [c for c in df.columns if c not in NON_SCORE]
-
-
-def is_logit(name: str) -> bool:
-    """CNN and k-mer scores are logits (a loss is defined); PWM scores are log-odds bits of a motif match."""
-    return name == "cnn" or name.startswith("kmer")
 
 
 def write_scores(path: Path, scored: dict) -> None:

@@ -28,10 +28,8 @@ from __future__ import annotations
 import logging
 import warnings
 import weakref
-from dataclasses import dataclass
 
 import numpy as np
-import pandas as pd
 
 from seq2acc.errors import ParamsError
 from seq2acc.seq.shuffle import dinuc_shuffle

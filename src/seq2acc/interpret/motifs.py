@@ -494,37 +494,4 @@ class PWMScanner:
 
 
 # ----------------------------------------------------------------------------- enrichment
-def motif_enrichment(pos_hits: pd.DataFrame, n_pos: int, neg_hits: pd.DataFrame, n_neg: int,
-                     ids, names) -> pd.DataFrame:
-    """Per motif: sequences with >= 1 hit among positives vs negatives; Fisher's exact test (one-sided,
-    enrichment in positives), odds ratio (Haldane-corrected), BH q-value. Sorted by p-value."""
-    m = len(list(ids))
-    a = np.zeros(m, dtype=np.int64)
-    b = np.zeros(m, dtype=np.int64)
-    if len(pos_hits):
-        g = pos_hits.groupby("motif_idx").seq.nunique()
-        a[g.index.to_numpy()] = g.to_numpy()
-    if len(neg_hits):
-        g = neg_hits.groupby("motif_idx").seq.nunique()
-        b[g.index.to_numpy()] = g.to_numpy()
-    return enrichment_from_counts(a, n_pos, b, n_neg, ids, names)
 
-
-def enrichment_from_counts(a, n_pos: int, b, n_neg: int, ids, names) -> pd.DataFrame:
-    """:func:`motif_enrichment` from per-motif counts of sequences with a hit (``a`` of ``n_pos``, ``b`` of ``n_neg``)."""
-    from scipy.stats import false_discovery_control, fisher_exact
-
-    ids, names = list(ids), list(names)
-    a, b = np.asarray(a, dtype=np.int64), np.asarray(b, dtype=np.int64)
-    m = len(ids)
-    p = np.array([fisher_exact([[a[i], n_pos - a[i]], [b[i], n_neg - b[i]]], alternative="greater").pvalue
-                  for i in range(m)])
-    odds = ((a + 0.5) * (n_neg - b + 0.5)) / ((n_pos - a + 0.5) * (b + 0.5))
-    q = false_discovery_control(p, method="bh") if m else p
-    df = pd.DataFrame({"motif_idx": np.arange(m), "motif_id": ids, "motif_name": names,
-                       "pos_with_hit": a, "n_pos": n_pos, "frac_pos": a / max(n_pos, 1),
-                       "neg_with_hit": b, "n_neg": n_neg, "frac_neg": b / max(n_neg, 1),
-                       "log2_odds_ratio": np.log2(odds), "p_value": p, "q_value": q})
-    df = df.sort_values(["p_value", "log2_odds_ratio"], ascending=[True, False], kind="stable")
-    df.insert(0, "rank", np.arange(1, m + 1))
-    return df.reset_index(drop=True)

@@ -83,3 +83,16 @@ def significant_regions(test: NullTest, alpha: float = 0.05) -> pd.DataFrame:
             rows.append((int(s), int(grp[0]), int(grp[-1] + test.window), len(grp),
                          float(test.window_q[s, grp].min()), float(test.window_p[s, grp].min())))
     return pd.DataFrame(rows, columns=["seq", "start", "end", "n_windows", "min_q", "min_p"])
+
+
+def significant_bed(regions: pd.DataFrame, sig: pd.DataFrame) -> pd.DataFrame:
+    """Significant regions in genome coordinates (BED6+: chrom, start, end, name, score=-log10 q, strand, ...)."""
+    if sig.empty:
+        return pd.DataFrame(columns=["chrom", "start", "end", "name", "score", "strand", "min_q", "min_p", "seq"])
+    r = regions.iloc[sig.seq.to_numpy()]
+    out = pd.DataFrame({"chrom": r.chrom.to_numpy(), "start": r.start.to_numpy() + sig.start.to_numpy(),
+                        "end": r.start.to_numpy() + sig.end.to_numpy(),
+                        "name": [f"seq{s}" for s in sig.seq], "score": -np.log10(np.maximum(sig.min_q, 1e-300)),
+                        "strand": ".", "min_q": sig.min_q.to_numpy(), "min_p": sig.min_p.to_numpy(),
+                        "seq": sig.seq.to_numpy()})
+    return out.sort_values(["chrom", "start"], kind="stable").reset_index(drop=True)

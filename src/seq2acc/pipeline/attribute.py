@@ -22,31 +22,33 @@ contributions, ``pvalues/position`` + ``qvalues/position`` (n, L), ``pvalues/win
 
 from __future__ import annotations
 
-import json
 import logging
 from dataclasses import dataclass
 from pathlib import Path
 
-import h5py
 import numpy as np
 import pandas as pd
 
 from seq2acc.mlops import tracking
-from seq2acc.io.atomic import atomic_path, write_json, write_text
-from seq2acc.artifacts.contrib import AttributionSet, read_attribution, write_attribution
+from seq2acc.io.atomic import write_json
+from seq2acc.artifacts.contrib import write_attribution
+from seq2acc.interpret.sets import AttributionSet
 from seq2acc.interpret.attribution import (METHODS, contributions, null_contributions, predict_logits,
                                            shuffled_references)
-from seq2acc.interpret.null import TAILS, NullTest, null_test, significant_regions
-from seq2acc.data.store import dataset_path, read_examples, read_genomewide
+from seq2acc.interpret.null import TAILS, null_test, significant_bed, significant_regions
+from seq2acc.artifacts import fold_model
+from seq2acc.artifacts.tables import write_tsv
+from seq2acc.config import layout
+from seq2acc.data.store import read_genomewide
+from seq2acc.io.fasta import gather_onehot
+from seq2acc.model.load import load_model
 from seq2acc.errors import InputError, ParamsError, Seq2AccError
-from seq2acc.data.folds import get_fold, load_folds
+from seq2acc.data.folds import get_fold
 from seq2acc.io.fasta import Genome, read_chrom_sizes
 from seq2acc.io.bed import read_intervals
-from seq2acc.seq.encoding import onehot_codes
 from seq2acc.config import Params
 
 log = logging.getLogger(__name__)
-
 
 
 # ----------------------------------------------------------------------------- configuration
@@ -88,14 +90,6 @@ def attribute_config(p: Params) -> AttributeConfig:
     )
 
 
-def _paths(p: Params) -> dict:
-    return {"genome": Path(p.get("genome.fasta_out", str, "data/genome/genome.fa")),
-            "sizes": Path(p.get("genome.chrom_sizes", str, "data/genome/chrom.sizes")),
-            "data_dir": Path(p.get("dataset.out_dir", str, "data/datasets")),
-            "folds": Path(p.get("folds.out", str, "data/folds.json")),
-            "models": Path(p.get("train.out_dir", str, "models"))}
-
-
 # ----------------------------------------------------------------------------- sequences of interest (note 22)
 def regions_of_interest(p: Params, k: int, context: int, cfg: AttributeConfig) -> pd.DataFrame:
     """chrom, start, end (input windows of ``context`` bp), bin_start, label.
@@ -104,9 +98,9 @@ def regions_of_interest(p: Params, k: int, context: int, cfg: AttributeConfig) -
     each interval's summit (narrowPeak) or centre, widened to ``context``; windows past a chromosome end are
     dropped with a warning.
     """
-    pp = _paths(p)
+    lay = layout(p)
     if cfg.regions:
-        sizes = read_chrom_sizes(pp["sizes"])
+        sizes = read_chrom_sizes(lay.chrom_sizes)
         iv = read_intervals(cfg.regions, sizes, what="attribute.regions BED")
         df = iv.df
         centre = np.where(df.summit >= 0, df.summit, (df.start + df.end) // 2).astype(np.int64)
@@ -124,10 +118,10 @@ def regions_of_interest(p: Params, k: int, context: int, cfg: AttributeConfig) -
                              "give regions away from chromosome ends")
         out = out.drop_duplicates(["chrom", "start"]).reset_index(drop=True)
     else:
-        fold = get_fold(pp["folds"], k)
+        fold = get_fold(lay.folds, k)
         frames = []
         for c in fold["test"]:
-            chrom, _, spec, gw = read_genomewide(dataset_path(pp["data_dir"], c))
+            chrom, _, spec, gw = read_genomewide(lay.dataset(c))
             if spec.context != context:
                 raise ParamsError("dataset.context", f"datasets use {spec.context} bp windows, the model {context} bp",
                                   "retrain (`dvc repro train`) after changing dataset.context")
@@ -143,20 +137,6 @@ def regions_of_interest(p: Params, k: int, context: int, cfg: AttributeConfig) -
         keep = np.sort(np.random.default_rng([cfg.seed, k]).choice(len(out), cfg.max_regions, replace=False))
         out = out.iloc[keep].reset_index(drop=True)
     return out
-
-
-def gather_onehot(genome: Genome, regions: pd.DataFrame, length: int) -> np.ndarray:
-    """(n, length, 4) one-hot of the windows [start, start + length) of a region table (any chromosome order)."""
-    x = np.empty((len(regions), length), dtype=np.uint8)
-    for c, idx in regions.groupby("chrom", sort=False).indices.items():
-        x[idx] = genome.gather(c, regions.start.to_numpy()[idx], length)
-    return onehot_codes(x)
-
-
-def load_fold_model(p: Params, k: int):
-    from seq2acc.pipeline.evaluate import load_model
-
-    return load_model(_paths(p)["models"] / f"fold{k}" / "model.keras")
 
 
 # ----------------------------------------------------------------------------- HDF5
@@ -187,67 +167,18 @@ def _logo_panels(a: AttributionSet, top: int, width: int, sig: pd.DataFrame) -> 
     return panels
 
 
-def significant_bed(regions: pd.DataFrame, sig: pd.DataFrame) -> pd.DataFrame:
-    """Significant regions in genome coordinates (BED6+: chrom, start, end, name, score=-log10 q, strand, ...)."""
-    if sig.empty:
-        return pd.DataFrame(columns=["chrom", "start", "end", "name", "score", "strand", "min_q", "min_p", "seq"])
-    r = regions.iloc[sig.seq.to_numpy()]
-    out = pd.DataFrame({"chrom": r.chrom.to_numpy(), "start": r.start.to_numpy() + sig.start.to_numpy(),
-                        "end": r.start.to_numpy() + sig.end.to_numpy(),
-                        "name": [f"seq{s}" for s in sig.seq], "score": -np.log10(np.maximum(sig.min_q, 1e-300)),
-                        "strand": ".", "min_q": sig.min_q.to_numpy(), "min_p": sig.min_p.to_numpy(),
-                        "seq": sig.seq.to_numpy()})
-    return out.sort_values(["chrom", "start"], kind="stable").reset_index(drop=True)
-
-
-def write_tsv(df: pd.DataFrame, path: Path, header_comment: str | None = None, bed: bool = False) -> None:
-    """Tab-separated table. ``bed``: BED-like (first columns chrom, start, end, ...), the header line starts with
-    '#' so BED tools skip it (read back with ``pd.read_csv(path, sep="\\t", comment=None, skiprows=...)``)."""
-    with atomic_path(path) as tmp:
-        with open(tmp, "w") as fh:
-            if header_comment:
-                fh.write(f"## {header_comment}\n")
-            if bed:
-                fh.write("#")
-            df.to_csv(fh, sep="\t", index=False, float_format="%.6g")
-
-
-def log_to_run(p: Params, k: int, metrics: dict, artifacts: list[Path], artifact_path: str, tags: dict) -> str | None:
-    """Log into fold K's training run (``models/fold<K>/mlflow_run.json``); a tracking outage only warns."""
-    run_file = _paths(p)["models"] / f"fold{k}" / "mlflow_run.json"
-    if not run_file.exists():
-        log.warning("%s missing: results not logged to MLflow", run_file)
-        return None
-    import mlflow
-
-    run_id = json.loads(run_file.read_text())["run_id"]
-    try:
-        mlflow.set_tracking_uri(tracking.tracking_uri())
-        with mlflow.start_run(run_id=run_id):
-            mlflow.log_metrics({k2: float(v) for k2, v in metrics.items()
-                                if isinstance(v, (int, float)) and np.isfinite(v)})
-            mlflow.set_tags({k2: str(v) for k2, v in tags.items()})
-            for a in artifacts:
-                if Path(a).exists():
-                    mlflow.log_artifact(str(a), artifact_path=artifact_path)
-    except Exception as e:  # noqa: BLE001 - a tracking outage must not lose the results themselves
-        log.warning("could not log to MLflow run %s: %s", run_id, e)
-        return None
-    return run_id
-
-
 # ----------------------------------------------------------------------------- attribute@K
 def attribute_fold(p: Params, k: int) -> Path:
     """Stage body of ``attribute@K``."""
     import time
 
     cfg = attribute_config(p)
-    pp = _paths(p)
+    lay = layout(p)
     t0 = time.perf_counter()
-    model = load_fold_model(p, k)
+    model = load_model(fold_model.model_path(lay.models, k))
     context = int(model.input_shape[1])
     regions = regions_of_interest(p, k, context, cfg)
-    genome = Genome(pp["genome"])
+    genome = Genome(lay.genome)
     x = gather_onehot(genome, regions, context)
     log.info("fold %d: %s contributions of %d sequences (%d references each) + %d shuffled null cop%s", k,
              cfg.method, len(x), cfg.n_refs, cfg.null_shuffles, "y" if cfg.null_shuffles == 1 else "ies")
@@ -275,10 +206,10 @@ def attribute_fold(p: Params, k: int) -> Path:
     a = AttributionSet(regions, x, contrib, hyp, (null_x > 0).astype(np.uint8), null_c, test, attrs)
     out = cfg.out_dir / "folds" / f"fold{k}"
     out.mkdir(parents=True, exist_ok=True)
-    return _write_outputs(p, a, sig, out, k, time.perf_counter() - t0)
+    return write_outputs(p, a, sig, out, k, time.perf_counter() - t0)
 
 
-def _write_outputs(p: Params, a: AttributionSet, sig: pd.DataFrame, out: Path, k: int | None, seconds: float) -> Path:
+def write_outputs(p: Params, a: AttributionSet, sig: pd.DataFrame, out: Path, k: int | None, seconds: float) -> Path:
     cfg = attribute_config(p)
     write_attribution(out / "contrib.h5", a)
     bed = significant_bed(a.regions, sig)
@@ -302,82 +233,8 @@ def _write_outputs(p: Params, a: AttributionSet, sig: pd.DataFrame, out: Path, k
     write_json(out / "summary.json", summary)
     log.info("%s: %s", out, summary)
     if k is not None:
-        log_to_run(p, k, {f"attr.{key}": v for key, v in summary.items() if key not in ("fold", "window", "alpha")},
-                   [out / "summary.json", out / "logos.png", out / "significant.tsv"], "attribution",
-                   {"attr.method": a.attrs["method"], "attr.regions": a.attrs["regions_source"]})
-    return out
-
-
-# ----------------------------------------------------------------------------- attribute_ensemble
-def attribute_ensemble(p: Params) -> Path:
-    """Stage body of ``attribute_ensemble``: mean over folds of regions every fold scored, plus each region
-    scored only by the fold that held it out (its test chromosomes)."""
-    import time
-
-    cfg = attribute_config(p)
-    pp = _paths(p)
-    t0 = time.perf_counter()
-    folds = p.get("train.folds", list)
-    fold_info = {f["fold"]: f for f in load_folds(pp["folds"])}
-    sets = {k: read_attribution(cfg.out_dir / "folds" / f"fold{k}" / "contrib.h5") for k in folds}
-    keys = {k: list(zip(s.regions.chrom, s.regions.start)) for k, s in sets.items()}
-    count: dict = {}
-    for k in folds:
-        for key in keys[k]:
-            count[key] = count.get(key, 0) + 1
-    parts = []
-    # 1. regions every fold scored: mean over folds (the null too, when the null sequences are the same)
-    shared = [key for key, c in count.items() if c == len(folds)] if len(folds) > 1 else []
-    if shared:
-        idx = {k: pd.Index(keys[k]).get_indexer(shared) for k in folds}
-        first = sets[folds[0]]
-        mean = lambda attr: np.mean([getattr(sets[k], attr)[idx[k]] for k in folds], axis=0)  # noqa: E731
-        same_null = all(np.array_equal(sets[k].null_onehot[idx[k]], first.null_onehot[idx[folds[0]]]) for k in folds)
-        if same_null:
-            null_c = mean("null_contrib")
-        else:
-            null_c = np.concatenate([sets[k].null_contrib[idx[k]] for k in folds], axis=1)
-        reg = first.regions.iloc[idx[folds[0]]].reset_index(drop=True).assign(
-            logit=np.mean([sets[k].regions.logit.to_numpy()[idx[k]] for k in folds], 0),
-            n_models=len(folds), source_fold=-1)
-        parts.append((reg, first.onehot[idx[folds[0]]], mean("contrib"), mean("hyp"),
-                      first.null_onehot[idx[folds[0]]] if same_null else
-                      np.concatenate([sets[k].null_onehot[idx[k]] for k in folds], axis=1), null_c))
-    used = len(shared) * len(folds)
-    # 2. regions only their held-out fold scored
-    for k in folds:
-        s = sets[k]
-        test_chroms = set(fold_info[k]["test"])
-        sel = np.array([count[key] == 1 and key[0] in test_chroms for key in keys[k]], dtype=bool)
-        if len(folds) == 1:
-            sel[:] = True
-        used += int(sel.sum())
-        if sel.any():
-            parts.append((s.regions[sel].reset_index(drop=True).assign(n_models=1, source_fold=k), s.onehot[sel],
-                          s.contrib[sel], s.hyp[sel], s.null_onehot[sel], s.null_contrib[sel]))
-    dropped = sum(count.values()) - used
-    if dropped:
-        log.warning("ensemble: %d region scores left out (scored by some folds only, and not held out there)", dropped)
-    if not parts:
-        raise Seq2AccError("attribute_ensemble: no region was scored by every fold or held out by one; "
-                           "fix: use the default regions or one attribute.regions BED for all folds")
-    # p-values: within each group of regions scored by the same model(s), against that group's null
-    regs, xs, cs, hs, nxs, ncs, tests = [], [], [], [], [], [], []
-    S = max(pt[4].shape[1] for pt in parts)
-    for reg, x, c, h, nx, nc in parts:
-        t = null_test(c, nc, cfg.window, cfg.tail)
-        if nx.shape[1] < S:  # pad shuffles to a common count (repeat) so the arrays stack
-            rep = -(-S // nx.shape[1])
-            nx, nc = np.tile(nx, (1, rep, 1, 1))[:, :S], np.tile(nc, (1, rep, 1, 1))[:, :S]
-        regs.append(reg), xs.append(x), cs.append(c), hs.append(h), nxs.append(nx), ncs.append(nc), tests.append(t)
-    test = NullTest(*(np.concatenate([getattr(t, f) for t in tests]) for f in
-                      ("position_p", "position_q", "window_p", "window_q")), cfg.window, cfg.tail)
-    a = AttributionSet(pd.concat(regs, ignore_index=True), np.concatenate(xs), np.concatenate(cs), np.concatenate(hs),
-                       np.concatenate(nxs), np.concatenate(ncs), test,
-                       {**{k2: v for k2, v in sets[folds[0]].attrs.items() if k2 not in ("fold", "schema_version")},
-                        "ensemble": True, "folds": json.dumps(folds), "fold": -1})
-    sig = significant_regions(test, cfg.alpha)
-    out = cfg.out_dir / "ensemble"
-    out.mkdir(parents=True, exist_ok=True)
-    _write_outputs(p, a, sig, out, None, time.perf_counter() - t0)
+        tracking.log_to_run(fold_model.run_id(layout(p).models, k),
+                            {f"attr.{key}": v for key, v in summary.items() if key not in ("fold", "window", "alpha")},
+                            {"attr.method": a.attrs["method"], "attr.regions": a.attrs["regions_source"]},
+                            [out / "summary.json", out / "logos.png", out / "significant.tsv"], "attribution")
     return out

@@ -24,51 +24,34 @@ import logging
 import time
 from pathlib import Path
 
-import h5py
 import numpy as np
 import pandas as pd
 
 from seq2acc.mlops import tracking
 from seq2acc.io.atomic import atomic_path, write_json
 from seq2acc.evaluate.baselines import KmerBaseline, PWMBaseline
-from seq2acc.data.bins import SOURCES
 from seq2acc.data.store import chrom_info, dataset_path, read_examples, read_genomewide
 from seq2acc.errors import InputError, ParamsError, Seq2AccError
-from seq2acc.evaluate.metrics import auprc_by_negative_type, binary_metrics, plot_curves, pr_curve, roc_curve
+from seq2acc.evaluate.metrics import plot_curves, pr_curve, roc_curve
 from seq2acc.data.folds import get_fold
 from seq2acc.io.fasta import Genome
 from seq2acc.config import Params
 from seq2acc.evaluate.scorers import make_scorer
-from seq2acc.io.bigwig import write_bedgraph, write_bigwig
+from seq2acc.io.bigwig import sigmoid, write_bedgraph, write_bigwig
+from seq2acc.artifacts import fold_model
+from seq2acc.artifacts.scores import write_scores
+from seq2acc.evaluate.fold import fold_metrics, sampled_scores, score_names
+from seq2acc.config import layout
+from seq2acc.model.load import load_model
 
 log = logging.getLogger(__name__)
 
 
 def eval_paths(p: Params, k: int) -> dict[str, Path]:
-    from seq2acc.pipeline.train import MODEL_FILE, RUN_FILE, fold_dir
-
-    return {
-        "genome": Path(p.get("genome.fasta_out", str, "data/genome/genome.fa")),
-        "data_dir": Path(p.get("dataset.out_dir", str, "data/datasets")),
-        "folds": Path(p.get("folds.out", str, "data/folds.json")),
-        "model": fold_dir(p, k) / MODEL_FILE,
-        "run": fold_dir(p, k) / RUN_FILE,
-        "pred": Path(p.get("evaluate.out_dir", str, "predictions")) / f"fold{k}",
-        "metrics": Path(p.get("evaluate.metrics_dir", str, "metrics")) / f"fold{k}",
-    }
-
-
-def load_model(path: Path):
-    import keras
-
-    from seq2acc.model import zoo  # noqa: F401 - registers nothing today, but keeps custom layers importable
-
-    if not path.exists():
-        raise InputError(path, "trained model missing", "run the training stage first (`dvc repro train`)")
-    try:
-        return keras.models.load_model(path, compile=False)
-    except Exception as e:  # noqa: BLE001 - any load failure is a user-facing problem with that file
-        raise InputError(path, f"cannot load the Keras model: {e}", "re-run `dvc repro train` for this fold") from e
+    lay = layout(p)
+    return {"genome": lay.genome, "data_dir": lay.datasets, "folds": lay.folds,
+            "model": fold_model.model_path(lay.models, k), "run": fold_model.run_file(lay.models, k),
+            "pred": lay.predictions / f"fold{k}", "metrics": lay.metrics / f"fold{k}"}
 
 
 def check_fold(fold: dict) -> None:
@@ -174,37 +157,6 @@ def score_fold(p: Params, k: int, progress: bool = True) -> dict:
     return {"fold": k, "genomewide": gw, "sampled": sampled, "info": info}
 
 
-def sampled_scores(examples: pd.DataFrame, gw: dict) -> pd.DataFrame:
-    """Scores of the sampled test examples, looked up among the genome-wide bins (same grid: every example bin
-    is a genome-wide bin)."""
-    cols = score_names(next(iter(gw.values())))
-    allb = pd.concat([d.assign(chrom=c)[["chrom", "bin_start", *cols]] for c, d in gw.items()], ignore_index=True)
-    out = examples[["chrom", "bin_start", "label", "source"]].merge(allb, on=["chrom", "bin_start"], how="left")
-    missing = int(out[cols[0]].isna().sum())
-    if missing:
-        raise Seq2AccError(f"{missing} sampled test examples are not among the genome-wide bins; fix: rebuild the "
-                           "datasets (`dvc repro dataset`) so both come from the same grid")
-    return out
-
-
-def fold_metrics(scored: dict) -> dict:
-    """All numbers of ``evaluate.json`` from :func:`score_fold`'s output (also used by the summary)."""
-    gw = pd.concat(list(scored["genomewide"].values()), ignore_index=True)
-    sm = scored["sampled"]
-    y = gw.label.to_numpy()
-    out = {"genomewide": binary_metrics(y, gw.cnn.to_numpy()),
-           "sampled": binary_metrics(sm.label.to_numpy(), sm.cnn.to_numpy()),
-           "by_negative_type": auprc_by_negative_type(sm.label.to_numpy(), sm.cnn.to_numpy(), sm.source.to_numpy()),
-           "per_chromosome": {c: binary_metrics(d.label.to_numpy(), d.cnn.to_numpy())
-                              for c, d in scored["genomewide"].items()},
-           "baselines": {}}
-    for name in score_names(gw)[1:]:
-        out["baselines"][name] = {
-            "genomewide": binary_metrics(y, gw[name].to_numpy(), is_logit=is_logit(name)),
-            "sampled": binary_metrics(sm.label.to_numpy(), sm[name].to_numpy(), is_logit=is_logit(name))}
-    return out
-
-
 # ----------------------------------------------------------------------------- outputs
 
 
@@ -227,8 +179,6 @@ def write_curve_files(metrics_dir: Path, scored: dict, max_points: int) -> None:
 
 def write_tracks(pred_dir: Path, scored: dict, genome: Genome, spec_bin: int, stride: int, name: str) -> None:
     """CNN probability per bin: one bedGraph per test chromosome and one bigWig for the fold."""
-    from seq2acc.io.bigwig import sigmoid
-
     per = {}
     for c, d in scored["genomewide"].items():
         per[c] = (d.bin_start.to_numpy(), sigmoid(d.cnn.to_numpy()))
@@ -243,33 +193,19 @@ def log_to_mlflow(run_file: Path, metrics: dict, artifacts: list[Path], info: di
     if not run_file.exists():
         log.warning("%s missing: evaluation not logged to MLflow", run_file)
         return None
-    import mlflow
-
-    run_id = json.loads(run_file.read_text())["run_id"]
-    mlflow.set_tracking_uri(tracking.tracking_uri())
     flat = {}
 
     def walk(d, prefix):
         for key, v in d.items():
             if isinstance(v, dict):
                 walk(v, f"{prefix}{key}.")
-            elif isinstance(v, (int, float)) and not isinstance(v, bool) and v is not None and np.isfinite(v):
-                flat[f"eval.{prefix}{key}"] = float(v)
+            else:
+                flat[f"eval.{prefix}{key}"] = v
 
     walk({kk: vv for kk, vv in metrics.items() if kk != "per_chromosome"}, "")
-    try:
-        with mlflow.start_run(run_id=run_id):
-            for i in range(0, len(flat), 500):
-                mlflow.log_metrics(dict(list(flat.items())[i:i + 500]))
-            mlflow.set_tags({"eval.scorer": info["scorer"], "eval.rc_average": str(info["rc_average"]),
-                             "eval.test_chromosomes": ",".join(info["test"])})
-            for a in artifacts:
-                if a.exists():
-                    mlflow.log_artifact(str(a), artifact_path="evaluation")
-    except Exception as e:  # noqa: BLE001 - a tracking outage must not lose the evaluation itself
-        log.warning("could not log the evaluation to MLflow run %s: %s", run_id, e)
-        return None
-    return run_id
+    tags = {"eval.scorer": info["scorer"], "eval.rc_average": str(info["rc_average"]),
+            "eval.test_chromosomes": ",".join(info["test"])}
+    return tracking.log_to_run(json.loads(run_file.read_text())["run_id"], flat, tags, artifacts, "evaluation")
 
 
 def evaluate_fold(p: Params, k: int) -> dict:
@@ -298,7 +234,3 @@ def evaluate_fold(p: Params, k: int) -> dict:
 
 def _f(x) -> str:
     return "n/a" if x is None else f"{x:.3f}"
-
-
-__all__ = ["evaluate_fold", "score_fold", "fold_metrics", "read_scores", "write_scores", "score_names", "is_logit",
-           "SOURCES"]

@@ -1,4 +1,4 @@
-"""DVC stages ``modisco@K`` and ``modisco_ensemble`` (protocol 3.4 step 3): TF-MoDISco on contribution scores.
+"""DVC stage ``modisco@K`` (and, with the same code on the ensemble set, ``modisco_ensemble``) (protocol 3.4 step 3): TF-MoDISco on contribution scores.
 
 Input: the ``attribute`` stages' HDF5 (``attribution/folds/fold<K>/contrib.h5`` or ``attribution/ensemble/
 contrib.h5``: one-hot + hypothetical contributions). Output directory ``modisco/folds/fold<K>/`` or
@@ -16,7 +16,6 @@ Per-fold results are logged to the fold's MLflow run; the ensemble's to the cros
 
 from __future__ import annotations
 
-import json
 import logging
 import time
 from dataclasses import dataclass
@@ -30,7 +29,10 @@ from seq2acc.errors import InputError
 from seq2acc.interpret.modisco import (limit_numba_threads, pattern_table, plot_pattern_logos, run_modisco, write_meme,
                            write_report)
 from seq2acc.config import Params
-from seq2acc.pipeline.attribute import attribute_config, log_to_run, write_tsv
+from seq2acc.artifacts import fold_model
+from seq2acc.artifacts.tables import read_table, write_tsv
+from seq2acc.config import layout
+from seq2acc.mlops import tracking
 
 log = logging.getLogger(__name__)
 
@@ -91,7 +93,7 @@ def modisco_config(p: Params) -> ModiscoConfig:
 
 
 def input_path(p: Params, k: int | None) -> Path:
-    root = attribute_config(p).out_dir
+    root = layout(p).attribution
     return root / ("ensemble" if k is None else f"folds/fold{k}") / "contrib.h5"
 
 
@@ -178,101 +180,6 @@ def run_set(p: Params, k: int | None) -> Path:
                         "modisco.top_pattern_q": summary["top_pattern_q"]})
     artifacts = [out / "patterns.tsv", out / "patterns.png", out / "summary.json", out / "report" / "report.html"]
     tags = {"modisco.top_match": summary["top_pattern_match"] or "none"}
-    if k is not None:
-        log_to_run(p, k, metrics, artifacts, "modisco", tags)
-    else:
-        log_to_cv_run(p, metrics, artifacts, "modisco_ensemble", tags)
+    tracking.log_to_run(fold_model.run_id(layout(p).models, p.get("train.folds", list) if k is None else k,
+                                             parent=k is None), metrics, tags, artifacts, "modisco" if k is not None else "modisco_ensemble")
     return out
-
-
-def _empty_outputs(out: Path, src: Path, summary: dict, cfg: ModiscoConfig) -> None:
-    """No pattern: still write every declared output (DVC needs them) with an explanation."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    msg = (f"TF-MoDISco found no pattern in {summary['n_sequences']} sequences of {src}: too few seqlets "
-           f"(each sign needs more than modisco.min_metacluster_size={cfg.min_metacluster_size}). Use more "
-           "sequences (attribute.regions / the ensemble) or lower modisco.min_metacluster_size.")
-    log.warning(msg)
-    fig, ax = plt.subplots(figsize=(6, 1.5))
-    ax.axis("off")
-    ax.text(0.5, 0.5, "no TF-MoDISco pattern (see summary.json)", ha="center", va="center")
-    fig.savefig(out / "patterns.png", dpi=80)
-    plt.close(fig)
-    rep = out / "report"
-    with atomic_path(rep) as tmp:
-        tmp.mkdir()
-        (tmp / "report.html").write_text(f"<html><body><h1>TF-MoDISco</h1><p>{msg}</p></body></html>\n")
-
-
-def log_to_cv_run(p: Params, metrics: dict, artifacts: list, artifact_path: str, tags: dict) -> str | None:
-    """Log fold-ensemble results into the cross-validation (parent) MLflow run of the trained folds."""
-    import mlflow
-
-    from seq2acc.mlops import tracking
-
-    models = Path(p.get("train.out_dir", str, "models"))
-    parent = None
-    for k in p.get("train.folds", list, []):
-        f = models / f"fold{k}" / "mlflow_run.json"
-        if f.exists():
-            parent = json.loads(f.read_text()).get("parent_run_id")
-            if parent:
-                break
-    if not parent:
-        log.warning("no parent run id in %s/fold*/mlflow_run.json: ensemble results not logged to MLflow", models)
-        return None
-    try:
-        mlflow.set_tracking_uri(tracking.tracking_uri())
-        client = mlflow.tracking.MlflowClient()
-        for key, v in metrics.items():
-            if isinstance(v, (int, float)) and v is not None and np.isfinite(v):
-                client.log_metric(parent, key, float(v))
-        for key, v in tags.items():
-            client.set_tag(parent, key, str(v))
-        for a in artifacts:
-            if Path(a).exists():
-                client.log_artifact(parent, str(a), artifact_path=artifact_path)
-    except Exception as e:  # noqa: BLE001 - a tracking outage must not lose the results themselves
-        log.warning("could not log to MLflow run %s: %s", parent, e)
-        return None
-    return parent
-
-
-def modisco_fold(p: Params, k: int) -> Path:
-    """Stage body of ``modisco@K``."""
-    return run_set(p, k)
-
-
-def modisco_ensemble(p: Params) -> Path:
-    """Stage body of ``modisco_ensemble``."""
-    return run_set(p, None)
-
-
-def read_table(path) -> pd.DataFrame:
-    """Read a TSV written by :func:`seq2acc.pipeline.attribute.write_tsv` (optional '## ' comment, '#' header)."""
-    path = Path(path)
-    with open(path) as fh:
-        first = fh.readline()
-    df = pd.read_csv(path, sep="\t", skiprows=1 if first.startswith("## ") else 0, keep_default_na=True)
-    df.columns = [c.lstrip("#") for c in df.columns]
-    return df
-
-
-def report_lines(p: Params, top: int = 8) -> list[str]:
-    """Lines for ``seq2acc report``: the ensemble's TF-MoDISco patterns (seqlets, best JASPAR match, q)."""
-    out = output_dir(p, None)
-    if not (out / "patterns.tsv").exists():
-        return []
-    t = read_table(out / "patterns.tsv")
-    lines = [f"== TF-MoDISco patterns of the fold ensemble ({out}/report/report.html)"]
-    if t.empty:
-        return lines + ["  no pattern (see summary.json)"]
-    lines.append(f"  {'pattern':24s} {'label':14s} {'seqlets':>7s}  {'consensus':22s} best JASPAR match (TOMTOM q)")
-    for r in t.head(top).itertuples(index=False):
-        q = f"{r.q_value:.2g}" if pd.notna(r.q_value) else "-"
-        lines.append(f"  {r.pattern:24s} {str(r.label):14s} {int(r.n_seqlets):7d}  {str(r.consensus)[:22]:22s} "
-                     f"{r.best_match} (q={q})")
-    return lines

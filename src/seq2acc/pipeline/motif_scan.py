@@ -28,15 +28,20 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from seq2acc.io.atomic import atomic_path, write_json
-from seq2acc.data.store import dataset_path, read_examples
+from seq2acc.io.atomic import write_json
+from seq2acc.data.store import read_examples
 from seq2acc.errors import ParamsError, Seq2AccError
 from seq2acc.data.folds import get_fold
 from seq2acc.io.fasta import Genome
-from seq2acc.interpret.motifs import (DEFAULT_RELEASE, PWMScanner, enrichment_from_counts, fetch_jaspar, genome_background,
-                      motif_enrichment)
+from seq2acc.interpret.motifs import DEFAULT_RELEASE, PWMScanner, fetch_jaspar, genome_background
 from seq2acc.config import Params
-from seq2acc.pipeline.attribute import _paths, attribute_config, gather_onehot, log_to_run, read_attribution, write_tsv
+from seq2acc.artifacts import fold_model
+from seq2acc.interpret.enrichment import enrichment_summary, motif_enrichment, plot_enrichment
+from seq2acc.artifacts.contrib import read_attribution
+from seq2acc.artifacts.tables import write_tsv
+from seq2acc.config import layout
+from seq2acc.io.fasta import gather_onehot
+from seq2acc.mlops import tracking
 
 log = logging.getLogger(__name__)
 
@@ -129,37 +134,13 @@ def _genomic(hits: pd.DataFrame, regions: pd.DataFrame, offset: int, set_name: s
     return out
 
 
-def plot_enrichment(enr: pd.DataFrame, path: Path, top: int, title: str, highlight: str | None = None) -> None:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    d = enr.head(top).iloc[::-1]
-    fig, ax = plt.subplots(figsize=(7, 0.28 * len(d) + 1.2))
-    score = -np.log10(np.maximum(d.q_value.to_numpy(), 1e-300))
-    colors = ["tab:red" if highlight and str(i).split(".")[0] == highlight.split(".")[0] else "tab:blue"
-              for i in d.motif_id]
-    ax.barh(np.arange(len(d)), score, color=colors)
-    ax.set_yticks(np.arange(len(d)))
-    ax.set_yticklabels([f"{n} ({i})  {fp:.0%} vs {fn:.0%}" for n, i, fp, fn in
-                        zip(d.motif_name, d.motif_id, d.frac_pos, d.frac_neg)], fontsize=7)
-    ax.axvline(-np.log10(0.05), color="grey", lw=0.8, ls="--")
-    ax.set_xlabel("-log10 BH q (Fisher, positives vs negatives with >= 1 hit)")
-    ax.set_title(title, fontsize=9)
-    fig.tight_layout()
-    with atomic_path(path, suffix=".png") as tmp:
-        fig.savefig(tmp, dpi=110)
-    plt.close(fig)
-
-
 def _negatives(p: Params, k: int, cfg: MotifScanConfig, attr, genome: Genome, L: int):
     if cfg.negatives == "shuffled":
         x = attr.null_onehot[:, 0].astype(np.float32)
         return x, attr.regions.copy()
-    pp = _paths(p)
-    fold = get_fold(pp["folds"], k)
-    ex = read_examples([dataset_path(pp["data_dir"], c) for c in fold["test"]])
+    lay = layout(p)
+    fold = get_fold(lay.folds, k)
+    ex = read_examples([lay.dataset(c) for c in fold["test"]])
     neg = ex[ex.label == 0].reset_index(drop=True)
     if neg.empty:
         raise Seq2AccError(f"fold {k}: no negative examples on {fold['test']}; fix: set motif_scan.negatives: shuffled")
@@ -173,9 +154,8 @@ def motif_scan_fold(p: Params, k: int) -> Path:
     """Stage body of ``motif_scan@K``."""
     t0 = time.perf_counter()
     cfg = motif_scan_config(p)
-    acfg = attribute_config(p)
-    genome = Genome(_paths(p)["genome"])
-    attr = read_attribution(acfg.out_dir / "folds" / f"fold{k}" / "contrib.h5")
+    genome = Genome(layout(p).genome)
+    attr = read_attribution(layout(p).attribution / "folds" / f"fold{k}" / "contrib.h5")
     sc = build_scanner(cfg, genome)
     L = attr.onehot.shape[1]
     c0, c1 = _crop(L, cfg.central)
@@ -202,58 +182,16 @@ def motif_scan_fold(p: Params, k: int) -> Path:
     plot_enrichment(enr, out / "enrichment.png", cfg.top_plot,
                     f"fold {k}: {len(x_pos)} positives vs {len(x_neg)} negatives ({cfg.negatives}) "
                     f"(p < {cfg.pvalue}, central {c1 - c0} bp)", target)
-    summary = _summary(enr, target) | {
+    summary = enrichment_summary(enr, target) | {
         "fold": k, "n_motifs": sc.n_motifs, "n_positive": len(x_pos), "n_negative": len(x_neg),
         "negatives": cfg.negatives, "scanned_bp": int(c1 - c0), "hits_positive": len(hp), "hits_negative": len(hn),
         "contrib_hits": len(ch), "contrib_hit_motifs_top": ch.motif_name.value_counts().head(5).to_dict(),
         "seconds": round(time.perf_counter() - t0, 1)}
     write_json(out / "summary.json", summary)
     log.info("%s: %s", out, {k2: v for k2, v in summary.items() if k2 != "top"})
-    log_to_run(p, k, {f"motifs.{k2}": v for k2, v in summary.items() if isinstance(v, (int, float)) and k2 != "fold"},
-               [out / "enrichment.tsv", out / "enrichment.png", out / "summary.json"], "motifs",
-               {"motifs.jaspar": f"{cfg.release}/{cfg.collection}/{cfg.tax_group}", "motifs.top": summary["top"][0]
-                if summary["top"] else ""})
-    return out
-
-
-def _summary(enr: pd.DataFrame, target: str | None) -> dict:
-    s = {"n_significant": int((enr.q_value < 0.05).sum()),
-         "top": [f"{r.motif_name} ({r.motif_id})" for r in enr.head(5).itertuples()]}
-    if target:
-        row = enr[enr.motif_id.str.split(".").str[0] == target.split(".")[0]]
-        if len(row):
-            r = row.iloc[0]
-            s.update(target_motif=str(r.motif_id), target_rank=int(r["rank"]), target_q=float(r.q_value),
-                     target_log2_odds_ratio=float(r.log2_odds_ratio), target_frac_pos=float(r.frac_pos),
-                     target_frac_neg=float(r.frac_neg))
-        else:
-            s.update(target_motif=target, target_rank=None)
-    return s
-
-
-def motif_summary(p: Params) -> Path:
-    """Stage body of ``motif_summary``: per-motif counts pooled over folds, Fisher's test, BH."""
-    cfg = motif_scan_config(p)
-    folds = p.get("train.folds", list)
-    tabs = []
-    for k in folds:
-        path = cfg.out_dir / "folds" / f"fold{k}" / "enrichment.tsv"
-        if not path.exists():
-            raise Seq2AccError(f"{path} missing; fix: run `dvc repro motif_scan`")
-        tabs.append(pd.read_csv(path, sep="\t"))
-    allt = pd.concat(tabs, ignore_index=True)
-    g = allt.groupby(["motif_id", "motif_name"], sort=True)[["pos_with_hit", "n_pos", "neg_with_hit", "n_neg"]].sum()
-    g = g.reset_index()
-    n_pos = int(sum(t.n_pos.iloc[0] for t in tabs))
-    n_neg = int(sum(t.n_neg.iloc[0] for t in tabs))
-    enr = enrichment_from_counts(g.pos_with_hit, n_pos, g.neg_with_hit, n_neg, g.motif_id, g.motif_name)
-    out = cfg.out_dir
-    write_tsv(enr, out / "summary.tsv", f"pooled over folds {folds}")
-    target = p.get("baselines.pwm.jaspar_id", str, None, allow_none=True)
-    plot_enrichment(enr, out / "summary.png", cfg.top_plot,
-                    f"all folds: {n_pos} positives vs {n_neg} negatives ({cfg.negatives})", target)
-    summary = _summary(enr, target) | {"folds": folds, "n_positive": n_pos, "n_negative": n_neg,
-                                       "n_motifs": len(enr)}
-    write_json(out / "summary.json", summary)
-    log.info("motif summary: %s", summary)
+    tracking.log_to_run(fold_model.run_id(layout(p).models, k),
+                        {f"motifs.{k2}": v for k2, v in summary.items() if isinstance(v, (int, float)) and k2 != "fold"},
+                        {"motifs.jaspar": f"{cfg.release}/{cfg.collection}/{cfg.tax_group}",
+                         "motifs.top": summary["top"][0] if summary["top"] else ""},
+                        [out / "enrichment.tsv", out / "enrichment.png", out / "summary.json"], "motifs")
     return out

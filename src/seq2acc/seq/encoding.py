@@ -4,9 +4,20 @@ from __future__ import annotations
 
 import numpy as np
 
-from seq2acc.io.fasta import encode
-
 ALPHABET = "ACGT"
+_CODE = np.full(256, 4, dtype=np.uint8)
+for _i, _b in enumerate(ALPHABET):
+    _CODE[ord(_b)] = _i
+    _CODE[ord(_b.lower())] = _i
+
+
+def encode(seq: str | bytes) -> np.ndarray:
+    """Sequence -> uint8 codes (A0 C1 G2 T3, other 4); lower case is upper case."""
+    if isinstance(seq, str):
+        seq = seq.encode("ascii", errors="replace")
+    return _CODE[np.frombuffer(seq, dtype=np.uint8)]
+
+
 # Lookup table: code (0..4) -> one-hot row; code 4 (N and other IUPAC) -> zeros.
 _TABLE = np.concatenate([np.eye(4, dtype=np.float32), np.zeros((1, 4), dtype=np.float32)])
 

@@ -1,0 +1,57 @@
+"""One fold's scored bins as tables, and every number of its ``evaluate.json``.
+
+A scored table has columns ``bin_start, start, label, n_frac`` (genome-wide bins) or ``chrom, bin_start, label,
+source`` (sampled examples) followed by one column per scorer: ``cnn`` first, then the baselines in the order they
+were added (``pwm``, ``pwm_<bp>``, ``kmer``). CNN and k-mer scores are logits; PWM scores are log-odds bits.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from seq2acc.errors import Seq2AccError
+from seq2acc.evaluate.metrics import auprc_by_negative_type, binary_metrics
+
+
+NON_SCORE = ("bin_start", "start", "label", "n_frac", "chrom", "source")
+
+
+def score_names(df: pd.DataFrame) -> list[str]:
+    """Score columns of a scored table: 'cnn' first, then the baselines in the order they were added."""
+    return [c for c in df.columns if c not in NON_SCORE]
+
+
+def is_logit(name: str) -> bool:
+    """CNN and k-mer scores are logits (a loss is defined); PWM scores are log-odds bits of a motif match."""
+    return name == "cnn" or name.startswith("kmer")
+
+
+def sampled_scores(examples: pd.DataFrame, gw: dict) -> pd.DataFrame:
+    """Scores of the sampled test examples, looked up among the genome-wide bins (same grid: every example bin
+    is a genome-wide bin)."""
+    cols = score_names(next(iter(gw.values())))
+    allb = pd.concat([d.assign(chrom=c)[["chrom", "bin_start", *cols]] for c, d in gw.items()], ignore_index=True)
+    out = examples[["chrom", "bin_start", "label", "source"]].merge(allb, on=["chrom", "bin_start"], how="left")
+    missing = int(out[cols[0]].isna().sum())
+    if missing:
+        raise Seq2AccError(f"{missing} sampled test examples are not among the genome-wide bins; fix: rebuild the "
+                           "datasets (`dvc repro dataset`) so both come from the same grid")
+    return out
+
+
+def fold_metrics(scored: dict) -> dict:
+    """All numbers of ``evaluate.json`` from :func:`score_fold`'s output (also used by the summary)."""
+    gw = pd.concat(list(scored["genomewide"].values()), ignore_index=True)
+    sm = scored["sampled"]
+    y = gw.label.to_numpy()
+    out = {"genomewide": binary_metrics(y, gw.cnn.to_numpy()),
+           "sampled": binary_metrics(sm.label.to_numpy(), sm.cnn.to_numpy()),
+           "by_negative_type": auprc_by_negative_type(sm.label.to_numpy(), sm.cnn.to_numpy(), sm.source.to_numpy()),
+           "per_chromosome": {c: binary_metrics(d.label.to_numpy(), d.cnn.to_numpy())
+                              for c, d in scored["genomewide"].items()},
+           "baselines": {}}
+    for name in score_names(gw)[1:]:
+        out["baselines"][name] = {
+            "genomewide": binary_metrics(y, gw[name].to_numpy(), is_logit=is_logit(name)),
+            "sampled": binary_metrics(sm.label.to_numpy(), sm[name].to_numpy(), is_logit=is_logit(name))}
+    return out
