@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 
 from seq2acc.interpret.null import bh
+from seq2acc.io.atomic import atomic_path
 
 
 def motif_enrichment(pos_hits: pd.DataFrame, n_pos: int, neg_hits: pd.DataFrame, n_neg: int,

@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import fnmatch
 import glob
 import logging
-import shutil
 from pathlib import Path
 
 import numpy as np

@@ -183,3 +183,47 @@ def run_set(p: Params, k: int | None) -> Path:
     tracking.log_to_run(fold_model.run_id(layout(p).models, p.get("train.folds", list) if k is None else k,
                                              parent=k is None), metrics, tags, artifacts, "modisco" if k is not None else "modisco_ensemble")
     return out
+
+
+def _empty_outputs(out: Path, src: Path, summary: dict, cfg: ModiscoConfig) -> None:
+    """No pattern: still write every declared output (DVC needs them) with an explanation."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    msg = (f"TF-MoDISco found no pattern in {summary['n_sequences']} sequences of {src}: too few seqlets "
+           f"(each sign needs more than modisco.min_metacluster_size={cfg.min_metacluster_size}). Use more "
+           "sequences (attribute.regions / the ensemble) or lower modisco.min_metacluster_size.")
+    log.warning(msg)
+    fig, ax = plt.subplots(figsize=(6, 1.5))
+    ax.axis("off")
+    ax.text(0.5, 0.5, "no TF-MoDISco pattern (see summary.json)", ha="center", va="center")
+    fig.savefig(out / "patterns.png", dpi=80)
+    plt.close(fig)
+    rep = out / "report"
+    with atomic_path(rep) as tmp:
+        tmp.mkdir()
+        (tmp / "report.html").write_text(f"<html><body><h1>TF-MoDISco</h1><p>{msg}</p></body></html>\n")
+
+
+def modisco_fold(p: Params, k: int) -> Path:
+    """Stage body of ``modisco@K``."""
+    return run_set(p, k)
+
+
+def report_lines(p: Params, top: int = 8) -> list[str]:
+    """Lines for ``seq2acc report``: the ensemble's TF-MoDISco patterns (seqlets, best JASPAR match, q)."""
+    out = output_dir(p, None)
+    if not (out / "patterns.tsv").exists():
+        return []
+    t = read_table(out / "patterns.tsv")
+    lines = [f"== TF-MoDISco patterns of the fold ensemble ({out}/report/report.html)"]
+    if t.empty:
+        return lines + ["  no pattern (see summary.json)"]
+    lines.append(f"  {'pattern':24s} {'label':14s} {'seqlets':>7s}  {'consensus':22s} best JASPAR match (TOMTOM q)")
+    for r in t.head(top).itertuples(index=False):
+        q = f"{r.q_value:.2g}" if pd.notna(r.q_value) else "-"
+        lines.append(f"  {r.pattern:24s} {str(r.label):14s} {int(r.n_seqlets):7d}  {str(r.consensus)[:22]:22s} "
+                     f"{r.best_match} (q={q})")
+    return lines

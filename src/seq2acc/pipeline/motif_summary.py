@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 
 import pandas as pd
@@ -13,6 +14,8 @@ from seq2acc.interpret.enrichment import enrichment_from_counts, enrichment_summ
 from seq2acc.io.atomic import write_json
 from seq2acc.artifacts.tables import write_tsv
 from seq2acc.pipeline.motif_scan import motif_scan_config
+
+log = logging.getLogger(__name__)
 
 
 def motif_summary(p: Params) -> Path:

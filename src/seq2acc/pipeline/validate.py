@@ -10,7 +10,7 @@ import pandas as pd
 
 from seq2acc.io.atomic import write_json
 from seq2acc.data.bins import SOURCES
-from seq2acc.data.store import chrom_info, dataset_path, read_examples, read_genomewide
+from seq2acc.data.store import dataset_path, read_examples, read_genomewide
 from seq2acc.errors import DataValidationError
 from seq2acc.data.folds import load_folds
 from seq2acc.io.fasta import index_fasta

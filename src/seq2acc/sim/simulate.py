@@ -41,7 +41,6 @@ from __future__ import annotations
 
 import gzip
 import itertools
-import json
 import logging
 import math
 from dataclasses import dataclass, field
