@@ -120,7 +120,6 @@ def bench_shuffle(n: int, L: int) -> dict:
 
 
 def bench_scan(n: int, L: int, pvalue: float) -> list[dict]:
-    import pandas as pd
     from memelite import fimo
 
     from seq2acc.interpret.motifs import PWMScanner, fetch_jaspar

@@ -5,7 +5,8 @@ import pytest
 
 from seq2acc.data.bins import ELSEWHERE, FLANK, POSITIVE, RANDOM, BinSpec, genome_wide_bins, sample_examples
 from seq2acc.errors import ParamsError
-from seq2acc.io.bed import Intervals, covered_before, overlap_bases, widen
+from seq2acc.data.intervals import covered_before, overlap_bases, widen
+from seq2acc.io.bed import Intervals
 
 import pandas as pd
 

@@ -143,7 +143,6 @@ def test_scorer_falls_back_when_the_trunk_cannot_be_shared(tmp_path):
 
 
 def test_scoring_fetches_bounded_chunks_not_whole_chromosomes(tmp_path, monkeypatch):
-    from seq2acc.evaluate import scorers
 
     g, _ = _genome(tmp_path, {"c1": 30000})
     spans = []
@@ -285,7 +284,6 @@ def test_genomewide_bins_are_complete_and_exclude_the_blacklist(tmp_path):
 
 def test_evaluation_never_touches_a_training_chromosome(tmp_path, monkeypatch):
     from seq2acc.evaluate import baselines
-    from seq2acc.evaluate import scorers
     from seq2acc.pipeline import evaluate as ev
 
     p, g, sizes = _project(tmp_path)

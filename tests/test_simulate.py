@@ -5,10 +5,8 @@ from __future__ import annotations
 import copy
 import filecmp
 import gzip
-import math
 
 import numpy as np
-import pandas as pd
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st

