@@ -143,6 +143,7 @@ def test_scorer_falls_back_when_the_trunk_cannot_be_shared(tmp_path):
 
 
 def test_scoring_fetches_bounded_chunks_not_whole_chromosomes(tmp_path, monkeypatch):
+    from seq2acc.evaluate import scorers as scoring
 
     g, _ = _genome(tmp_path, {"c1": 30000})
     spans = []
