@@ -285,6 +285,7 @@ def test_genomewide_bins_are_complete_and_exclude_the_blacklist(tmp_path):
 
 def test_evaluation_never_touches_a_training_chromosome(tmp_path, monkeypatch):
     from seq2acc.evaluate import baselines
+    from seq2acc.evaluate import scorers as scoring
     from seq2acc.pipeline import evaluate as ev
 
     p, g, sizes = _project(tmp_path)

@@ -1,4 +1,8 @@
-"""Training input: examples of a fold's chromosomes -> shuffled one-hot batches as a ``tf.data`` pipeline.
+"""The one training input loader: examples of a fold's chromosomes -> shuffled one-hot batches as ``tf.data``.
+
+:class:`BatchSource` batches one table; :class:`EpochSource` adds, each epoch, fresh samples of genome-wide
+negative bins (``train.genomewide_negatives`` and friends); :func:`fold_data` builds both sources of a fold and
+:func:`make_dataset` wraps either for Keras.
 
 The example tables (intervals and labels, a few MB) are read whole from HDF5 and shuffled in memory; the
 sequence comes from whole-chromosome code arrays (``Genome``), gathered per batch with numpy fancy indexing and
@@ -7,12 +11,15 @@ one-hot encoded on the fly. No random single-row HDF5 reads, no stored one-hot.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
-from seq2acc.data.store import dataset_path, read_examples
+from seq2acc.data.folds import get_fold, load_folds
+from seq2acc.data.store import dataset_path, read_examples, read_genomewide
+from seq2acc.errors import ArgumentError
 from seq2acc.io.fasta import Genome
 from seq2acc.seq.encoding import onehot_codes
 
@@ -68,15 +75,183 @@ class BatchSource:
         self.epoch += 1
 
 
-def make_dataset(source: BatchSource):
-    """Wrap a :class:`BatchSource` as a prefetched ``tf.data.Dataset`` (re-iterated once per epoch)."""
-    import tensorflow as tf
-
-    sig = (tf.TensorSpec((None, source.context, 4), tf.float32), tf.TensorSpec((None, 1), tf.float32))
-    ds = tf.data.Dataset.from_generator(source.epoch_batches, output_signature=sig)
-    return ds.prefetch(tf.data.AUTOTUNE)
-
-
 def fold_table(data_dir, chroms) -> pd.DataFrame:
     """Example table of a list of chromosomes (e.g. a fold's training chromosomes)."""
     return read_examples([dataset_path(data_dir, c) for c in chroms])
+
+
+EXTRA_KINDS = ("random", "elsewhere", "flank")  # genome-wide negative pools (source codes 4, 5, 6)
+
+
+_EXTRA_CODE = {"random": 4, "elsewhere": 5, "flank": 6}
+
+
+class EpochSource:
+    """Training batches of one fold: the fold's examples plus, each epoch, fresh samples of genome-wide negatives.
+
+    ``extra`` is a list of ``(pool, n)``: ``n`` rows drawn without replacement from ``pool`` (a table in the
+    example layout) every epoch. Deterministic: epoch ``e`` uses ``numpy.random.default_rng([seed, e, i])`` for the
+    sample of pool ``i``, and ``BatchSource`` seeds the order and the augmentations by ``(seed, e)``.
+    """
+
+    def __init__(self, genome: Genome, examples: pd.DataFrame, extra: list | None, batch_size: int, seed: int,
+                 rc_augment: bool, max_shift: int, context: int, shuffle: bool = True):
+        self.genome, self.examples = genome, examples.reset_index(drop=True)
+        self.extra = [(pool, min(int(n), len(pool))) for pool, n in (extra or []) if pool is not None and len(pool)
+                      and int(n) > 0]
+        self.kw = dict(batch_size=batch_size, shuffle=shuffle, rc_augment=rc_augment, max_shift=max_shift,
+                       context=context)
+        self.context = context
+        self.seed = int(seed)
+        self.epoch = 0
+        self.n = len(self.examples) + sum(n for _, n in self.extra)
+        self.batch_size = batch_size
+
+    def __len__(self):
+        return int(math.ceil(self.n / self.batch_size))
+
+    def table(self, epoch: int) -> pd.DataFrame:
+        if not self.extra:
+            return self.examples
+        parts = [self.examples]
+        for i, (pool, n) in enumerate(self.extra):
+            rng = np.random.default_rng([self.seed, epoch, i + 1])
+            parts.append(pool.iloc[np.sort(rng.choice(len(pool), size=n, replace=False))])
+        return pd.concat(parts, ignore_index=True)
+
+    def labels(self, epoch: int = 0) -> np.ndarray:
+        return self.table(epoch).label.to_numpy(np.float32)
+
+    def epoch_batches(self):
+        # Count the epoch when it starts: Keras stops after len(self) batches (the dataset's cardinality) and
+        # drops the generator unfinished, so code after the last yield would never run (same data every epoch).
+        epoch, self.epoch = self.epoch, self.epoch + 1
+        src = BatchSource(self.genome, self.table(epoch), seed=self.seed, **self.kw)
+        src.epoch = epoch
+        yield from src.epoch_batches()
+
+
+def genomewide_table(data_dir, chroms) -> pd.DataFrame:
+    """Every genome-wide bin (positive and negative) of ``chroms`` in the example-table layout (source 7)."""
+    frames = []
+    for c in chroms:
+        chrom, size, spec, df = read_genomewide(dataset_path(data_dir, c))
+        st = df.start.to_numpy(np.int64)
+        frames.append(pd.DataFrame({"chrom": chrom, "start": st, "end": st + spec.context,
+                                    "bin_start": df.bin_start.to_numpy(np.int64), "label": df.label.to_numpy(np.uint8),
+                                    "source": np.uint8(7), "n_frac": df.n_frac.to_numpy(np.float32),
+                                    "chrom_size": size}))
+    return pd.concat(frames, ignore_index=True)
+
+
+def genomewide_pools(data_dir, chroms, kinds=EXTRA_KINDS, elsewhere=None, flank_bins: int = 3) -> dict:
+    """Negative genome-wide bins of ``chroms`` in the example-table layout, by kind.
+
+    - ``random``: every negative bin;
+    - ``elsewhere``: negative bins covered more than ``positive_overlap`` by the 'elsewhere' peaks (``elsewhere`` is
+      an :class:`~seq2acc.io.bed.Intervals`; the same rule that labels positives);
+    - ``flank``: negative bins within ``flank_bins`` grid steps of a positive bin.
+    """
+    cols = ["chrom", "start", "end", "bin_start", "label", "source", "n_frac", "chrom_size"]
+    frames = {k: [] for k in kinds}
+    for c in chroms:
+        chrom, size, spec, df = read_genomewide(dataset_path(data_dir, c))
+        bins = df.bin_start.to_numpy(np.int64)
+        neg = df.label.to_numpy() == 0
+        masks = {"random": neg}
+        if "elsewhere" in kinds:
+            es = elsewhere.chrom(chrom) if elsewhere is not None else (np.zeros(0, np.int64), np.zeros(0, np.int64))
+            masks["elsewhere"] = neg & spec.labels(bins, *es).astype(bool)
+        if "flank" in kinds:
+            pos = np.sort(bins[~neg])
+            if len(pos):
+                i = np.clip(np.searchsorted(pos, bins), 1, len(pos)) - 1
+                j = np.clip(i + 1, 0, len(pos) - 1)
+                dist = np.minimum(np.abs(bins - pos[i]), np.abs(bins - pos[j]))
+                masks["flank"] = neg & (dist <= flank_bins * spec.stride)
+            else:
+                masks["flank"] = np.zeros(len(bins), bool)
+        for k in kinds:
+            sub = df[masks[k]]
+            frames[k].append(pd.DataFrame({"chrom": chrom, "start": sub.start.to_numpy(np.int64),
+                                           "end": sub.start.to_numpy(np.int64) + spec.context,
+                                           "bin_start": sub.bin_start.to_numpy(np.int64), "label": np.uint8(0),
+                                           "source": np.uint8(_EXTRA_CODE[k]), "n_frac": sub.n_frac.to_numpy(np.float32),
+                                           "chrom_size": size}))
+    return {k: pd.concat(v, ignore_index=True) if v else pd.DataFrame(columns=cols) for k, v in frames.items()}
+
+
+def make_dataset(source, weights: dict | None = None):
+    """The ``tf.data.Dataset`` (prefetched, cardinality known) of a :class:`BatchSource` or :class:`EpochSource`,
+    re-iterated once per epoch; with ``weights`` ({0: w0, 1: w1}) each batch also carries per-example weights.
+
+    Yields ``x`` (batch, context, 4) float32 one-hot, ``y`` (batch, 1) float32 labels[, ``w`` (batch,)]."""
+    import tensorflow as tf
+
+    context = source.context
+    sig = (tf.TensorSpec((None, context, 4), tf.float32), tf.TensorSpec((None, 1), tf.float32))
+    gen = source.epoch_batches
+    if weights:
+        w0, w1 = float(weights.get(0, 1.0)), float(weights.get(1, 1.0))
+        sig = sig + (tf.TensorSpec((None,), tf.float32),)
+
+        def gen():  # noqa: F811 - weighted variant
+            for x, y in source.epoch_batches():
+                yield x, y, np.where(y[:, 0] > 0.5, w1, w0).astype(np.float32)
+
+    ds = tf.data.Dataset.from_generator(gen, output_signature=sig)
+    ds = ds.apply(tf.data.experimental.assert_cardinality(len(source)))  # Keras then knows the steps per epoch
+    return ds.prefetch(tf.data.AUTOTUNE)
+
+
+@dataclass
+class FoldData:
+    fold: dict
+    train: EpochSource
+    valid: EpochSource
+    n_train_examples: int
+    n_valid_examples: int
+
+
+def fold_data(genome: Genome, data_dir, folds_path, k: int, tc, context: int,
+              elsewhere=None) -> FoldData:
+    """Training and validation sources of fold ``k`` (only its train / valid chromosomes are read).
+
+    ``tc`` is a :class:`seq2acc.model.fit.TrainConfig` (batch sizes, seed, augmentation, extra negatives).
+
+    ``elsewhere``: the merged 'elsewhere' peaks (:class:`~seq2acc.io.bed.Intervals`), needed when
+    ``train.elsewhere_negatives`` > 0.
+    """
+    n_folds = len(load_folds(folds_path))
+    if not 0 <= k < n_folds:
+        raise ArgumentError("k", f"fold {k} does not exist: {folds_path} has {n_folds} folds",
+                            f"use a fold 0..{n_folds - 1} (or make more folds)")
+    fold = get_fold(folds_path, k)
+    tr, va = fold_table(data_dir, fold["train"]), fold_table(data_dir, fold["valid"])
+    if not len(tr) or not (tr.label == 1).any():
+        raise ArgumentError("k", f"fold {k} has no positive training examples (chromosomes {fold['train']})",
+                            "check the peaks file and the chromosomes of the datasets")
+    if not len(va):
+        raise ArgumentError("k", f"fold {k} has no validation examples ({fold['valid']})",
+                            "use fewer folds so each bucket has examples")
+    rates = {"random": tc.genomewide_negatives, "elsewhere": tc.elsewhere_negatives, "flank": tc.flank_negatives}
+    kinds = tuple(k for k in EXTRA_KINDS if rates[k] > 0)
+    if "elsewhere" in kinds and elsewhere is None:
+        raise ArgumentError("elsewhere", "elsewhere_negatives > 0 needs the 'elsewhere' peaks (data/peaks/elsewhere.bed)",
+                            "run the peaks stage, or draw no elsewhere negatives")
+    if kinds:
+        pool_tr = genomewide_pools(data_dir, fold["train"], kinds, elsewhere, tc.flank_bins)
+        pool_va = genomewide_pools(data_dir, fold["valid"], kinds, elsewhere, tc.flank_bins)
+    n_tr, n_va = int((tr.label == 1).sum()), int((va.label == 1).sum())
+    extra_tr = [(pool_tr[k], round(rates[k] * n_tr)) for k in kinds]
+    extra_va = [(pool_va[k], round(rates[k] * n_va)) for k in kinds]
+    train = EpochSource(genome, tr, extra_tr, tc.batch_size, tc.seed, tc.rc_augment, tc.max_shift, context)
+    # Validation: fixed set (same sample every epoch), no augmentation, same composition as training.
+    if tc.valid_set == "genomewide":
+        # Every genome-wide bin of the validation chromosomes: val_loss / val_auprc are then the genome-wide numbers
+        # the model is judged on (positive rate ~2%, not the sampled ~50%).
+        valid_table = genomewide_table(data_dir, fold["valid"])
+    else:
+        valid_table = EpochSource(genome, va, extra_va, tc.batch_size, tc.seed + 1, False, 0, context).table(0)
+    valid = EpochSource(genome, valid_table, None, tc.valid_batch_size, tc.seed, False, 0, context, shuffle=False)
+    return FoldData(fold, train, valid, train.n, valid.n)

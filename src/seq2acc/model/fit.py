@@ -16,21 +16,14 @@
 from __future__ import annotations
 
 import logging
-import math
 import time
-from dataclasses import asdict, dataclass, field
-from pathlib import Path
+from dataclasses import asdict, dataclass
 
 import numpy as np
-import pandas as pd
 
-from seq2acc.data.store import dataset_path, read_genomewide
-from seq2acc.errors import ParamsError
-from seq2acc.data.folds import get_fold, load_folds
+from seq2acc.data.loader import FoldData, make_dataset
 from seq2acc.io.fasta import Genome
-from seq2acc.model.zoo import MODEL_NAMES, build_model, model_config, validate_config
-from seq2acc.config import Params
-from seq2acc.data.loader import BatchSource, fold_table
+from seq2acc.model.zoo import build_model
 
 log = logging.getLogger(__name__)
 
@@ -43,309 +36,44 @@ VALID_SETS = ("examples", "genomewide")
 
 @dataclass
 class TrainConfig:
-    """Validated ``train`` section of params.yaml (see the comments there for every knob)."""
+    """How one fold is trained: the validated ``train`` section of params.yaml (the only place with defaults; see
+    the comments there for every knob) plus ``flank_bins`` (``dataset.negatives``) and the seed."""
 
-    task: str = "classification"
-    optimizer: str = "adam"
-    lr: float = 1e-3
-    beta_1: float = 0.9
-    beta_2: float = 0.999
-    epsilon: float = 1e-8
-    rho: float = 0.98
-    momentum: float = 0.0
-    epochs: int = 20
-    patience: int = 3
-    monitor: str = "val_loss"
-    batch_size: int = 64
-    lr_schedule: str = "none"
-    lr_factor: float = 0.5
-    lr_patience: int = 1
-    min_lr: float = 1e-5
-    class_weight: dict | None = None
-    rc_augment: bool = True
-    max_shift: int = 0
-    genomewide_negatives: float = 0.0
-    elsewhere_negatives: float = 0.0
-    flank_negatives: float = 0.0
-    flank_bins: int = 3
-    valid_set: str = "examples"
-    valid_batch_size: int = 512
-    restarts: int = 2
-    seed: int = 1234
-    deterministic: bool = True
-    folds: list = field(default_factory=lambda: list(range(10)))
+    task: str
+    optimizer: str
+    lr: float
+    beta_1: float
+    beta_2: float
+    epsilon: float
+    rho: float
+    momentum: float
+    epochs: int
+    patience: int
+    monitor: str
+    batch_size: int
+    lr_schedule: str
+    lr_factor: float
+    lr_patience: int
+    min_lr: float
+    class_weight: dict | None
+    rc_augment: bool
+    max_shift: int
+    genomewide_negatives: float
+    elsewhere_negatives: float
+    flank_negatives: float
+    flank_bins: int
+    valid_set: str
+    valid_batch_size: int
+    restarts: int
+    seed: int
+    deterministic: bool
+    folds: list
 
     def to_dict(self) -> dict:
         return asdict(self)
 
 
-def _class_weight(p: Params):
-    cw = p.raw("train.class_weight", None)
-    if cw is None or cw == "none":
-        return None
-    if cw == "balanced":
-        return "balanced"
-    if isinstance(cw, dict):
-        try:
-            out = {int(k): float(v) for k, v in cw.items()}
-        except (TypeError, ValueError):
-            out = None
-        if out is not None and set(out) <= {0, 1} and all(v > 0 for v in out.values()):
-            return out
-    raise ParamsError("train.class_weight", f"{cw!r} is not a class weighting",
-                      "use null, 'balanced' or a mapping like {0: 1.0, 1: 2.0} with positive weights")
-
-
-def train_config(p: Params) -> TrainConfig:
-    """Read and range-check the ``train`` section; raises :class:`ParamsError` naming the bad key."""
-    d = TrainConfig()
-    g = p.get
-    optimizer = g("train.optimizer", str, d.optimizer, choices=OPTIMIZERS)
-    default_lr = 1e-3 if optimizer == "adam" else 2e-3
-    folds = g("train.folds", list, d.folds)
-    for f in folds:
-        if isinstance(f, bool) or not isinstance(f, int) or f < 0:
-            raise ParamsError("train.folds", f"{f!r} is not a fold number", "list fold numbers, e.g. [0, 1, 2]")
-    cfg = TrainConfig(
-        task=g("train.task", str, d.task, choices=TASKS),
-        optimizer=optimizer,
-        lr=g("train.lr", float, default_lr, gt=0, le=1),
-        beta_1=g("train.beta_1", float, d.beta_1, ge=0, lt=1),
-        beta_2=g("train.beta_2", float, d.beta_2, ge=0, lt=1),
-        epsilon=g("train.epsilon", float, d.epsilon, gt=0),
-        rho=g("train.rho", float, d.rho, ge=0, lt=1),
-        momentum=g("train.momentum", float, d.momentum, ge=0, lt=1),
-        epochs=g("train.epochs", int, d.epochs, ge=1),
-        patience=g("train.patience", int, d.patience, ge=0),
-        monitor=g("train.monitor", str, d.monitor, choices=MONITORS),
-        batch_size=g("train.batch_size", int, d.batch_size, ge=1),
-        lr_schedule=g("train.lr_schedule", str, d.lr_schedule, choices=SCHEDULES),
-        lr_factor=g("train.lr_factor", float, d.lr_factor, gt=0, lt=1),
-        lr_patience=g("train.lr_patience", int, d.lr_patience, ge=0),
-        min_lr=g("train.min_lr", float, d.min_lr, ge=0),
-        class_weight=_class_weight(p),
-        rc_augment=g("train.rc_augment", bool, d.rc_augment),
-        max_shift=g("train.max_shift", int, d.max_shift, ge=0),
-        genomewide_negatives=g("train.genomewide_negatives", float, d.genomewide_negatives, ge=0),
-        elsewhere_negatives=g("train.elsewhere_negatives", float, d.elsewhere_negatives, ge=0),
-        flank_negatives=g("train.flank_negatives", float, d.flank_negatives, ge=0),
-        flank_bins=g("dataset.negatives.flank_bins", int, d.flank_bins, ge=0),
-        valid_set=g("train.valid_set", str, d.valid_set, choices=VALID_SETS),
-        valid_batch_size=g("train.valid_batch_size", int, d.valid_batch_size, ge=1),
-        restarts=g("train.restarts", int, d.restarts, ge=0),
-        seed=g("train.seed", int, g("seed", int, d.seed)),
-        deterministic=g("train.deterministic", bool, d.deterministic),
-        folds=folds,
-    )
-    if cfg.task == "regression" and cfg.monitor == "val_auprc":
-        raise ParamsError("train.monitor", "val_auprc needs train.task: classification", "use val_loss")
-    return cfg
-
-
-def model_params(p: Params) -> dict:
-    """The ``model`` section (architecture name + overrides) as a full, validated config."""
-    raw = p.raw("model", {}) or {}
-    if not isinstance(raw, dict):
-        raise ParamsError("model", "must be a mapping", "see params.yaml: model: {name: small, ...}")
-    name = raw.get("name", "small")
-    if name not in MODEL_NAMES:
-        raise ParamsError("model.name", f"unknown model {name!r}", f"choose one of {', '.join(MODEL_NAMES)}", p.path)
-    return model_config(raw)
-
-
-def validate_params(p: Params) -> tuple[TrainConfig, dict, int]:
-    """Everything checked before any data is read or a model is built: (train config, model config, input length)."""
-    tc = train_config(p)
-    context = p.get("dataset.context", int, 1000, gt=0)
-    mc = model_params(p)
-    validate_config(mc, context)
-    max_shift_limit = (context - p.get("dataset.bin_size", int, 200, gt=0)) // 2
-    if tc.max_shift > max_shift_limit:
-        raise ParamsError("train.max_shift", f"{tc.max_shift} bp moves the labelled bin outside the input",
-                          f"use at most {max_shift_limit} (a few tens of bp is typical)")
-    return tc, mc, context
-
-
 # ----------------------------------------------------------------------------- input
-EXTRA_KINDS = ("random", "elsewhere", "flank")  # genome-wide negative pools (source codes 4, 5, 6)
-_EXTRA_CODE = {"random": 4, "elsewhere": 5, "flank": 6}
-
-
-class EpochSource:
-    """Training batches of one fold: the fold's examples plus, each epoch, fresh samples of genome-wide negatives.
-
-    ``extra`` is a list of ``(pool, n)``: ``n`` rows drawn without replacement from ``pool`` (a table in the
-    example layout) every epoch. Deterministic: epoch ``e`` uses ``numpy.random.default_rng([seed, e, i])`` for the
-    sample of pool ``i``, and ``BatchSource`` seeds the order and the augmentations by ``(seed, e)``.
-    """
-
-    def __init__(self, genome: Genome, examples: pd.DataFrame, extra: list | None, batch_size: int, seed: int,
-                 rc_augment: bool, max_shift: int, context: int, shuffle: bool = True):
-        self.genome, self.examples = genome, examples.reset_index(drop=True)
-        self.extra = [(pool, min(int(n), len(pool))) for pool, n in (extra or []) if pool is not None and len(pool)
-                      and int(n) > 0]
-        self.kw = dict(batch_size=batch_size, shuffle=shuffle, rc_augment=rc_augment, max_shift=max_shift,
-                       context=context)
-        self.seed = int(seed)
-        self.epoch = 0
-        self.n = len(self.examples) + sum(n for _, n in self.extra)
-        self.batch_size = batch_size
-
-    def __len__(self):
-        return int(math.ceil(self.n / self.batch_size))
-
-    def table(self, epoch: int) -> pd.DataFrame:
-        if not self.extra:
-            return self.examples
-        parts = [self.examples]
-        for i, (pool, n) in enumerate(self.extra):
-            rng = np.random.default_rng([self.seed, epoch, i + 1])
-            parts.append(pool.iloc[np.sort(rng.choice(len(pool), size=n, replace=False))])
-        return pd.concat(parts, ignore_index=True)
-
-    def labels(self, epoch: int = 0) -> np.ndarray:
-        return self.table(epoch).label.to_numpy(np.float32)
-
-    def epoch_batches(self):
-        # Count the epoch when it starts: Keras stops after len(self) batches (the dataset's cardinality) and
-        # drops the generator unfinished, so code after the last yield would never run (same data every epoch).
-        epoch, self.epoch = self.epoch, self.epoch + 1
-        src = BatchSource(self.genome, self.table(epoch), seed=self.seed, **self.kw)
-        src.epoch = epoch
-        yield from src.epoch_batches()
-
-
-def genomewide_table(data_dir, chroms) -> pd.DataFrame:
-    """Every genome-wide bin (positive and negative) of ``chroms`` in the example-table layout (source 7)."""
-    frames = []
-    for c in chroms:
-        chrom, size, spec, df = read_genomewide(dataset_path(data_dir, c))
-        st = df.start.to_numpy(np.int64)
-        frames.append(pd.DataFrame({"chrom": chrom, "start": st, "end": st + spec.context,
-                                    "bin_start": df.bin_start.to_numpy(np.int64), "label": df.label.to_numpy(np.uint8),
-                                    "source": np.uint8(7), "n_frac": df.n_frac.to_numpy(np.float32),
-                                    "chrom_size": size}))
-    return pd.concat(frames, ignore_index=True)
-
-
-def genomewide_pools(data_dir, chroms, kinds=EXTRA_KINDS, elsewhere=None, flank_bins: int = 3) -> dict:
-    """Negative genome-wide bins of ``chroms`` in the example-table layout, by kind.
-
-    - ``random``: every negative bin;
-    - ``elsewhere``: negative bins covered more than ``positive_overlap`` by the 'elsewhere' peaks (``elsewhere`` is
-      an :class:`~seq2acc.io.bed.Intervals`; the same rule that labels positives);
-    - ``flank``: negative bins within ``flank_bins`` grid steps of a positive bin.
-    """
-    cols = ["chrom", "start", "end", "bin_start", "label", "source", "n_frac", "chrom_size"]
-    frames = {k: [] for k in kinds}
-    for c in chroms:
-        chrom, size, spec, df = read_genomewide(dataset_path(data_dir, c))
-        bins = df.bin_start.to_numpy(np.int64)
-        neg = df.label.to_numpy() == 0
-        masks = {"random": neg}
-        if "elsewhere" in kinds:
-            es = elsewhere.chrom(chrom) if elsewhere is not None else (np.zeros(0, np.int64), np.zeros(0, np.int64))
-            masks["elsewhere"] = neg & spec.labels(bins, *es).astype(bool)
-        if "flank" in kinds:
-            pos = np.sort(bins[~neg])
-            if len(pos):
-                i = np.clip(np.searchsorted(pos, bins), 1, len(pos)) - 1
-                j = np.clip(i + 1, 0, len(pos) - 1)
-                dist = np.minimum(np.abs(bins - pos[i]), np.abs(bins - pos[j]))
-                masks["flank"] = neg & (dist <= flank_bins * spec.stride)
-            else:
-                masks["flank"] = np.zeros(len(bins), bool)
-        for k in kinds:
-            sub = df[masks[k]]
-            frames[k].append(pd.DataFrame({"chrom": chrom, "start": sub.start.to_numpy(np.int64),
-                                           "end": sub.start.to_numpy(np.int64) + spec.context,
-                                           "bin_start": sub.bin_start.to_numpy(np.int64), "label": np.uint8(0),
-                                           "source": np.uint8(_EXTRA_CODE[k]), "n_frac": sub.n_frac.to_numpy(np.float32),
-                                           "chrom_size": size}))
-    return {k: pd.concat(v, ignore_index=True) if v else pd.DataFrame(columns=cols) for k, v in frames.items()}
-
-
-def make_tf_dataset(source, context: int, weights: dict | None = None):
-    """``tf.data`` wrapper (prefetched) of a source with ``epoch_batches``; adds per-example class weights."""
-    import tensorflow as tf
-
-    sig = (tf.TensorSpec((None, context, 4), tf.float32), tf.TensorSpec((None, 1), tf.float32))
-    gen = source.epoch_batches
-    if weights:
-        w0, w1 = float(weights.get(0, 1.0)), float(weights.get(1, 1.0))
-        sig = sig + (tf.TensorSpec((None,), tf.float32),)
-
-        def gen():  # noqa: F811 - weighted variant
-            for x, y in source.epoch_batches():
-                yield x, y, np.where(y[:, 0] > 0.5, w1, w0).astype(np.float32)
-
-    ds = tf.data.Dataset.from_generator(gen, output_signature=sig)
-    ds = ds.apply(tf.data.experimental.assert_cardinality(len(source)))  # Keras then knows the steps per epoch
-    return ds.prefetch(tf.data.AUTOTUNE)
-
-
-@dataclass
-class FoldData:
-    fold: dict
-    train: EpochSource
-    valid: EpochSource
-    n_train_examples: int
-    n_valid_examples: int
-
-
-def fold_data(genome: Genome, data_dir, folds_path, k: int, tc: TrainConfig, context: int,
-              elsewhere=None) -> FoldData:
-    """Training and validation sources of fold ``k`` (only its train / valid chromosomes are read).
-
-    ``elsewhere``: the merged 'elsewhere' peaks (:class:`~seq2acc.io.bed.Intervals`), needed when
-    ``train.elsewhere_negatives`` > 0.
-    """
-    n_folds = len(load_folds(folds_path))
-    if not 0 <= k < n_folds:
-        raise ParamsError("train.folds", f"fold {k} does not exist: {folds_path} has {n_folds} folds",
-                          f"list folds 0..{n_folds - 1} in train.folds (or raise folds.n_folds)")
-    fold = get_fold(folds_path, k)
-    tr, va = fold_table(data_dir, fold["train"]), fold_table(data_dir, fold["valid"])
-    if not len(tr) or not (tr.label == 1).any():
-        raise ParamsError("train.folds", f"fold {k} has no positive training examples (chromosomes {fold['train']})",
-                          "check the peaks file and dataset.chromosomes")
-    if not len(va):
-        raise ParamsError("train.folds", f"fold {k} has no validation examples ({fold['valid']})",
-                          "use fewer folds (folds.n_folds) so each bucket has examples")
-    rates = {"random": tc.genomewide_negatives, "elsewhere": tc.elsewhere_negatives, "flank": tc.flank_negatives}
-    kinds = tuple(k for k in EXTRA_KINDS if rates[k] > 0)
-    if "elsewhere" in kinds and elsewhere is None:
-        raise ParamsError("train.elsewhere_negatives", "needs the 'elsewhere' peaks (data/peaks/elsewhere.bed)",
-                          "run the peaks stage, or set train.elsewhere_negatives: 0")
-    if kinds:
-        pool_tr = genomewide_pools(data_dir, fold["train"], kinds, elsewhere, tc.flank_bins)
-        pool_va = genomewide_pools(data_dir, fold["valid"], kinds, elsewhere, tc.flank_bins)
-    n_tr, n_va = int((tr.label == 1).sum()), int((va.label == 1).sum())
-    extra_tr = [(pool_tr[k], round(rates[k] * n_tr)) for k in kinds]
-    extra_va = [(pool_va[k], round(rates[k] * n_va)) for k in kinds]
-    train = EpochSource(genome, tr, extra_tr, tc.batch_size, tc.seed, tc.rc_augment, tc.max_shift, context)
-    # Validation: fixed set (same sample every epoch), no augmentation, same composition as training.
-    if tc.valid_set == "genomewide":
-        # Every genome-wide bin of the validation chromosomes: val_loss / val_auprc are then the genome-wide numbers
-        # the model is judged on (positive rate ~2%, not the sampled ~50%).
-        valid_table = genomewide_table(data_dir, fold["valid"])
-    else:
-        valid_table = EpochSource(genome, va, extra_va, tc.batch_size, tc.seed + 1, False, 0, context).table(0)
-    valid = EpochSource(genome, valid_table, None, tc.valid_batch_size, tc.seed, False, 0, context, shuffle=False)
-    return FoldData(fold, train, valid, train.n, valid.n)
-
-
-def load_elsewhere(p: Params, tc: TrainConfig):
-    """The merged 'elsewhere' peaks written by the peaks stage, when ``train.elsewhere_negatives`` needs them."""
-    if tc.elsewhere_negatives <= 0:
-        return None
-    from seq2acc.io.bed import read_bed3
-
-    path = Path(p.get("peaks.out_dir", str, "data/peaks")) / "elsewhere.bed"
-    if not path.exists():
-        raise ParamsError("train.elsewhere_negatives", f"{path} does not exist",
-                          "run `dvc repro peaks`, or set train.elsewhere_negatives: 0")
-    return read_bed3(path)
 
 
 # ----------------------------------------------------------------------------- model
@@ -431,8 +159,8 @@ def fit(model, data: FoldData, tc: TrainConfig, context: int, epoch_hook=None, v
     import keras
 
     weights = resolve_class_weight(tc, data.train.labels(0))
-    train_ds = make_tf_dataset(data.train, context, weights)
-    valid_ds = make_tf_dataset(data.valid, context)
+    train_ds = make_dataset(data.train, weights)
+    valid_ds = make_dataset(data.valid)
     mode = "min" if tc.monitor == "val_loss" else "max"
     callbacks = [keras.callbacks.EarlyStopping(monitor=tc.monitor, mode=mode, patience=tc.patience,
                                                restore_best_weights=True, verbose=0),

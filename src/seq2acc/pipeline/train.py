@@ -22,30 +22,29 @@ import numpy as np
 from seq2acc.model import distribute
 from seq2acc.mlops import tracking
 from seq2acc.io.atomic import atomic_path, write_text
-from seq2acc.data.store import dataset_path
 from seq2acc.errors import Seq2AccError
 from seq2acc.io.fasta import Genome
 from seq2acc.config import Params
-from seq2acc.model.fit import FoldData, build_and_fit, fold_data, load_elsewhere, validate_params
+from seq2acc.artifacts import fold_model
+from seq2acc.artifacts.fold_model import MODEL_FILE, RUN_FILE
+from seq2acc.config import layout, params_keys
+from seq2acc.data.loader import FoldData, fold_data
+from seq2acc.errors import ParamsError
+from seq2acc.io.bed import read_bed3
+from seq2acc.mlops import lineage as lineage_mod
+from seq2acc.model.fit import MONITORS, OPTIMIZERS, SCHEDULES, TASKS, VALID_SETS, TrainConfig, build_and_fit
+from seq2acc.model.zoo import MODEL_NAMES, model_config, validate_config
 
 log = logging.getLogger(__name__)
 
-MODEL_FILE = "model.keras"
-RUN_FILE = "mlflow_run.json"
-
-
 def paths(p: Params) -> dict[str, Path]:
-    return {
-        "data_dir": Path(p.get("dataset.out_dir", str, "data/datasets")),
-        "folds": Path(p.get("folds.out", str, "data/folds.json")),
-        "genome": Path(p.get("genome.fasta_out", str, "data/genome/genome.fa")),
-        "models": Path(p.get("train.out_dir", str, "models")),
-        "plots": Path(p.get("train.plots_dir", str, "metrics/train")),
-    }
+    lay = layout(p)
+    return {"data_dir": lay.datasets, "folds": lay.folds, "genome": lay.genome, "models": lay.models,
+            "plots": lay.train_plots}
 
 
 def fold_dir(p: Params, k: int) -> Path:
-    return paths(p)["models"] / f"fold{k}"
+    return fold_model.fold_dir(layout(p).models, k)
 
 
 @contextlib.contextmanager
@@ -105,11 +104,11 @@ def _signature(model, context: int):
 def lineage(p: Params, k: int, data: FoldData) -> dict:
     """Git commit, DVC stage and the md5 of every input this fold read (as recorded in dvc.lock)."""
     pp = paths(p)
-    commit, dirty = tracking.git_commit()
+    commit, dirty = lineage_mod.git_commit(tracking.project_root())
     chroms = data.fold["train"] + data.fold["valid"]
-    inputs = [pp["folds"], pp["genome"]] + [dataset_path(pp["data_dir"], c) for c in chroms]
+    inputs = [pp["folds"], pp["genome"]] + [layout(p).dataset(c) for c in chroms]
     return {"git_commit": commit, "git_dirty": dirty, "dvc_stage": os.environ.get("DVC_STAGE", f"train@{k}"),
-            "dvc_exp": os.environ.get("DVC_EXP_NAME"), "inputs": tracking.input_hashes(inputs)}
+            "dvc_exp": os.environ.get("DVC_EXP_NAME"), "inputs": lineage_mod.input_hashes(inputs)}
 
 
 def _cv_payload(p: Params, tc, mc, lin: dict) -> dict:
@@ -132,7 +131,7 @@ def _log_parent_params(client, run_id: str, params: dict) -> None:
 
 def _require_checks_passed(p: Params) -> None:
     """Refuse to train on data whose great-expectations checks (the validate stage) failed."""
-    path = Path(p.get("validate.report", str, "data/validation/summary.json"))
+    path = layout(p).validation_report
     if not path.exists():
         return
     summary = json.loads(path.read_text())
@@ -160,10 +159,13 @@ def train_fold(p: Params, k: int) -> Path:
     pp = paths(p)
     _require_checks_passed(p)
     out = fold_dir(p, k)
-    model_name = tracking.registered_model_name(p)
-    experiment = tracking.experiment_name(p)
+    target = p.get("peaks.target", str)
+    with params_keys(p, name="tracking.model_name"):
+        model_name = tracking.registered_model_name(target, p.get("tracking.model_name", str, allow_none=True))
+    experiment = tracking.experiment_name(target, p.get("tracking.experiment", str, allow_none=True))
     genome = Genome(pp["genome"])
-    data = fold_data(genome, pp["data_dir"], pp["folds"], k, tc, context, load_elsewhere(p, tc))
+    with params_keys(p, k="train.folds", elsewhere="train.elsewhere_negatives"):
+        data = fold_data(genome, pp["data_dir"], pp["folds"], k, tc, context, load_elsewhere(p, tc))
     log.info("fold %d: train %s (%d examples/epoch), valid %s (%d), test %s", k, data.fold["train"],
              data.n_train_examples, data.fold["valid"], data.n_valid_examples, data.fold["test"])
     if not distribute.is_chief():
@@ -254,3 +256,98 @@ def train_fold(p: Params, k: int) -> Path:
 def load_run_info(p: Params, k: int) -> dict:
     path = fold_dir(p, k) / RUN_FILE
     return json.loads(path.read_text())
+
+
+def _class_weight(p: Params):
+    cw = p.raw("train.class_weight", None)
+    if cw is None or cw == "none":
+        return None
+    if cw == "balanced":
+        return "balanced"
+    if isinstance(cw, dict):
+        try:
+            out = {int(k): float(v) for k, v in cw.items()}
+        except (TypeError, ValueError):
+            out = None
+        if out is not None and set(out) <= {0, 1} and all(v > 0 for v in out.values()):
+            return out
+    raise ParamsError("train.class_weight", f"{cw!r} is not a class weighting",
+                      "use null, 'balanced' or a mapping like {0: 1.0, 1: 2.0} with positive weights")
+
+
+def train_config(p: Params) -> TrainConfig:
+    """Read and range-check the ``train`` section; raises :class:`ParamsError` naming the bad key."""
+    g = p.get
+    folds = g("train.folds", list)
+    for f in folds:
+        if isinstance(f, bool) or not isinstance(f, int) or f < 0:
+            raise ParamsError("train.folds", f"{f!r} is not a fold number", "list fold numbers, e.g. [0, 1, 2]")
+    cfg = TrainConfig(
+        task=g("train.task", str, choices=TASKS),
+        optimizer=g("train.optimizer", str, choices=OPTIMIZERS),
+        lr=g("train.lr", float, gt=0, le=1),
+        beta_1=g("train.beta_1", float, ge=0, lt=1),
+        beta_2=g("train.beta_2", float, ge=0, lt=1),
+        epsilon=g("train.epsilon", float, gt=0),
+        rho=g("train.rho", float, ge=0, lt=1),
+        momentum=g("train.momentum", float, ge=0, lt=1),
+        epochs=g("train.epochs", int, ge=1),
+        patience=g("train.patience", int, ge=0),
+        monitor=g("train.monitor", str, choices=MONITORS),
+        batch_size=g("train.batch_size", int, ge=1),
+        lr_schedule=g("train.lr_schedule", str, choices=SCHEDULES),
+        lr_factor=g("train.lr_factor", float, gt=0, lt=1),
+        lr_patience=g("train.lr_patience", int, ge=0),
+        min_lr=g("train.min_lr", float, ge=0),
+        class_weight=_class_weight(p),
+        rc_augment=g("train.rc_augment", bool),
+        max_shift=g("train.max_shift", int, ge=0),
+        genomewide_negatives=g("train.genomewide_negatives", float, ge=0),
+        elsewhere_negatives=g("train.elsewhere_negatives", float, ge=0),
+        flank_negatives=g("train.flank_negatives", float, ge=0),
+        flank_bins=g("dataset.negatives.flank_bins", int, ge=0),
+        valid_set=g("train.valid_set", str, choices=VALID_SETS),
+        valid_batch_size=g("train.valid_batch_size", int, ge=1),
+        restarts=g("train.restarts", int, ge=0),
+        seed=g("seed", int),
+        deterministic=g("train.deterministic", bool),
+        folds=folds,
+    )
+    if cfg.task == "regression" and cfg.monitor == "val_auprc":
+        raise ParamsError("train.monitor", "val_auprc needs train.task: classification", "use val_loss")
+    return cfg
+
+
+def model_params(p: Params) -> dict:
+    """The ``model`` section (architecture name + overrides) as a full, validated config."""
+    raw = p.raw("model")
+    if not isinstance(raw, dict):
+        raise ParamsError("model", "must be a mapping", "see params.yaml: model: {name: small, ...}")
+    p.get("model.name", str, choices=MODEL_NAMES)
+    with params_keys(p, prefix="model."):
+        return model_config(raw)
+
+
+def validate_params(p: Params) -> tuple[TrainConfig, dict, int]:
+    """Everything checked before any data is read or a model is built: (train config, model config, input length)."""
+    tc = train_config(p)
+    context = p.get("dataset.context", int, gt=0)
+    mc = model_params(p)
+    with params_keys(p, prefix="model."):
+        validate_config(mc, context)
+    max_shift_limit = (context - p.get("dataset.bin_size", int, gt=0)) // 2
+    if tc.max_shift > max_shift_limit:
+        raise ParamsError("train.max_shift", f"{tc.max_shift} bp moves the labelled bin outside the input",
+                          f"use at most {max_shift_limit} (a few tens of bp is typical)")
+    return tc, mc, context
+
+
+def load_elsewhere(p: Params, tc: TrainConfig):
+    """The merged 'elsewhere' peaks written by the peaks stage, when ``train.elsewhere_negatives`` needs them."""
+    if tc.elsewhere_negatives <= 0:
+        return None
+    path = layout(p).peaks / "elsewhere.bed"
+    if not path.exists():
+        raise ParamsError("train.elsewhere_negatives", f"{path} does not exist",
+                          "run `dvc repro peaks`, or set train.elsewhere_negatives: 0")
+    return read_bed3(path)
