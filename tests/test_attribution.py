@@ -9,7 +9,7 @@ import pytest
 
 from seq2acc.interpret.attribution import contributions, null_contributions, predict_logits, shuffled_references
 from seq2acc.interpret.null import null_test, significant_regions
-from seq2acc.errors import ParamsError
+from seq2acc.errors import ArgumentError
 from seq2acc.model.zoo import build_model
 from seq2acc.seq.encoding import onehot, onehot_codes
 
@@ -137,11 +137,11 @@ def test_shuffled_null_marks_the_motif_significant(planted_model):
 
 def test_bad_input():
     model = build_model({"name": "small"}, input_length=200, seed=0)
-    with pytest.raises(ParamsError, match="200 bp"):
+    with pytest.raises(ArgumentError, match=r"argument 'onehot': sequences are 150 bp but the model takes 200 bp"):
         contributions(model, _random_onehot(1, 150), "grad_x_input")
-    with pytest.raises(ParamsError, match="method"):
+    with pytest.raises(ArgumentError, match=r"argument 'method': 'integrated_gradients' is not a method"):
         contributions(model, _random_onehot(1, 200), "integrated_gradients")
-    with pytest.raises(ParamsError, match="task"):
+    with pytest.raises(ArgumentError, match=r"argument 'task': task 3 does not exist"):
         contributions(model, _random_onehot(1, 200), "grad_x_input", task=3)
 
 

@@ -4,8 +4,8 @@ import numpy as np
 import pytest
 
 from seq2acc.data.bins import ELSEWHERE, FLANK, POSITIVE, RANDOM, BinSpec, genome_wide_bins, sample_examples
-from seq2acc.errors import ParamsError
 from seq2acc.data.intervals import covered_before, overlap_bases, widen
+from seq2acc.errors import ArgumentError
 from seq2acc.io.bed import Intervals
 
 import pandas as pd
@@ -130,7 +130,7 @@ def test_short_pool_passes_remainder_to_random():
 
 
 def test_bad_spec_rejected():
-    with pytest.raises(ParamsError):
+    with pytest.raises(ArgumentError, match=r"argument 'context': context 999 must be >= bin_size 200"):
         BinSpec(200, 50, 999, 0.5)
-    with pytest.raises(ParamsError):
+    with pytest.raises(ArgumentError, match=r"argument 'stride': 0 bp must be positive"):
         BinSpec(200, 0, 1000, 0.5)

@@ -12,7 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from seq2acc.data.bins import BinSpec
-from seq2acc.errors import ParamsError
+from seq2acc.errors import InputError
 from seq2acc.io.fasta import Genome
 from seq2acc.seq.encoding import encode
 from seq2acc.io.bed import read_bed3
@@ -220,15 +220,15 @@ def test_iid_background_and_empty_blacklist(tmp_path):
 
 
 def test_bad_configs_name_the_key(tmp_path):
-    with pytest.raises(ParamsError, match=r"test-sim.yaml.*grammar.target.rules\[0\].*'Z'"):
+    with pytest.raises(InputError, match=r"test-sim.yaml.*grammar.target.rules\[0\].*'Z'"):
         cfg(**{"grammar.target.rules": [{"name": "Z", "motifs": ["Z"]}]})
-    with pytest.raises(ParamsError, match="spacing"):
+    with pytest.raises(InputError, match="spacing"):
         cfg(**{"grammar.target.rules": [{"name": "BC", "motifs": ["B", "C"], "spacing": [30, 5]}]})
-    with pytest.raises(ParamsError, match=r"test-sim.yaml: parameter 'regions'.*do not fit"):
+    with pytest.raises(InputError, match=r"test-sim.yaml: parameter 'regions'.*do not fit"):
         simulate(cfg(**{"regions.target": 500}), tmp_path / "full")
-    with pytest.raises(ParamsError, match="regions.width"):
+    with pytest.raises(InputError, match="regions.width"):
         simulate(cfg(**{"regions.width": 20}), tmp_path / "narrow")
-    with pytest.raises(ParamsError, match="motifs.A"):
+    with pytest.raises(InputError, match="motifs.A"):
         load_motifs(cfg(**{"motifs.A": "MA9999.9"}))
 
 

@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from seq2acc.errors import ParamsError
+from seq2acc.errors import ArgumentError, ParamsError
 from seq2acc.config import Params
 
 SCRIPT = textwrap.dedent("""
@@ -71,7 +71,7 @@ def test_strategy_param_checks(monkeypatch):
     with pytest.raises(ParamsError, match="train.distribute"):
         distribute.strategy_name(Params({"train": {"distribute": "horovod"}}))
     monkeypatch.delenv("TF_CONFIG", raising=False)
-    with pytest.raises(ParamsError, match="TF_CONFIG"):
+    with pytest.raises(ArgumentError, match=r"argument 'name': multi_worker needs the TF_CONFIG"):
         distribute.make_strategy("multi_worker")
     assert distribute.is_chief()
     cluster = {"worker": ["a:1", "b:1"]}

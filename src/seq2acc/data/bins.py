@@ -18,8 +18,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from seq2acc.errors import ParamsError
 from seq2acc.data.intervals import overlap_bases
+from seq2acc.errors import ArgumentError
 
 SOURCES = ("positive", "flank", "random", "elsewhere")
 POSITIVE, FLANK, RANDOM, ELSEWHERE = range(4)
@@ -33,13 +33,15 @@ class BinSpec:
     positive_overlap: float = 0.5
 
     def __post_init__(self):
-        if self.bin_size <= 0 or self.stride <= 0:
-            raise ParamsError("dataset.bin_size/stride", "must be positive", "use e.g. bin_size 200, stride 50")
+        for arg, v in (("bin_size", self.bin_size), ("stride", self.stride)):
+            if v <= 0:
+                raise ArgumentError(arg, f"{v} bp must be positive", "use e.g. bin_size 200, stride 50")
         if self.context < self.bin_size or (self.context - self.bin_size) % 2:
-            raise ParamsError("dataset.context", f"context {self.context} must be >= bin_size {self.bin_size} and "
-                              "differ from it by an even number", "use e.g. context 1000 for bin_size 200")
+            raise ArgumentError("context", f"context {self.context} must be >= bin_size {self.bin_size} and "
+                                "differ from it by an even number", "use e.g. context 1000 for bin_size 200")
         if not 0 <= self.positive_overlap < 1:
-            raise ParamsError("dataset.positive_overlap", "must be in [0, 1)", "use 0.5 (protocol: more than 50%)")
+            raise ArgumentError("positive_overlap", f"{self.positive_overlap} must be in [0, 1)",
+                                "use 0.5 (protocol: more than 50%)")
 
     @property
     def pad(self) -> int:

@@ -17,17 +17,17 @@ import logging
 
 import numpy as np
 
-from seq2acc.errors import ParamsError
+from seq2acc.errors import ArgumentError
 from seq2acc.seq.encoding import onehot_codes
 from seq2acc.evaluate.scorers import _fetch, _progress, _sorted, span_groups
 
 log = logging.getLogger(__name__)
 
 
-def _central(context: int, central: int, key: str) -> int:
+def _central(context: int, central: int, arg: str) -> int:
     if central <= 0 or central > context or (context - central) % 2:
-        raise ParamsError(key, f"central window {central} bp must be in (0, {context}] and differ from the input "
-                          f"length {context} by an even number", "use e.g. 400 for 1000 bp inputs")
+        raise ArgumentError(arg, f"central window {central} bp must be in (0, {context}] and differ from the input "
+                            f"length {context} by an even number", "use e.g. 400 for 1000 bp inputs")
     return (context - central) // 2
 
 
@@ -42,15 +42,20 @@ class PWMBaseline:
         from seq2acc.interpret import motifs
 
         kw = {"release": release} if release else {}
-        found = motifs.fetch_jaspar(ids=[motif_id], **kw)
+        try:
+            found = motifs.fetch_jaspar(ids=[motif_id], **kw)
+        except ArgumentError as e:  # name this function's argument, not fetch_jaspar's
+            if e.arg == "ids":
+                raise ArgumentError("motif_id", e.problem, e.fix) from e
+            raise
         self.motif = found[0]
         self.scanner = motifs.PWMScanner.from_motifs([self.motif], background=background, pseudocount=pseudocount)
         self.width = self.motif.width
         self.context, self.central, self.chunk_windows = int(context), int(central), int(chunk_windows)
-        self.offset = _central(self.context, self.central, "baselines.pwm.central")
+        self.offset = _central(self.context, self.central, "central")
         if self.width > self.central:
-            raise ParamsError("baselines.pwm.central", f"central window {central} bp is narrower than motif "
-                              f"{self.motif.id} ({self.width} bp)", f"use at least {self.width}")
+            raise ArgumentError("central", f"central window {central} bp is narrower than motif "
+                                f"{self.motif.id} ({self.width} bp)", f"use at least {self.width}")
         log.info("PWM baseline: %s %s (%d bp), best score within the central %d bp, both strands",
                  self.motif.id, self.motif.name, self.width, self.central)
 
@@ -119,14 +124,14 @@ class KmerBaseline:
     def __init__(self, context: int, k: int = 6, window: int = 200, C=(3e-5, 1e-4, 3e-4, 1e-3), max_iter: int = 2000,
                  seed: int = 0, chunk_windows: int = 4096):
         if not 1 <= k <= 10:
-            raise ParamsError("baselines.kmer.k", f"k={k} is out of range", "use 4-8 (4**k features before merging strands)")
+            raise ArgumentError("k", f"k={k} is out of range [1, 10]", "use 4-8 (4**k features before merging strands)")
         self.context, self.k, self.window = int(context), int(k), int(window)
-        self.offset = _central(self.context, self.window, "baselines.kmer.window")
+        self.offset = _central(self.context, self.window, "window")
         if self.k > self.window:
-            raise ParamsError("baselines.kmer.k", f"k={k} is longer than the window ({window} bp)", "use a smaller k")
+            raise ArgumentError("k", f"k={k} is longer than the window ({window} bp)", "use a smaller k")
         self.C = [float(c) for c in C] if isinstance(C, (list, tuple)) else float(C)
         if any(c <= 0 for c in np.atleast_1d(self.C)):
-            raise ParamsError("baselines.kmer.C", f"{C!r}: regularisation strengths must be > 0", "use e.g. [1e-4, 1e-3]")
+            raise ArgumentError("C", f"{C!r}: regularisation strengths must be > 0", "use e.g. [1e-4, 1e-3]")
         self.max_iter, self.seed, self.chunk_windows = int(max_iter), int(seed), int(chunk_windows)
         self.selection: list[dict] = []
         self.chosen_C = None
@@ -189,7 +194,8 @@ class KmerBaseline:
         from sklearn.preprocessing import StandardScaler
 
         if table.label.nunique() < 2:
-            raise ParamsError("baselines.kmer", "the training examples have a single class", "check the dataset stage")
+            raise ArgumentError("table", f"the training examples have a single class ({table.label.unique().tolist()})",
+                                "check the dataset stage")
         X, y = self._training_matrix(genome, table)
         grid = list(self.C) if isinstance(self.C, (list, tuple)) else [self.C]
         yv = np.concatenate([np.asarray(lab) for _, _, lab in valid_bins]) if valid_bins else None

@@ -263,9 +263,9 @@ def make_scorer(model, context: int, grid_stride: int, method: str = "auto", *, 
     """The fastest exact scorer: shared trunk when the architecture allows it (``method`` 'auto' or 'shared'),
     else window-by-window (logged with the reason). ``method='shared'`` raises when not applicable."""
     if method not in ("auto", "shared", "window"):
-        from seq2acc.errors import ParamsError
+        from seq2acc.errors import ArgumentError
 
-        raise ParamsError("evaluate.method", f"{method!r} is not a scoring method", "use auto, shared or window")
+        raise ArgumentError("method", f"{method!r} is not a scoring method", "use auto, shared or window")
     if method != "window":
         try:
             return SharedTrunkScorer(model, context, grid_stride, chunk_windows=chunk_windows, rc_average=rc_average)

@@ -31,7 +31,7 @@ import weakref
 
 import numpy as np
 
-from seq2acc.errors import ParamsError
+from seq2acc.errors import ArgumentError
 from seq2acc.seq.shuffle import dinuc_shuffle
 
 log = logging.getLogger(__name__)
@@ -65,12 +65,12 @@ def _check_model(model, onehot: np.ndarray, task: int):
     if isinstance(shape, list):
         raise ValueError("attribution supports single-input models")
     if shape[1] is not None and shape[1] != x.shape[1]:
-        raise ParamsError("attribute.regions", f"sequences are {x.shape[1]} bp but the model takes {shape[1]} bp",
-                          "use intervals of the model's input length (dataset.context)")
+        raise ArgumentError("onehot", f"sequences are {x.shape[1]} bp but the model takes {shape[1]} bp",
+                            "use sequences of the model's input length")
     n_out = int(np.prod(model.output_shape[1:])) if len(model.output_shape) > 1 else 1
     if not 0 <= task < n_out:
-        raise ParamsError("attribute.task", f"task {task} does not exist (the model has {n_out} outputs)",
-                          f"use 0..{n_out - 1}")
+        raise ArgumentError("task", f"task {task} does not exist (the model has {n_out} outputs)",
+                            f"use 0..{n_out - 1}")
     return x
 
 
@@ -189,7 +189,7 @@ def contributions(model, onehot, method: str = "deepshap", n_refs: int = 20, see
     depend on batching.
     """
     if method not in METHODS:
-        raise ParamsError("attribute.method", f"{method!r} is not a method", f"use one of {', '.join(METHODS)}")
+        raise ArgumentError("method", f"{method!r} is not a method", f"use one of {', '.join(METHODS)}")
     x = _check_model(model, onehot, task)
     if method == "deepshap":
         return _deepshap(model, x, n_refs, seed, batch_size, task, refs, index_offset, ref_stream, progress)
@@ -202,7 +202,7 @@ def _deepshap(model, x, n_refs, seed, batch_size, task, refs, index_offset, ref_
     from tqdm.auto import tqdm
 
     if refs is None and n_refs < 1:
-        raise ParamsError("attribute.n_refs", f"{n_refs} references", "use at least 1 (protocol default 20)")
+        raise ArgumentError("n_refs", f"{n_refs} references", "use at least 1 (protocol default 20)")
     if refs is not None:
         refs = np.asarray(refs, dtype=np.float32)
         if refs.ndim != 4 or refs.shape[0] != len(x) or refs.shape[2:] != x.shape[1:]:

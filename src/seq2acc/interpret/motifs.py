@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from seq2acc.errors import ParamsError
+from seq2acc.errors import ArgumentError
 
 log = logging.getLogger(__name__)
 
@@ -78,8 +78,8 @@ def fetch_jaspar(ids=None, collection: str | list | None = "CORE", tax_group=("f
 
     releases = jaspar_releases()
     if release not in releases:
-        raise ParamsError("motif_scan.jaspar_release", f"{release!r} is not a JASPAR release shipped with pyjaspar",
-                          f"use one of {', '.join(releases)}")
+        raise ArgumentError("release", f"{release!r} is not a JASPAR release shipped with pyjaspar",
+                            f"use one of {', '.join(releases)}")
     from pyjaspar import jaspardb
 
     with warnings.catch_warnings():
@@ -90,15 +90,15 @@ def fetch_jaspar(ids=None, collection: str | list | None = "CORE", tax_group=("f
             for mid in _as_list(ids):
                 m = db.fetch_motif_by_id(mid)
                 if m is None:
-                    raise ParamsError("motif_scan.jaspar_ids", f"{mid!r} is not in {release}",
-                                      "check the matrix id on jaspar.elixir.no (e.g. MA0363 for Reb1)")
+                    raise ArgumentError("ids", f"{mid!r} is not in {release}",
+                                        "check the matrix id on jaspar.elixir.no (e.g. MA0363 for Reb1)")
                 raw.append(m)
         else:
             raw = list(db.fetch_motifs(collection=_as_list(collection) if collection else None,
                                        tax_group=_as_list(tax_group), min_ic=min_ic))
     if not raw:
-        raise ParamsError("motif_scan.tax_group", f"no {collection} motifs for tax_group={tax_group} in {release}",
-                          "use a JASPAR taxon such as fungi, vertebrates, insects, plants, nematodes, urochordates")
+        raise ArgumentError("tax_group", f"no {collection} motifs for tax_group={tax_group} in {release}",
+                            "use a JASPAR taxon such as fungi, vertebrates, insects, plants, nematodes, urochordates")
     out = []
     for m in raw:
         counts = np.array([m.counts[b] for b in "ACGT"], dtype=np.float64).T
@@ -113,8 +113,8 @@ def fetch_jaspar(ids=None, collection: str | list | None = "CORE", tax_group=("f
 def _check_background(background) -> np.ndarray:
     bg = np.asarray(UNIFORM if background is None else background, dtype=np.float64)
     if bg.shape != (4,) or np.any(bg <= 0) or not np.isclose(bg.sum(), 1.0, atol=1e-6):
-        raise ParamsError("motif_scan.background", f"background {background!r} is not 4 positive ACGT frequencies "
-                          "summing to 1", "use 'uniform', 'genome' or a list like [0.3, 0.2, 0.2, 0.3]")
+        raise ArgumentError("background", f"background {background!r} is not 4 positive ACGT frequencies "
+                            "summing to 1", "use None (uniform) or 4 frequencies like [0.3, 0.2, 0.2, 0.3]")
     return bg / bg.sum()
 
 
@@ -129,7 +129,7 @@ def log_odds(motif: Motif | np.ndarray, background=None, pseudocount: float = 0.
     if counts.ndim != 2 or counts.shape[1] != 4:
         raise ValueError(f"count matrix must be (w, 4) in ACGT order, got shape {counts.shape}")
     if pseudocount < 0:
-        raise ParamsError("motif_scan.pseudocount", f"{pseudocount} is negative", "use e.g. 0.8")
+        raise ArgumentError("pseudocount", f"{pseudocount} is negative", "use e.g. 0.8")
     bg = _check_background(background)
     p = (counts + 4.0 * pseudocount * bg) / (counts.sum(1, keepdims=True) + 4.0 * pseudocount)
     with np.errstate(divide="ignore"):
@@ -143,7 +143,7 @@ def genome_background(genome, chroms=None, symmetric: bool = True) -> np.ndarray
         counts += np.bincount(genome.codes(c), minlength=5)[:5]
     acgt = counts[:4].astype(np.float64)
     if acgt.sum() == 0:
-        raise ParamsError("motif_scan.background", f"{genome.path} has no A/C/G/T bases", "use background: uniform")
+        raise ArgumentError("genome", f"{genome.path} has no A/C/G/T bases", "use a uniform background instead")
     if symmetric:
         acgt = (acgt + acgt[::-1]) / 2
     return acgt / acgt.sum()

@@ -20,7 +20,7 @@ import json
 import logging
 import os
 
-from seq2acc.errors import ParamsError
+from seq2acc.errors import ArgumentError
 from seq2acc.config import Params
 
 log = logging.getLogger(__name__)
@@ -35,7 +35,7 @@ def strategy_name(p: Params) -> str:
 def make_strategy(name: str = "one_device", devices: list[str] | None = None):
     """The ``tf.distribute`` strategy called ``name`` (see module doc); ``devices`` only for ``mirrored``."""
     if name not in STRATEGIES:
-        raise ParamsError("train.distribute", f"{name!r} is not a strategy", f"use one of {', '.join(STRATEGIES)}")
+        raise ArgumentError("name", f"{name!r} is not a strategy", f"use one of {', '.join(STRATEGIES)}")
     if name == "multi_worker":
         _check_tf_config()
     import tensorflow as tf
@@ -58,13 +58,13 @@ def make_strategy(name: str = "one_device", devices: list[str] | None = None):
 def _check_tf_config() -> None:
     cfg = os.environ.get("TF_CONFIG")
     if not cfg:
-        raise ParamsError("train.distribute", "multi_worker needs the TF_CONFIG environment variable on every machine",
+        raise ArgumentError("name", "multi_worker needs the TF_CONFIG environment variable on every machine",
                           'export TF_CONFIG=\'{"cluster": {"worker": ["host1:12345", "host2:12345"]}, '
                           '"task": {"type": "worker", "index": 0}}\' (index = this machine), or use one_device/mirrored')
     try:
         json.loads(cfg)
     except json.JSONDecodeError as e:
-        raise ParamsError("train.distribute", f"TF_CONFIG is not JSON ({e})", "fix the TF_CONFIG environment variable") from e
+        raise ArgumentError("name", f"multi_worker: TF_CONFIG is not JSON ({e})", "fix the TF_CONFIG environment variable") from e
 
 
 def is_chief() -> bool:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from seq2acc.errors import ParamsError
+from seq2acc.errors import ArgumentError
 
 MODEL_NAMES = ("basset", "small")
 
@@ -38,7 +38,7 @@ def _defaults(name: str) -> dict[str, Any]:
         return {"conv_filters": [32], "conv_widths": [19], "pool_sizes": [50],
                 "norm": "none", "first_activation": "relu", "dense_units": [], "dropout": 0.0,
                 "conv_dropout": 0.0, "l2": 1e-3}
-    raise ParamsError("model.name", f"unknown model {name!r}", f"choose one of {', '.join(MODEL_NAMES)}")
+    raise ArgumentError("name", f"unknown model {name!r}", f"choose one of {', '.join(MODEL_NAMES)}")
 
 
 def model_config(cfg: dict | None) -> dict[str, Any]:
@@ -49,7 +49,7 @@ def model_config(cfg: dict | None) -> dict[str, Any]:
     cfg = dict(cfg or {})
     name = cfg.pop("name", "small")
     if not isinstance(name, str):
-        raise ParamsError("model.name", f"{name!r} is not a model name", f"choose one of {', '.join(MODEL_NAMES)}")
+        raise ArgumentError("name", f"{name!r} is not a model name", f"choose one of {', '.join(MODEL_NAMES)}")
     out = _defaults(name)
     if "batch_norm" in cfg:
         bn = cfg.pop("batch_norm")
@@ -57,8 +57,8 @@ def model_config(cfg: dict | None) -> dict[str, Any]:
             cfg["norm"] = "batch" if bn else "none"
     unknown = sorted(set(cfg) - set(out))
     if unknown:
-        raise ParamsError(f"model.{unknown[0]}", "is not a model setting",
-                          f"remove it; known settings: name, {', '.join(sorted(out))}")
+        raise ArgumentError(unknown[0], "is not a model setting",
+                            f"remove it; known settings: name, {', '.join(sorted(out))}")
     for k, v in cfg.items():
         if v is not None:
             out[k] = v
@@ -71,12 +71,12 @@ def _int_list(cfg: dict, key: str, allow_empty: bool = False) -> list[int]:
     if isinstance(val, (int, float)) and not isinstance(val, bool):
         val = [val]
     if not isinstance(val, (list, tuple)) or (not val and not allow_empty):
-        raise ParamsError(f"model.{key}", f"{val!r} must be a {'possibly empty ' if allow_empty else 'non-empty '}list "
-                          "of positive integers", f"e.g. {key}: [64, 64]")
+        raise ArgumentError(key, f"{val!r} must be a {'possibly empty ' if allow_empty else 'non-empty '}list "
+                            "of positive integers", f"e.g. {key}: [64, 64]")
     out = []
     for v in val:
         if isinstance(v, bool) or not isinstance(v, (int, float)) or int(v) != v or int(v) <= 0:
-            raise ParamsError(f"model.{key}", f"{v!r} is not a positive integer", "give whole numbers > 0")
+            raise ArgumentError(key, f"{v!r} is not a positive integer", "give whole numbers > 0")
         out.append(int(v))
     return out
 
@@ -88,37 +88,40 @@ def _float(cfg: dict, key: str, lo: float, hi: float | None) -> float:
         if isinstance(v, bool):
             raise ValueError
     except (TypeError, ValueError):
-        raise ParamsError(f"model.{key}", f"{v!r} is not a number", "give a number") from None
+        raise ArgumentError(key, f"{v!r} is not a number", "give a number") from None
     if f < lo or (hi is not None and f >= hi):
-        raise ParamsError(f"model.{key}", f"{f} is out of range [{lo}, {hi if hi is not None else 'inf'})",
-                          "use e.g. 0.3 for dropout, 1e-4 for l2")
+        raise ArgumentError(key, f"{f} is out of range [{lo}, {hi if hi is not None else 'inf'})",
+                            "use e.g. 0.3 for dropout, 1e-4 for l2")
     return f
 
 
 def validate_config(cfg: dict, input_length: int) -> None:
-    """Fail early, with the params key, on layer settings that cannot build a model."""
+    """Fail early on layer settings that cannot build a model: :class:`ArgumentError` named after the ``cfg``
+    setting (``conv_widths``, ``dropout``, ...)."""
     filters, widths, pools = (_int_list(cfg, k) for k in ("conv_filters", "conv_widths", "pool_sizes"))
     _int_list(cfg, "dense_units", allow_empty=True)
     if not (len(widths) == len(pools) == len(filters)):
-        raise ParamsError("model.conv_filters/conv_widths/pool_sizes", "must be non-empty lists of equal length",
-                          "give one filter count, width and pool size per conv layer")
+        raise ArgumentError("conv_filters/conv_widths/pool_sizes", f"must be non-empty lists of equal length (got "
+                            f"{len(filters)}, {len(widths)} and {len(pools)} entries)",
+                            "give one filter count, width and pool size per conv layer")
     length = input_length
     for i, (w, pool) in enumerate(zip(widths, pools)):
         if w > length:
-            raise ParamsError("model.conv_widths", f"filter width {w} of conv layer {i + 1} is longer than its input "
-                              f"({length} positions from a {input_length} bp input)",
-                              "use narrower filters, smaller pooling or a longer dataset.context")
+            raise ArgumentError("conv_widths", f"filter width {w} of conv layer {i + 1} is longer than its input "
+                                f"({length} positions from a {input_length} bp input)",
+                                "use narrower filters, smaller pooling or a longer input")
         length = (length - w + 1) // pool
         if length < 1:
-            raise ParamsError("model.pool_sizes", f"conv layer {i + 1} pools its input to length 0", "reduce pooling")
+            raise ArgumentError("pool_sizes", f"conv layer {i + 1} pools its input to length 0 (pool size {pool})",
+                                "reduce pooling")
     _float(cfg, "dropout", 0.0, 1.0)
     _float(cfg, "conv_dropout", 0.0, 1.0)
     _float(cfg, "l2", 0.0, None)
     if cfg.get("norm", "none") not in NORMS:
-        raise ParamsError("model.norm", f"{cfg.get('norm')!r} is not a normalisation", f"choose one of {', '.join(NORMS)}")
+        raise ArgumentError("norm", f"{cfg.get('norm')!r} is not a normalisation", f"choose one of {', '.join(NORMS)}")
     if cfg.get("first_activation", "relu") not in ACTIVATIONS:
-        raise ParamsError("model.first_activation", f"{cfg.get('first_activation')!r} is not supported",
-                          f"choose one of {', '.join(ACTIVATIONS)}")
+        raise ArgumentError("first_activation", f"{cfg.get('first_activation')!r} is not supported",
+                            f"choose one of {', '.join(ACTIVATIONS)}")
 
 
 def output_length(cfg: dict, input_length: int) -> int:

@@ -52,11 +52,17 @@ import yaml
 
 from seq2acc.io.atomic import atomic_path, write_json, write_text
 from seq2acc.data.bins import BinSpec
-from seq2acc.errors import InputError, ParamsError
+from seq2acc.errors import ArgumentError, InputError
 from seq2acc.interpret.motifs import DEFAULT_RELEASE, fetch_jaspar, log_odds
 from seq2acc.config import Params
 
 log = logging.getLogger(__name__)
+
+
+def _bad(key: str, problem: str, fix: str, path) -> InputError:
+    """A bad value in the simulation config YAML (not params.yaml): names the file and the key."""
+    return InputError(path, f"parameter '{key}': {problem}", fix)
+
 
 ALPHABET = "ACGT"
 TRUTH_COLUMNS = ["region", "motif", "motif_id", "motif_name", "chrom", "start", "end", "strand", "role", "rule",
@@ -155,40 +161,40 @@ def _grammar(p: Params, key: str, symbols: set[str], required: bool) -> Grammar:
     node = p.raw(key, None)
     if node is None:
         if required:
-            raise ParamsError(key, "is missing", "add a grammar with at least one rule (see benchmarks/sim/small.yaml)", p.path)
+            raise _bad(key, "is missing", "add a grammar with at least one rule (see benchmarks/sim/small.yaml)", p.path)
         return Grammar(())
     if not isinstance(node, dict):
-        raise ParamsError(key, "must be a mapping with 'rules' (and optional 'repressors')", "see benchmarks/sim/small.yaml", p.path)
+        raise _bad(key, "must be a mapping with 'rules' (and optional 'repressors')", "see benchmarks/sim/small.yaml", p.path)
     rules = []
     for i, r in enumerate(node.get("rules") or []):
         where = f"{key}.rules[{i}]"
         if not isinstance(r, dict) or not r.get("motifs"):
-            raise ParamsError(where, "a rule needs 'motifs: [symbols]'", "e.g. {name: pair, motifs: [B, C], spacing: [5, 30]}", p.path)
+            raise _bad(where, "a rule needs 'motifs: [symbols]'", "e.g. {name: pair, motifs: [B, C], spacing: [5, 30]}", p.path)
         motifs = tuple(str(m) for m in r["motifs"])
         unknown = [m for m in motifs if m not in symbols]
         if unknown:
-            raise ParamsError(where, f"motif(s) {unknown} are not defined under 'motifs'", f"use one of {sorted(symbols)}", p.path)
+            raise _bad(where, f"motif(s) {unknown} are not defined under 'motifs'", f"use one of {sorted(symbols)}", p.path)
         spacing = r.get("spacing")
         if spacing is not None:
             if (not isinstance(spacing, (list, tuple)) or len(spacing) != 2 or not all(isinstance(v, int) for v in spacing)
                     or not 0 <= spacing[0] <= spacing[1]):
-                raise ParamsError(f"{where}.spacing", f"{spacing!r} is not [lo, hi] with 0 <= lo <= hi (bp)", "e.g. spacing: [5, 30]", p.path)
+                raise _bad(f"{where}.spacing", f"{spacing!r} is not [lo, hi] with 0 <= lo <= hi (bp)", "e.g. spacing: [5, 30]", p.path)
             if len(motifs) < 2:
-                raise ParamsError(f"{where}.spacing", "spacing needs a rule of at least two motifs", "remove spacing or add a motif", p.path)
+                raise _bad(f"{where}.spacing", "spacing needs a rule of at least two motifs", "remove spacing or add a motif", p.path)
             spacing = (int(spacing[0]), int(spacing[1]))
         rules.append(Rule(str(r.get("name") or "+".join(motifs)), motifs, spacing))
     if required and not rules:
-        raise ParamsError(f"{key}.rules", "needs at least one rule", "e.g. rules: [{name: A, motifs: [A]}]", p.path)
+        raise _bad(f"{key}.rules", "needs at least one rule", "e.g. rules: [{name: A, motifs: [A]}]", p.path)
     names = [r.name for r in rules]
     if len(set(names)) != len(names):
-        raise ParamsError(f"{key}.rules", f"rule names must be unique, got {names}", "give each rule its own name", p.path)
+        raise _bad(f"{key}.rules", f"rule names must be unique, got {names}", "give each rule its own name", p.path)
     reps = tuple(str(m) for m in (node.get("repressors") or []))
     bad = [m for m in reps if m not in symbols]
     if bad:
-        raise ParamsError(f"{key}.repressors", f"motif(s) {bad} are not defined under 'motifs'", f"use one of {sorted(symbols)}", p.path)
+        raise _bad(f"{key}.repressors", f"motif(s) {bad} are not defined under 'motifs'", f"use one of {sorted(symbols)}", p.path)
     if set(reps) & {m for r in rules for m in r.motifs}:
-        raise ParamsError(f"{key}.repressors", "a motif cannot be both activator and repressor in one grammar",
-                          "use different motifs", p.path)
+        raise _bad(f"{key}.repressors", "a motif cannot be both activator and repressor in one grammar",
+                   "use different motifs", p.path)
     return Grammar(tuple(rules), reps)
 
 
@@ -212,7 +218,7 @@ def config_from_dict(data: dict, path: str = "<sim config>") -> SimConfig:
     lengths = p.raw("genome.lengths", None)
     if lengths is not None:
         if not isinstance(lengths, list) or not lengths or not all(isinstance(v, int) and v > 0 for v in lengths):
-            raise ParamsError("genome.lengths", f"{lengths!r} must be a list of positive integers (bp)", "e.g. [600000, 500000]", path)
+            raise _bad("genome.lengths", f"{lengths!r} must be a list of positive integers (bp)", "e.g. [600000, 500000]", path)
         lengths = [int(v) for v in lengths]
     else:
         n = p.get("genome.n_chromosomes", int, ge=1)
@@ -220,11 +226,14 @@ def config_from_dict(data: dict, path: str = "<sim config>") -> SimConfig:
     names = [f"{prefix}{i + 1}" for i in range(len(lengths))]
     motifs = p.get("motifs", dict)
     if not motifs:
-        raise ParamsError("motifs", "needs at least one motif", "map a symbol to a JASPAR id, e.g. A: MA0139.2", path)
+        raise _bad("motifs", "needs at least one motif", "map a symbol to a JASPAR id, e.g. A: MA0139.2", path)
     motif_specs = {str(k): str(v) for k, v in motifs.items()}
     symbols = set(motif_specs)
-    spec = BinSpec(p.get("bins.bin_size", int, 200, gt=0), p.get("bins.stride", int, 50, gt=0),
-                   p.get("bins.context", int, 1000, gt=0), p.get("bins.positive_overlap", float, 0.5, ge=0, lt=1))
+    try:
+        spec = BinSpec(p.get("bins.bin_size", int, 200, gt=0), p.get("bins.stride", int, 50, gt=0),
+                       p.get("bins.context", int, 1000, gt=0), p.get("bins.positive_overlap", float, 0.5, ge=0, lt=1))
+    except ArgumentError as e:  # BinSpec names its own argument; here it is the config's bins.<arg>
+        raise _bad(f"bins.{e.arg}", e.problem, e.fix, path) from e
     cfg = SimConfig(
         path=path, seed=p.get("seed", int, 0), chrom_names=names, chrom_lengths=lengths,
         background=p.get("background.model", str, "markov", choices=("iid", "markov")),
@@ -287,8 +296,8 @@ def load_motifs(cfg: SimConfig) -> dict[str, PlantedMotif]:
             from Bio import motifs as bio_motifs
 
             if not path.exists():
-                raise ParamsError(f"motifs.{sym}", f"matrix file {spec} does not exist",
-                                  "give a JASPAR id or an existing .jaspar file", cfg.path)
+                raise _bad(f"motifs.{sym}", f"matrix file {spec} does not exist",
+                           "give a JASPAR id or an existing .jaspar file", cfg.path)
             try:
                 with open(path) as fh:
                     m = bio_motifs.read(fh, "jaspar")
@@ -299,9 +308,10 @@ def load_motifs(cfg: SimConfig) -> dict[str, PlantedMotif]:
         else:
             try:
                 (jm,) = fetch_jaspar(ids=[spec], release=cfg.jaspar_release)
-            except ParamsError as e:
-                raise ParamsError(f"motifs.{sym}", f"cannot load {spec!r} from {cfg.jaspar_release}: {e}",
-                                  "use a JASPAR matrix id such as MA0139.2 and a release shipped with pyjaspar", cfg.path) from e
+            except ArgumentError as e:  # bad id or release: e.problem says which
+                raise _bad(f"motifs.{sym}", f"cannot load {spec!r} from {cfg.jaspar_release}: {e.problem}",
+                           f"use a JASPAR matrix id such as MA0139.2 and a release shipped with pyjaspar ({e.fix})",
+                           cfg.path) from e
             name, mid, counts = jm.name, jm.id, jm.counts
         counts = counts + cfg.pseudocount
         out[sym] = PlantedMotif(sym, mid, name, counts / counts.sum(1, keepdims=True))
@@ -319,8 +329,8 @@ def sample_instance(motif: PlantedMotif, rng: np.random.Generator, min_score: fl
         ok = np.flatnonzero(sc >= min_score)
         if len(ok):
             return codes[ok[0]], float(sc[ok[0]])
-    raise ParamsError("motif_sampling.min_score", f"motif {motif.symbol} ({motif.motif_id}) almost never reaches relative "
-                      f"score {min_score} when sampled", "lower motif_sampling.min_score (e.g. 0.7)", path)
+    raise _bad("motif_sampling.min_score", f"motif {motif.symbol} ({motif.motif_id}) almost never reaches relative "
+               f"score {min_score} when sampled", "lower motif_sampling.min_score (e.g. 0.7)", path)
 
 
 def revcomp_codes(codes: np.ndarray) -> np.ndarray:
@@ -461,8 +471,8 @@ def place(design: Design, lengths: dict[str, int], width: int, rng: np.random.Ge
         else:
             s = None
         if blen > width or s is None:
-            raise ParamsError("regions.width", f"design {design.name!r} needs {blen} bp per block and cannot be placed in a "
-                              f"{width}-bp window", "increase regions.width or narrow the spacing ranges", path)
+            raise _bad("regions.width", f"design {design.name!r} needs {blen} bp per block and cannot be placed in a "
+                       f"{width}-bp window", "increase regions.width or narrow the spacing ranges", path)
         placed.append((s, s + blen))
         pos = s
         for m, g in zip(order, [0] + gaps):
@@ -477,9 +487,9 @@ def _layout(lengths: list[int], n_slots: int, slot: int, gap: int, edge: int, rn
     usable = np.array([max(0, L - 2 * edge + gap) for L in lengths], dtype=np.float64)
     cap = (usable // (slot + gap)).astype(int)
     if cap.sum() < n_slots:
-        raise ParamsError("regions", f"{n_slots} regions of {slot} bp, {gap} bp apart, do not fit in the genome "
-                          f"({sum(lengths)} bp; room for {int(cap.sum())})",
-                          "plant fewer regions, lower regions.min_gap or make the genome larger", path)
+        raise _bad("regions", f"{n_slots} regions of {slot} bp, {gap} bp apart, do not fit in the genome "
+                   f"({sum(lengths)} bp; room for {int(cap.sum())})",
+                   "plant fewer regions, lower regions.min_gap or make the genome larger", path)
     share = usable / usable.sum() * n_slots
     n = np.minimum(np.floor(share).astype(int), cap)
     while n.sum() < n_slots:  # largest remainder, within capacity
@@ -690,7 +700,7 @@ def simulate(config, out_dir, seed: int | None = None) -> SimResult:
     flip_out = set(rng.choice(true_ids, size=n_flip, replace=False).tolist()) if n_flip else set()
     empty_ids = regions.region[regions.kind == "empty"].to_numpy()
     if n_flip > len(empty_ids):  # cannot happen with the slot count above; kept as a guard
-        raise ParamsError("label_noise", "too few empty slots for the noise peaks", "lower label_noise", cfg.path)
+        raise _bad("label_noise", "too few empty slots for the noise peaks", "lower label_noise", cfg.path)
     flip_in = set(rng.choice(empty_ids, size=n_flip, replace=False).tolist()) if n_flip else set()
     regions["noise"] = np.where(regions.region.isin(flip_out), "flip_out", np.where(regions.region.isin(flip_in), "flip_in", ""))
     regions["target_peak"] = ((regions.target_rule != "") & (regions.noise != "flip_out")) | (regions.noise == "flip_in")
