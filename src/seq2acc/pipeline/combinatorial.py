@@ -31,8 +31,13 @@ from seq2acc.interpret.combinatorial import (control_sites, dfim, dfim_matrix, d
                              plot_matrices, scramble_interactions, summarize_pairs, summarize_sites)
 from seq2acc.errors import InputError, ParamsError, Seq2AccError
 from seq2acc.config import Params
-from seq2acc.pipeline.attribute import attribute_config, load_fold_model, write_tsv
-from seq2acc.pipeline.modisco import log_to_cv_run, modisco_config, read_table
+from seq2acc.artifacts import fold_model
+from seq2acc.artifacts.tables import read_table, write_tsv
+from seq2acc.config import layout
+from seq2acc.mlops import tracking
+from seq2acc.model.load import load_model
+from seq2acc.pipeline.attribute import attribute_config
+from seq2acc.pipeline.modisco import modisco_config
 
 log = logging.getLogger(__name__)
 
@@ -149,8 +154,8 @@ def modisco_units(p: Params, cfg: CombinatorialConfig) -> list[Unit]:
 
 
 def scan_units(p: Params, cfg: CombinatorialConfig) -> list[Unit]:
-    mroot = Path(p.get("motif_scan.out_dir", str, "motifs"))
-    aroot = attribute_config(p).out_dir
+    mroot = layout(p).motifs
+    aroot = layout(p).attribution
     per_fold = {}
     for k in p.get("train.folds", list):
         hp = mroot / "folds" / f"fold{k}" / f"{cfg.scan_hits}.tsv"
@@ -287,7 +292,7 @@ def combinatorial(p: Params) -> Path:
     for u in units:
         for k in u.folds:
             if k not in models:
-                models[k] = load_fold_model(p, k)
+                models[k] = load_model(fold_model.model_path(layout(p).models, k))
         ms = [models[k] for k in u.folds]
         L = u.onehot.shape[1]
         sets = [("", u.sites)]
@@ -385,10 +390,10 @@ def _write(p: Params, cfg: CombinatorialConfig, r: dict, seconds: float) -> Path
     metrics = {f"comb.effect.{k}": v["mean"] for k, v in summary["site_effect"].items() if v["mean"] is not None}
     metrics.update({f"comb.interaction.{k}": v["mean"] for k, v in summary["pair_interaction"].items()
                     if v["mean"] is not None})
-    log_to_cv_run(p, {_mlflow_key(k): v for k, v in metrics.items()},
-                  [out / f for f in ("site_summary.tsv", "pair_summary.tsv", "dfim_summary.tsv", "summary.json",
-                                     "interaction_heatmap.png", "dfim_heatmap.png")], "combinatorial",
-                  {"comb.sites": cfg.sites})
+    tracking.log_to_run(fold_model.run_id(layout(p).models, p.get("train.folds", list), parent=True),
+                        {_mlflow_key(k): v for k, v in metrics.items()}, {"comb.sites": cfg.sites},
+                        [out / f for f in ("site_summary.tsv", "pair_summary.tsv", "dfim_summary.tsv", "summary.json",
+                                           "interaction_heatmap.png", "dfim_heatmap.png")], "combinatorial")
     return out
 
 
@@ -404,7 +409,7 @@ def _mlflow_key(k: str) -> str:
 
 def report_lines(p: Params, top: int = 6) -> list[str]:
     """Lines for ``seq2acc report``: motif pair interactions and DFIM with their controls."""
-    out = Path(p.get("combinatorial.out_dir", str, "combinatorial"))
+    out = layout(p).combinatorial
     if not (out / "pair_summary.tsv").exists():
         return []
     lines = [f"== combinatorial logic ({out}/interaction_heatmap.png, dfim_heatmap.png)"]

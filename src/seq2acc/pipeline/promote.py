@@ -22,8 +22,8 @@ from seq2acc.mlops import tracking
 from seq2acc.io.atomic import write_json
 from seq2acc.errors import Seq2AccError
 from seq2acc.config import Params
-from seq2acc.model.fit import train_config
-from seq2acc.pipeline.train import RUN_FILE, fold_dir
+from seq2acc.artifacts import fold_model
+from seq2acc.config import layout
 
 log = logging.getLogger(__name__)
 
@@ -45,11 +45,11 @@ def _eval_auprc(metrics_dir: Path, k: int) -> float | None:
 
 def collect_candidates(p: Params) -> list[dict]:
     """One dict per trained fold in ``train.folds``: fold, registered version, run id, val_loss, genome-wide AUPRC."""
-    tc = train_config(p)
-    metrics_dir = Path(p.get("promote.metrics_dir", str, "metrics"))
+    lay = layout(p)
+    metrics_dir = lay.metrics
     cands = []
-    for k in tc.folds:
-        path = fold_dir(p, k) / RUN_FILE
+    for k in p.get("train.folds", list):
+        path = fold_model.run_file(lay.models, k)
         if not path.exists():
             raise Seq2AccError(f"{path}: missing; fix: run `dvc repro train@{k}` (or remove fold {k} from train.folds)")
         info = json.loads(path.read_text())
@@ -79,7 +79,7 @@ def promote(p: Params) -> dict:
         raise Seq2AccError(f"fold models are registered under different names {sorted(names)}; fix: re-run "
                            "`dvc repro train` so all folds use the current tracking.model_name")
     name = names.pop()
-    tracking.setup(tracking.experiment_name(p))
+    tracking.setup(tracking.experiment_name(p.get("peaks.target", str), p.get("tracking.experiment", str, allow_none=True)))
     client = MlflowClient()
     criterion = choose_criterion(cands)
     for c in cands:  # store scores on the versions, so later promotions can compare against them
@@ -128,7 +128,7 @@ def promote(p: Params) -> dict:
     if auprcs:
         summary["mean_genomewide_auprc"] = float(np.mean(auprcs))
     _close_parents(client, cands, summary)
-    write_json(Path(p.get("promote.out", str, "reports/train.json")), summary)
+    write_json(layout(p).train_report, summary)
     return summary
 
 

@@ -34,8 +34,12 @@ from seq2acc.io.fasta import Genome
 from seq2acc.config import Params
 from seq2acc.interpret.variants import (VariantWindows, check_variants, contribution_change, empirical_pvalue, null_windows,
                         plot_variant, plot_volcano, read_variants, score_alleles, variant_windows)
-from seq2acc.pipeline.attribute import _paths, attribute_config, load_fold_model, write_tsv
-from seq2acc.pipeline.modisco import log_to_cv_run
+from seq2acc.artifacts import fold_model
+from seq2acc.artifacts.tables import read_table, write_tsv
+from seq2acc.config import layout
+from seq2acc.mlops import tracking
+from seq2acc.model.load import load_model
+from seq2acc.pipeline.attribute import attribute_config
 
 log = logging.getLogger(__name__)
 
@@ -94,14 +98,14 @@ def score_variants(p: Params) -> Path:
     """Stage body of ``variants``."""
     cfg = variants_config(p)
     t0 = time.perf_counter()
-    pp = _paths(p)
-    genome = Genome(pp["genome"])
+    lay = layout(p)
+    genome = Genome(lay.genome)
     var = read_variants(cfg.input, cfg.skip_unsupported)
     check_variants(var, genome, cfg.input)
     folds = [int(k) for k in p.get("train.folds", list)]
     if not folds:
         raise ParamsError("train.folds", "is empty", "list the trained folds")
-    models = {k: load_fold_model(p, k) for k in folds}
+    models = {k: load_model(fold_model.model_path(lay.models, k)) for k in folds}
     lengths = {int(m.input_shape[1]) for m in models.values()}
     if len(lengths) != 1:
         raise ParamsError("dataset.context", f"fold models take different input lengths {sorted(lengths)}",
@@ -144,7 +148,7 @@ def score_variants(p: Params) -> Path:
     p_ens = empirical_pvalue(ens, null.mean(1))
     from seq2acc.interpret.null import bh
 
-    heldout = _heldout_fold(pp["folds"], var.chrom, folds)
+    heldout = _heldout_fold(lay.folds, var.chrom, folds)
     col = {k: j for j, k in enumerate(folds)}
     ho_idx = np.array([col.get(h, -1) for h in heldout])
     pick = lambda a: np.where(ho_idx >= 0, a[np.arange(n), np.maximum(ho_idx, 0)], np.nan)  # noqa: E731
@@ -231,17 +235,16 @@ def _write(p, cfg, var, w, scores, fold_rows, cref, calt, seconds) -> Path:
     write_json(out / "summary.json", summary)
     log.info("variants: %d scored, %d with BH q < %g; max |delta| %.3f", n, summary["n_significant"], cfg.alpha,
              summary["max_abs_delta"] or 0)
-    log_to_cv_run(p, {"variants.n_significant": summary["n_significant"],
-                      "variants.max_abs_delta": summary["max_abs_delta"] or 0.0},
-                  [out / "scores.tsv", out / "volcano.png", out / "summary.json"], "variants",
-                  {"variants.input": str(cfg.input)})
+    tracking.log_to_run(fold_model.run_id(layout(p).models, p.get("train.folds", list), parent=True),
+                        {"variants.n_significant": summary["n_significant"],
+                         "variants.max_abs_delta": summary["max_abs_delta"] or 0.0},
+                        {"variants.input": str(cfg.input)},
+                        [out / "scores.tsv", out / "volcano.png", out / "summary.json"], "variants")
     return out
 
 
 def report_lines(p: Params, top: int = 5) -> list[str]:
     """Lines for ``seq2acc report``: the variants with the largest effects."""
-    from seq2acc.pipeline.modisco import read_table
-
     out = Path(p.get("variants.out_dir", str, "variants"))
     if not (out / "scores.tsv").exists():
         return []

@@ -510,7 +510,10 @@ def attribution_section(p, truth, folds) -> dict | None:
     None when no fold has attribution outputs (stage not in the pipeline).
     """
     from seq2acc.interpret.attribution import contributions
-    from seq2acc.pipeline.attribute import load_fold_model, read_attribution
+    from seq2acc.artifacts import fold_model
+    from seq2acc.artifacts.contrib import read_attribution
+    from seq2acc.config import layout
+    from seq2acc.model.load import load_model
 
     base = Path(p.get("attribute.out_dir", str, "attribution")) / "folds"
     max_seqs = p.get("simbench.attribution_max_seqs", int, 100, ge=1)
@@ -545,7 +548,7 @@ def attribution_section(p, truth, folds) -> dict | None:
             if m == stage_method:
                 contrib = a.contrib[pos]
             else:
-                model = model or load_fold_model(p, k)
+                model = model or load_model(fold_model.model_path(layout(p).models, k))
                 # ISM costs 3L forward passes per sequence: scored on the first ism_max_seqs sequences only
                 n = min(len(pos), p.get("simbench.ism_max_seqs", int, 50, ge=1)) if m == "ism" else len(pos)
                 contrib, _ = contributions(model, a.onehot[pos[:n]].astype(np.float32), method=m,
@@ -617,7 +620,7 @@ def combinatorial_stage_section(p, cfg) -> dict | None:
     pipeline: MoDISco seqlets or motif-scan hits, labelled with JASPAR names): ``pair_summary.tsv``
     (interaction_mean) and ``dfim_summary.tsv`` (delta_mean, both directions averaged). None without the stage."""
     from seq2acc.sim.simulate import load_motifs
-    from seq2acc.pipeline.modisco import read_table
+    from seq2acc.artifacts.tables import read_table
 
     out_dir = Path(p.get("combinatorial.out_dir", str, "combinatorial"))
     if not (out_dir / "pair_summary.tsv").exists():
@@ -659,7 +662,7 @@ def combinatorial_section(p, truth, regions, cfg, folds, sizes, context: int) ->
     from seq2acc.io.fasta import Genome
     from seq2acc.seq.encoding import onehot_codes
     from seq2acc.model.predict import predict_logits
-    from seq2acc.pipeline.evaluate import load_model
+    from seq2acc.model.load import load_model
 
     fm = _fold_models(p, folds)
     pairs_planted = planted_pairs(cfg)
@@ -706,7 +709,7 @@ def combinatorial_section(p, truth, regions, cfg, folds, sizes, context: int) ->
 def variants_stage_section(p, sim_dir) -> dict | None:
     """Inside/outside contrast of the ``variants`` stage's own scores of the simulated SNVs (``variants/scores.tsv``,
     ``heldout_delta``: the fold model that never saw the variant's chromosome). None without the stage."""
-    from seq2acc.pipeline.modisco import read_table
+    from seq2acc.artifacts.tables import read_table
 
     path = Path(p.get("variants.out_dir", str, "variants")) / "scores.tsv"
     truth = Path(sim_dir) / "variants.tsv"
@@ -728,7 +731,7 @@ def variants_section(p, sim_dir, folds, context: int) -> dict | None:
     simulate stage's SNVs inside planted motifs vs outside them, each scored by the fold model that held out its
     chromosome. None without trained models or SNVs."""
     from seq2acc.io.fasta import Genome
-    from seq2acc.pipeline.evaluate import load_model
+    from seq2acc.model.load import load_model
     from seq2acc.interpret.variants import score_alleles, variant_windows
 
     path = Path(sim_dir) / "variants.tsv"
@@ -763,7 +766,7 @@ def _modisco_h5(p, detail: Path) -> tuple[Path | None, str]:
     if not ens.exists() or not p.get("simbench.modisco", bool, True):
         return None, ""
     from seq2acc.interpret.modisco import run_modisco
-    from seq2acc.pipeline.attribute import read_attribution
+    from seq2acc.artifacts.contrib import read_attribution
 
     a = read_attribution(ens)
     pos = a.regions.label.to_numpy() == 1
