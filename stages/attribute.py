@@ -1,8 +1,6 @@
-"""DVC stage `attribute@<fold>`: contribution scores, shuffled null and p-values of the fold's sequences of interest."""
-import sys
-
-from seq2acc.cli import stage_main
+"""DVC stage `attribute@<fold>`: contribution scores + shuffled null of fold K's held-out positives."""
+from seq2acc.pipeline import run_stage
 from seq2acc.pipeline.attribute import attribute_fold
 
 if __name__ == "__main__":
-    stage_main(lambda p: attribute_fold(p, int(sys.argv[1])))
+    run_stage(attribute_fold, int)

@@ -1,6 +1,6 @@
-"""DVC stage `attribute_ensemble`: fold models' contribution scores combined into one TF-MoDISco input."""
-from seq2acc.cli import stage_main
-from seq2acc.pipeline.attribute import attribute_ensemble
+"""DVC stage `attribute_ensemble`: the fold ensemble of the attribution sets."""
+from seq2acc.pipeline import run_stage
+from seq2acc.pipeline.attribute_ensemble import attribute_ensemble
 
 if __name__ == "__main__":
-    stage_main(attribute_ensemble)
+    run_stage(attribute_ensemble)

@@ -1,6 +1,6 @@
-"""DVC stage `combinatorial`: motif scrambling (single sites, pairs) and DFIM on the top motifs, with controls."""
-from seq2acc.cli import stage_main
+"""DVC stage `combinatorial`: motif scrambling and DFIM on the top motifs -> combinatorial/."""
+from seq2acc.pipeline import run_stage
 from seq2acc.pipeline.combinatorial import combinatorial
 
 if __name__ == "__main__":
-    stage_main(combinatorial)
+    run_stage(combinatorial)

@@ -1,6 +1,6 @@
-"""DVC stage `cv_summary`: per-fold and pooled genome-wide metrics, CNN next to the baselines."""
-from seq2acc.cli import stage_main
+"""DVC stage `cv_summary`: per-fold table and pooled held-out metrics -> metrics/summary.*."""
+from seq2acc.pipeline import run_stage
 from seq2acc.pipeline.cv_summary import cv_summary
 
 if __name__ == "__main__":
-    stage_main(cv_summary)
+    run_stage(cv_summary)

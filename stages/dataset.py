@@ -1,8 +1,6 @@
-"""DVC stage `dataset@<chrom>`: bins, labels and sampled examples of one chromosome -> HDF5."""
-import sys
-
-from seq2acc.cli import stage_main
-from seq2acc.pipeline.data import build_dataset
+"""DVC stage `dataset@<chrom>`: bins, labels and sampled examples of one chromosome -> data/datasets/<chrom>.h5."""
+from seq2acc.pipeline import run_stage
+from seq2acc.pipeline.dataset import build_dataset
 
 if __name__ == "__main__":
-    stage_main(lambda p: build_dataset(p, sys.argv[1]))
+    run_stage(build_dataset, str)

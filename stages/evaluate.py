@@ -1,8 +1,6 @@
-"""DVC stage `evaluate@<fold>`: score every genome-wide bin of the fold's test chromosomes (CNN + baselines)."""
-import sys
-
-from seq2acc.cli import stage_main
+"""DVC stage `evaluate@<fold>`: fold K's model and the baselines on every bin of its test chromosomes."""
+from seq2acc.pipeline import run_stage
 from seq2acc.pipeline.evaluate import evaluate_fold
 
 if __name__ == "__main__":
-    stage_main(lambda p: evaluate_fold(p, int(sys.argv[1])))
+    run_stage(evaluate_fold, int)

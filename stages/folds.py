@@ -1,6 +1,6 @@
-"""DVC stage `folds`: greedy chromosome folds (protocol note 13) + per-bucket counts as metrics."""
-from seq2acc.cli import stage_main
-from seq2acc.pipeline.data import build_folds
+"""DVC stage `folds`: greedy chromosome folds -> data/folds.json."""
+from seq2acc.pipeline import run_stage
+from seq2acc.pipeline.folds import build_folds
 
 if __name__ == "__main__":
-    stage_main(build_folds)
+    run_stage(build_folds)

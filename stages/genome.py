@@ -1,6 +1,6 @@
-"""DVC stage `genome`: obtain the reference FASTA (registry wheel or user file), index it, write chrom sizes."""
-from seq2acc.cli import stage_main
-from seq2acc.pipeline.data import prepare_genome
+"""DVC stage `genome`: the reference genome -> data/genome/{genome.fa, .fai, chrom.sizes}."""
+from seq2acc.pipeline import run_stage
+from seq2acc.pipeline.genome import prepare_genome
 
 if __name__ == "__main__":
-    stage_main(prepare_genome)
+    run_stage(prepare_genome)

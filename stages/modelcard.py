@@ -1,6 +1,6 @@
-"""DVC stage `modelcard`: a model card (markdown + self-contained HTML) per registered model version."""
-from seq2acc.cli import stage_main
+"""DVC stage `modelcard`: one model card per registered model version -> reports/modelcards/."""
+from seq2acc.pipeline import run_stage
 from seq2acc.pipeline.modelcard import model_cards
 
 if __name__ == "__main__":
-    stage_main(model_cards)
+    run_stage(model_cards)

@@ -1,8 +1,6 @@
-"""DVC stage `modisco@<fold>`: TF-MoDISco on the fold's contribution scores, TOMTOM matches to JASPAR, HTML report."""
-import sys
-
-from seq2acc.cli import stage_main
+"""DVC stage `modisco@<fold>`: TF-MoDISco on fold K's contribution scores -> modisco/folds/fold<K>/."""
+from seq2acc.pipeline import run_stage
 from seq2acc.pipeline.modisco import modisco_fold
 
 if __name__ == "__main__":
-    stage_main(lambda p: modisco_fold(p, int(sys.argv[1])))
+    run_stage(modisco_fold, int)

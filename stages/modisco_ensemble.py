@@ -1,6 +1,6 @@
-"""DVC stage `modisco_ensemble`: TF-MoDISco on the fold ensemble's contribution scores (attribute_ensemble)."""
-from seq2acc.cli import stage_main
-from seq2acc.pipeline.modisco import modisco_ensemble
+"""DVC stage `modisco_ensemble`: TF-MoDISco on the fold ensemble -> modisco/ensemble/."""
+from seq2acc.pipeline import run_stage
+from seq2acc.pipeline.modisco_ensemble import modisco_ensemble
 
 if __name__ == "__main__":
-    stage_main(modisco_ensemble)
+    run_stage(modisco_ensemble)

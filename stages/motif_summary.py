@@ -1,6 +1,6 @@
-"""DVC stage `motif_summary`: motif enrichment pooled over folds."""
-from seq2acc.cli import stage_main
-from seq2acc.pipeline.motif_scan import motif_summary
+"""DVC stage `motif_summary`: motif enrichment pooled over folds -> motifs/summary.*."""
+from seq2acc.pipeline import run_stage
+from seq2acc.pipeline.motif_summary import motif_summary
 
 if __name__ == "__main__":
-    stage_main(motif_summary)
+    run_stage(motif_summary)

@@ -1,6 +1,6 @@
-"""DVC stage `peaks`: read, check, widen and merge the target / elsewhere / blacklist interval files."""
-from seq2acc.cli import stage_main
-from seq2acc.pipeline.data import prepare_peaks
+"""DVC stage `peaks`: checked, widened, merged target / elsewhere / blacklist peaks -> data/peaks/."""
+from seq2acc.pipeline import run_stage
+from seq2acc.pipeline.peaks import prepare_peaks
 
 if __name__ == "__main__":
-    stage_main(prepare_peaks)
+    run_stage(prepare_peaks)

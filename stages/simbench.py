@@ -1,6 +1,6 @@
-"""DVC stage `simbench` (simulation benchmark projects only): score the pipeline's outputs against the truth."""
-from seq2acc.cli import stage_main
-from seq2acc.pipeline.simulation import simbench_stage
+"""DVC stage `simbench`: (simulation projects) the benchmark table against the planted truth."""
+from seq2acc.pipeline import run_stage
+from seq2acc.pipeline.simbench import simbench_stage
 
 if __name__ == "__main__":
-    stage_main(simbench_stage)
+    run_stage(simbench_stage)

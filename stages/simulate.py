@@ -1,6 +1,6 @@
-"""DVC stage `simulate` (simulation benchmark projects only): simulated genome, peaks, truth and SNVs."""
-from seq2acc.cli import stage_main
-from seq2acc.pipeline.simulation import simulate_stage
+"""DVC stage `simulate`: (simulation projects) the simulated genome, peaks and truth."""
+from seq2acc.pipeline import run_stage
+from seq2acc.pipeline.simulate import simulate_stage
 
 if __name__ == "__main__":
-    stage_main(simulate_stage)
+    run_stage(simulate_stage)

@@ -1,6 +1,6 @@
-"""DVC stage `validate`: great-expectations data checks that must pass before training reads the data."""
-from seq2acc.cli import stage_main
+"""DVC stage `validate`: great-expectations checks of the datasets and folds -> data/validation/."""
+from seq2acc.pipeline import run_stage
 from seq2acc.pipeline.validate import validate
 
 if __name__ == "__main__":
-    stage_main(validate)
+    run_stage(validate)

@@ -1,6 +1,6 @@
-"""DVC stage `variants`: ref/alt predictions, shuffled-background p-values and contribution changes of a VCF/TSV."""
-from seq2acc.cli import stage_main
+"""DVC stage `variants`: variant effects of a VCF/TSV with every fold model -> variants/."""
+from seq2acc.pipeline import run_stage
 from seq2acc.pipeline.variants import score_variants
 
 if __name__ == "__main__":
-    stage_main(score_variants)
+    run_stage(score_variants)

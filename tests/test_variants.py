@@ -11,8 +11,9 @@ from seq2acc.errors import InputError
 from seq2acc.io.fasta import Genome
 from seq2acc.seq.encoding import decode
 from seq2acc.seq.shuffle import dinuc_counts
-from seq2acc.interpret.variants import (check_variants, contribution_change, empirical_pvalue, null_windows, read_variants,
-                              score_alleles, variant_windows, window_start)
+from seq2acc.interpret.variants import (contribution_change, empirical_pvalue, null_windows, score_alleles,
+                                        variant_windows, window_start)
+from seq2acc.io.vcf import check_variants, read_variants
 
 from conftest import random_seqs, write_fasta
 

@@ -1,4 +1,5 @@
-"""Command line: ``seq2acc <command>``; DVC stage scripts call :func:`stage_main`."""
+"""Command line: ``seq2acc <command>``. Each command calls the same library or pipeline code as the DVC stages
+(which run ``stages/<stage>.py`` -> :func:`seq2acc.pipeline.run_stage`)."""
 
 from __future__ import annotations
 
@@ -7,18 +8,6 @@ import sys
 
 from seq2acc import logutil
 from seq2acc.errors import Seq2AccError
-
-
-def stage_main(fn, params_path: str = "params.yaml") -> None:
-    """Run a stage body with logging, params loading and readable user errors (exit code 1, no traceback)."""
-    from seq2acc.config import Params
-
-    logutil.setup()
-    try:
-        fn(Params.load(params_path))
-    except Seq2AccError as e:
-        print(f"seq2acc error: {e}", file=sys.stderr)
-        sys.exit(1)
 
 
 def _chroms(args):

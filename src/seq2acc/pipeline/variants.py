@@ -32,8 +32,9 @@ from seq2acc.errors import ParamsError
 from seq2acc.data.folds import load_folds
 from seq2acc.io.fasta import Genome
 from seq2acc.config import Params
-from seq2acc.interpret.variants import (VariantWindows, check_variants, contribution_change, empirical_pvalue, null_windows,
-                        plot_variant, plot_volcano, read_variants, score_alleles, variant_windows)
+from seq2acc.interpret.variants import (VariantWindows, contribution_change, empirical_pvalue, null_windows, plot_variant,
+                                        plot_volcano, score_alleles, variant_windows)
+from seq2acc.io.vcf import check_variants, read_variants
 from seq2acc.artifacts import fold_model
 from seq2acc.artifacts.tables import read_table, write_tsv
 from seq2acc.config import layout

@@ -40,6 +40,19 @@ def decode(x: np.ndarray) -> str:
     return "".join(out.tolist())
 
 
+_RC_CODE = np.array([3, 2, 1, 0, 4], dtype=np.uint8)
+
+
+def decode_codes(codes: np.ndarray) -> str:
+    """uint8 codes (L,) -> string (A C G T, N for code 4)."""
+    return np.frombuffer(b"ACGTN", dtype=np.uint8)[np.asarray(codes)].tobytes().decode("ascii")
+
+
+def revcomp_codes(codes: np.ndarray) -> np.ndarray:
+    """Reverse complement of uint8 codes (L,): reversed, A<->T and C<->G, N stays N."""
+    return _RC_CODE[np.asarray(codes)[::-1]]
+
+
 def reverse_complement(x: np.ndarray) -> np.ndarray:
     """Reverse complement of one-hot (..., L, 4) in ACGT order: flip length and channel axes."""
     return x[..., ::-1, ::-1]

@@ -54,6 +54,7 @@ from seq2acc.io.atomic import atomic_path, write_json, write_text
 from seq2acc.data.bins import BinSpec
 from seq2acc.errors import ArgumentError, InputError
 from seq2acc.interpret.motifs import DEFAULT_RELEASE, fetch_jaspar, log_odds
+from seq2acc.seq.encoding import ALPHABET, revcomp_codes
 from seq2acc.config import Params
 
 log = logging.getLogger(__name__)
@@ -64,7 +65,6 @@ def _bad(key: str, problem: str, fix: str, path) -> InputError:
     return InputError(path, f"parameter '{key}': {problem}", fix)
 
 
-ALPHABET = "ACGT"
 TRUTH_COLUMNS = ["region", "motif", "motif_id", "motif_name", "chrom", "start", "end", "strand", "role", "rule",
                  "sequence", "rel_score"]
 REGION_COLUMNS = ["region", "chrom", "start", "end", "kind", "design", "target_rule", "target_start", "target_end",
@@ -331,10 +331,6 @@ def sample_instance(motif: PlantedMotif, rng: np.random.Generator, min_score: fl
             return codes[ok[0]], float(sc[ok[0]])
     raise _bad("motif_sampling.min_score", f"motif {motif.symbol} ({motif.motif_id}) almost never reaches relative "
                f"score {min_score} when sampled", "lower motif_sampling.min_score (e.g. 0.7)", path)
-
-
-def revcomp_codes(codes: np.ndarray) -> np.ndarray:
-    return (3 - codes[::-1]).astype(np.uint8)
 
 
 # ----------------------------------------------------------------------------- background
@@ -784,3 +780,77 @@ def read_bayes_optimal(sim_dir) -> pd.DataFrame:
 def sim_config_of(sim_dir) -> SimConfig:
     """The resolved configuration a simulation directory was made with."""
     return config_from_dict(yaml.safe_load((Path(sim_dir) / "config.yaml").read_text()), str(Path(sim_dir) / "config.yaml"))
+
+
+def planted_variants(sim_dir, n_per_class: int, seed: int) -> pd.DataFrame:
+    """SNVs for the variants row: ``n_per_class`` inside planted motif instances of grammar-positive target regions
+    (the instances the satisfied rule uses) and as many outside any instance in the same regions (within the
+    peak). Columns: id, chrom, pos (1-based), ref, alt, cls ('inside'/'outside'), region, motif."""
+    from seq2acc.io.fasta import Genome
+    from seq2acc.sim.simulate import read_regions, read_truth
+
+    sim_dir = Path(sim_dir)
+    rng = np.random.default_rng([seed, 7])
+    truth, regions = read_truth(sim_dir), read_regions(sim_dir)
+    pos_regions = regions[regions.target_rule != ""]
+    if pos_regions.empty or n_per_class <= 0:
+        return pd.DataFrame(columns=["id", "chrom", "pos", "ref", "alt", "cls", "region", "motif"])
+    g = Genome(sim_dir / "genome.fa")
+    inst = truth[truth.region.isin(pos_regions.region) & (truth.role == "target")]
+    rows = []
+    pick = rng.choice(len(inst), size=n_per_class, replace=len(inst) < n_per_class)
+    seen = set()
+    for i in pick:
+        r = inst.iloc[int(i)]
+        for _ in range(20):
+            p0 = int(rng.integers(r.start, r.end))
+            if (r.chrom, p0) not in seen:
+                break
+        seen.add((r.chrom, p0))
+        rows.append((r.chrom, p0, "inside", int(r.region), r.motif))
+    by_region = {k: v for k, v in truth.groupby("region")}
+    reg_pick = rng.choice(len(pos_regions), size=n_per_class, replace=True)
+    for i in reg_pick:
+        reg = pos_regions.iloc[int(i)]
+        sub = by_region.get(int(reg.region))
+        for _ in range(100):
+            p0 = int(rng.integers(reg.target_start, reg.target_end))
+            inside = sub is not None and ((sub.start <= p0) & (p0 < sub.end)).any()
+            if not inside and (reg.chrom, p0) not in seen:
+                break
+        else:
+            continue
+        seen.add((reg.chrom, p0))
+        rows.append((reg.chrom, p0, "outside", int(reg.region), ""))
+    out = []
+    for k, (chrom, p0, cls, region, motif) in enumerate(rows):
+        ref = int(g.codes(chrom)[p0])
+        alt = int((ref + rng.integers(1, 4)) % 4)
+        out.append((f"{cls}_{k}", chrom, p0 + 1, "ACGT"[ref], "ACGT"[alt], cls, region, motif))
+    g.close()
+    return pd.DataFrame(out, columns=["id", "chrom", "pos", "ref", "alt", "cls", "region", "motif"])
+
+
+def shuffle_target_peaks(sim_dir, seed: int) -> int:
+    """Broken-pipeline control: move every target peak to a random place (same widths, same chromosomes' share)."""
+    from seq2acc.io.fasta import read_chrom_sizes
+    from seq2acc.io.bed import read_bed3
+
+    sim_dir = Path(sim_dir)
+    sizes = read_chrom_sizes(sim_dir / "chrom.sizes")
+    bed = read_bed3(sim_dir / "target.bed").df
+    rng = np.random.default_rng([seed, 13])
+    names = list(sizes)
+    w = np.array([sizes[c] for c in names], dtype=np.float64)
+    chroms = rng.choice(len(names), size=len(bed), p=w / w.sum())
+    width = (bed.end - bed.start).to_numpy()
+    rows = []
+    for ci, wd in zip(chroms, width):
+        c = names[int(ci)]
+        s = int(rng.integers(0, sizes[c] - wd))
+        rows.append((c, s, s + int(wd)))
+    df = pd.DataFrame(rows, columns=["chrom", "start", "end"])
+    df["_r"] = df.chrom.map({c: i for i, c in enumerate(names)})
+    df = df.sort_values(["_r", "start"])
+    write_text(sim_dir / "target.bed", df[["chrom", "start", "end"]].to_csv(sep="\t", header=False, index=False))
+    return len(df)
