@@ -32,6 +32,7 @@ import pandas as pd
 import yaml
 
 from seq2acc.errors import ParamsError
+from seq2acc.mlops.codedeps import stage_code_deps
 
 log = logging.getLogger(__name__)
 
@@ -91,12 +92,12 @@ def derive_dvc(root: dict, prefix: str = "", root_dir: Path | None = None, param
     the benchmark then reports those rows as not wired. ``include``: only these root stages (and never one whose
     inputs come from a stage left out), e.g. to skip the slow interpretation stages in a quick check.
     """
+    code_root = Path(root_dir) if root_dir is not None else Path(__file__).resolve().parents[3]
     skipped_outs: list[str] = []
     stages: dict = {
         "simulate": {
             "cmd": f"python {prefix}stages/simulate.py",
-            "deps": [f"{prefix}stages/simulate.py", f"{prefix}src/seq2acc/sim/simulate.py",
-                     f"{prefix}src/seq2acc/pipeline/simulation.py", "${simulation.config}"],
+            "deps": [prefix + d for d in stage_code_deps("stages/simulate.py", code_root)] + ["${simulation.config}"],
             "params": ["simulation"],
             "outs": [SIM_DIR],
         }
@@ -128,8 +129,7 @@ def derive_dvc(root: dict, prefix: str = "", root_dir: Path | None = None, param
                     produced.append(sp)
         stages[name] = st
     # simbench depends on every output (folders of foreach outputs), so it runs last and reruns when any changes.
-    deps = [f"{prefix}stages/simbench.py", f"{prefix}src/seq2acc/sim/benchmark.py", f"{prefix}src/seq2acc/pipeline/simulation.py",
-            SIM_DIR]
+    deps = [prefix + d for d in stage_code_deps("stages/simbench.py", code_root)] + [SIM_DIR]
     for pth in produced:
         if not any(pth == d or pth.startswith(d.rstrip("/") + "/") for d in deps):
             deps.append(pth)
