@@ -15,13 +15,13 @@ def _load(path):
 
 def print_report(params_path="params.yaml") -> None:
     p = Params.load(params_path)
-    folds = _load(p.get("folds.metrics", str, "data/folds_metrics.json"))
+    folds = _load(p.get("folds.metrics", str))
     if folds:
         print("== folds (buckets)")
         for k, m in folds.items():
             print(f"  {k:9s} chroms={m['chromosomes']:2d} examples={m['examples']:7d} positives={m['positives']:6d} "
                   f"genome-wide bins={m['genomewide_bins']}")
-    val = _load(p.get("validate.report", str, "data/validation/summary.json"))
+    val = _load(p.get("validate.report", str))
     if val:
         print(f"== data checks: {'PASSED' if val.get('success') else 'FAILED'} "
               f"({val.get('n_passed')}/{val.get('n_checks')} checks)")
@@ -32,7 +32,7 @@ def print_report(params_path="params.yaml") -> None:
 
 def _print_training(p: Params) -> None:
     """Per-fold validation loss, registered versions and the champion (written by the promote stage)."""
-    tr = _load(p.get("promote.out", str, "reports/train.json"))
+    tr = _load(p.get("promote.out", str))
     if not tr:
         return
     print(f"== training: registered model {tr['registered_model_name']} (criterion for champion: {tr['criterion']})")
@@ -46,7 +46,7 @@ def _print_training(p: Params) -> None:
 
 def _print_evaluation(p: Params) -> None:
     """Cross-validation summary of the genome-wide evaluation (written by the cv_summary stage)."""
-    md = Path(p.get("evaluate.metrics_dir", str, "metrics")) / "summary.md"
+    md = Path(p.get("evaluate.metrics_dir", str)) / "summary.md"
     if md.exists():
         print("== genome-wide evaluation (cv_summary: metrics/summary.md)")
         print(md.read_text().rstrip())

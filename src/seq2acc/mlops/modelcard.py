@@ -58,16 +58,16 @@ class CardPaths:
     @classmethod
     def from_params(cls, p: Params) -> "CardPaths":
         g = p.get
-        return cls(train_report=Path(g("promote.out", str, "reports/train.json")),
-                   metrics=Path(g("evaluate.metrics_dir", str, "metrics")),
-                   predictions=Path(g("evaluate.out_dir", str, "predictions")),
-                   models=Path(g("train.out_dir", str, "models")),
-                   modisco=Path(g("modisco.out_dir", str, "modisco")),
-                   motifs=Path(g("motif_scan.out_dir", str, "motifs")),
-                   attribution=Path(g("attribute.out_dir", str, "attribution")),
-                   lock=Path(g("modelcard.dvc_lock", str, "dvc.lock")),
+        return cls(train_report=Path(g("promote.out", str)),
+                   metrics=Path(g("evaluate.metrics_dir", str)),
+                   predictions=Path(g("evaluate.out_dir", str)),
+                   models=Path(g("train.out_dir", str)),
+                   modisco=Path(g("modisco.out_dir", str)),
+                   motifs=Path(g("motif_scan.out_dir", str)),
+                   attribution=Path(g("attribute.out_dir", str)),
+                   lock=Path(g("modelcard.dvc_lock", str)),
                    params_file=Path(p.path),
-                   out_dir=Path(g("modelcard.out_dir", str, "reports/modelcards")))
+                   out_dir=Path(g("modelcard.out_dir", str)))
 
 
 def _json(path: Path):
@@ -516,8 +516,8 @@ def build_all(p: Params) -> list[Path]:
     if not report or not report.get("folds"):
         raise Seq2AccError(f"{paths.train_report} missing or lists no fold model; fix: run `dvc repro promote` "
                            "(it records the registered version of every fold)")
-    top = p.get("modelcard.top_motifs", int, 10, ge=1)
-    log_it = p.get("modelcard.log_to_mlflow", bool, True)
+    top = p.get("modelcard.top_motifs", int, ge=1)
+    log_it = p.get("modelcard.log_to_mlflow", bool)
     out_dir = paths.out_dir
     with atomic_path(out_dir, suffix=".tmpdir") as tmp:
         tmp.mkdir()

@@ -29,7 +29,7 @@ STRATEGIES = ("one_device", "mirrored", "multi_worker")
 
 
 def strategy_name(p: Params) -> str:
-    return p.get("train.distribute", str, "one_device", choices=STRATEGIES)
+    return p.get("train.distribute", str, choices=STRATEGIES)
 
 
 def make_strategy(name: str = "one_device", devices: list[str] | None = None):

@@ -73,20 +73,20 @@ class AttributeConfig:
 def attribute_config(p: Params) -> AttributeConfig:
     g = p.get
     return AttributeConfig(
-        method=g("attribute.method", str, "deepshap", choices=METHODS),
-        n_refs=g("attribute.n_refs", int, 20, ge=1),
-        null_shuffles=g("attribute.null_shuffles", int, 1, ge=1),
-        regions=g("attribute.regions", str, None, allow_none=True),
-        max_regions=g("attribute.max_regions", int, None, ge=1, allow_none=True),
-        window=g("attribute.window", int, 10, ge=1),
-        tail=g("attribute.tail", str, "abs", choices=TAILS),
-        alpha=g("attribute.alpha", float, 0.05, gt=0, lt=1),
-        batch_size=g("attribute.batch_size", int, 80, ge=2),
-        task=g("attribute.task", int, 0, ge=0),
-        top_logos=g("attribute.top_logos", int, 8, ge=0),
-        logo_width=g("attribute.logo_width", int, 100, ge=10),
-        seed=g("attribute.seed", int, g("seed", int, 0)),
-        out_dir=Path(g("attribute.out_dir", str, "attribution")),
+        method=g("attribute.method", str, choices=METHODS),
+        n_refs=g("attribute.n_refs", int, ge=1),
+        null_shuffles=g("attribute.null_shuffles", int, ge=1),
+        regions=g("attribute.regions", str, allow_none=True),
+        max_regions=g("attribute.max_regions", int, ge=1, allow_none=True),
+        window=g("attribute.window", int, ge=1),
+        tail=g("attribute.tail", str, choices=TAILS),
+        alpha=g("attribute.alpha", float, gt=0, lt=1),
+        batch_size=g("attribute.batch_size", int, ge=2),
+        task=g("attribute.task", int, ge=0),
+        top_logos=g("attribute.top_logos", int, ge=0),
+        logo_width=g("attribute.logo_width", int, ge=10),
+        seed=g("seed", int),
+        out_dir=Path(g("attribute.out_dir", str)),
     )
 
 

@@ -70,27 +70,27 @@ def combinatorial_config(p: Params) -> CombinatorialConfig:
     from seq2acc.interpret.attribution import METHODS
 
     a = attribute_config(p)
-    motifs = p.raw("combinatorial.motifs", None)
+    motifs = p.raw("combinatorial.motifs")
     if motifs is not None and not isinstance(motifs, list):
         raise ParamsError("combinatorial.motifs", "must be a list of motif labels or null", "e.g. [REB1, TBF1]")
     return CombinatorialConfig(
-        sites=g("combinatorial.sites", str, "modisco", choices=SITE_SOURCES),
-        top_motifs=g("combinatorial.top_motifs", int, 4, ge=1),
+        sites=g("combinatorial.sites", str, choices=SITE_SOURCES),
+        top_motifs=g("combinatorial.top_motifs", int, ge=1),
         motifs=[str(m) for m in motifs] if motifs else None,
-        scan_hits=g("combinatorial.scan_hits", str, "contrib_hits", choices=("contrib_hits", "hits")),
-        max_sites_per_seq=g("combinatorial.max_sites_per_seq", int, 4, ge=1),
-        max_sequences=g("combinatorial.max_sequences", int, 300, ge=1),
-        n_scrambles=g("combinatorial.n_scrambles", int, 5, ge=1),
-        dfim=g("combinatorial.dfim", bool, True),
-        dfim_scrambles=g("combinatorial.dfim_scrambles", int, 3, ge=1),
-        controls=g("combinatorial.controls", bool, True),
-        method=g("combinatorial.method", str, a.method, choices=METHODS),
-        n_refs=g("combinatorial.n_refs", int, a.n_refs, ge=1),
-        rc_average=g("combinatorial.rc_average", bool, True),
-        batch_size=g("combinatorial.batch_size", int, 256, ge=2),
+        scan_hits=g("combinatorial.scan_hits", str, choices=("contrib_hits", "hits")),
+        max_sites_per_seq=g("combinatorial.max_sites_per_seq", int, ge=1),
+        max_sequences=g("combinatorial.max_sequences", int, ge=1),
+        n_scrambles=g("combinatorial.n_scrambles", int, ge=1),
+        dfim=g("combinatorial.dfim", bool),
+        dfim_scrambles=g("combinatorial.dfim_scrambles", int, ge=1),
+        controls=g("combinatorial.controls", bool),
+        method=g("combinatorial.method", str, choices=METHODS),
+        n_refs=g("combinatorial.n_refs", int, ge=1),
+        rc_average=g("combinatorial.rc_average", bool),
+        batch_size=g("combinatorial.batch_size", int, ge=2),
         trim_threshold=modisco_config(p).trim_threshold,
-        seed=g("combinatorial.seed", int, g("seed", int, 0)),
-        out_dir=Path(g("combinatorial.out_dir", str, "combinatorial")),
+        seed=g("seed", int),
+        out_dir=Path(g("combinatorial.out_dir", str)),
     )
 
 

@@ -69,24 +69,24 @@ def build_baselines(p: Params, genome: Genome, fold: dict, data_dir: Path, conte
 
     PWM: one baseline per ``baselines.pwm.central`` window, named ``pwm`` (the first) and ``pwm_<bp>``."""
     out = {}
-    motif = p.get("baselines.pwm.jaspar_id", str, None, allow_none=True)
+    motif = p.get("baselines.pwm.jaspar_id", str, allow_none=True)
     if motif:
-        bg = p.raw("baselines.pwm.background", "uniform")
+        bg = p.raw("baselines.pwm.background")
         bg = None if bg in (None, "uniform") else bg
-        centrals = p.raw("baselines.pwm.central", 400)
+        centrals = p.raw("baselines.pwm.central")
         centrals = centrals if isinstance(centrals, list) else [centrals]
         if not centrals or not all(isinstance(c, int) and not isinstance(c, bool) and c > 0 for c in centrals):
             raise ParamsError("baselines.pwm.central", f"{centrals!r} must be a positive number of bp or a list of them",
                               "use e.g. 400 or [400, 200]")
         for i, c in enumerate(centrals):
             out["pwm" if i == 0 else f"pwm_{c}"] = PWMBaseline(
-                motif, context, central=c, release=p.get("baselines.pwm.release", str, None, allow_none=True),
-                background=bg, pseudocount=p.get("baselines.pwm.pseudocount", float, 0.8, ge=0))
-    if p.get("baselines.kmer.enabled", bool, True):
-        C = p.raw("baselines.kmer.C", [3e-5, 1e-4, 3e-4, 1e-3])
-        km = KmerBaseline(context, k=p.get("baselines.kmer.k", int, 6, ge=1, le=10),
-                          window=p.get("baselines.kmer.window", int, 200, gt=0),
-                          C=[float(c) for c in C] if isinstance(C, list) else float(C), seed=p.get("seed", int, 0))
+                motif, context, central=c, release=p.get("baselines.pwm.release", str, allow_none=True),
+                background=bg, pseudocount=p.get("baselines.pwm.pseudocount", float, ge=0))
+    if p.get("baselines.kmer.enabled", bool):
+        C = p.raw("baselines.kmer.C")
+        km = KmerBaseline(context, k=p.get("baselines.kmer.k", int, ge=1, le=10),
+                          window=p.get("baselines.kmer.window", int, gt=0),
+                          C=[float(c) for c in C] if isinstance(C, list) else float(C), seed=p.get("seed", int))
         train = read_examples([dataset_path(data_dir, c) for c in fold["train"]])
         valid = []
         for c in fold["valid"]:
@@ -111,10 +111,10 @@ def score_fold(p: Params, k: int, progress: bool = True) -> dict:
             raise InputError(path, f"dataset of test chromosome {c} missing", f"run `dvc repro dataset@{c}`")
     spec = chrom_info(next(iter(paths.values()))).spec
     model = load_model(pp["model"])
-    scorer = make_scorer(model, spec.context, spec.stride, p.get("evaluate.method", str, "auto"),
-                         batch_size=p.get("evaluate.batch_size", int, 256, gt=0),
-                         chunk_windows=p.get("evaluate.chunk_windows", int, 2048, gt=0),
-                         rc_average=p.get("evaluate.rc_average", bool, True))
+    scorer = make_scorer(model, spec.context, spec.stride, p.get("evaluate.method", str),
+                         batch_size=p.get("evaluate.batch_size", int, gt=0),
+                         chunk_windows=p.get("evaluate.chunk_windows", int, gt=0),
+                         rc_average=p.get("evaluate.rc_average", bool))
     genome = Genome(pp["genome"])
     t0 = time.perf_counter()
     baselines = build_baselines(p, genome, fold, pp["data_dir"], spec.context)
@@ -216,11 +216,11 @@ def evaluate_fold(p: Params, k: int) -> dict:
     info = scored["info"]
     pp["pred"].mkdir(parents=True, exist_ok=True)
     write_scores(pp["pred"] / "scores.h5", scored)
-    if p.get("evaluate.tracks", bool, True):
+    if p.get("evaluate.tracks", bool):
         genome = Genome(pp["genome"])
         write_tracks(pp["pred"], scored, genome, info["bin_size"], info["stride"], f"seq2acc fold{k}")
     write_json(pp["pred"] / "info.json", info)
-    write_curve_files(pp["metrics"], scored, p.get("evaluate.curve_points", int, 1000, ge=10))
+    write_curve_files(pp["metrics"], scored, p.get("evaluate.curve_points", int, ge=10))
     write_json(pp["metrics"] / "evaluate.json", metrics)
     run_id = log_to_mlflow(pp["run"], metrics, [pp["metrics"] / "curves.png", pp["metrics"] / "evaluate.json"], info)
     g, s = metrics["genomewide"], metrics["sampled"]

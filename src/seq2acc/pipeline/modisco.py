@@ -68,27 +68,27 @@ class ModiscoConfig:
 
 def modisco_config(p: Params) -> ModiscoConfig:
     g = p.get
-    tax = p.raw("modisco.tax_group", ["fungi"])
+    tax = p.raw("modisco.tax_group")
     return ModiscoConfig(
-        window=g("modisco.window", int, 400, ge=10),
-        max_seqlets=g("modisco.max_seqlets", int, 2000, ge=10),
-        sliding_window_size=g("modisco.sliding_window_size", int, 20, ge=4),
-        flank_size=g("modisco.flank_size", int, 5, ge=0),
-        trim_to_window_size=g("modisco.trim_to_window_size", int, 30, ge=4),
-        initial_flank_to_add=g("modisco.initial_flank_to_add", int, 10, ge=0),
-        final_flank_to_add=g("modisco.final_flank_to_add", int, 0, ge=0),
-        target_seqlet_fdr=g("modisco.target_seqlet_fdr", float, 0.05, gt=0, lt=1),
-        n_leiden_runs=g("modisco.n_leiden_runs", int, 2, ge=1),
-        min_metacluster_size=g("modisco.min_metacluster_size", int, 100, ge=1),
-        final_min_cluster_size=g("modisco.final_min_cluster_size", int, 20, ge=1),
-        trim_threshold=g("modisco.trim_threshold", float, 0.3, gt=0, lt=1),
-        top_matches=g("modisco.top_matches", int, 3, ge=1),
-        report_examples=g("modisco.report_examples", int, 10, ge=1),
-        jaspar_release=g("modisco.jaspar_release", str, "JASPAR2024"),
-        collection=g("modisco.collection", str, "CORE", allow_none=True),
+        window=g("modisco.window", int, ge=10),
+        max_seqlets=g("modisco.max_seqlets", int, ge=10),
+        sliding_window_size=g("modisco.sliding_window_size", int, ge=4),
+        flank_size=g("modisco.flank_size", int, ge=0),
+        trim_to_window_size=g("modisco.trim_to_window_size", int, ge=4),
+        initial_flank_to_add=g("modisco.initial_flank_to_add", int, ge=0),
+        final_flank_to_add=g("modisco.final_flank_to_add", int, ge=0),
+        target_seqlet_fdr=g("modisco.target_seqlet_fdr", float, gt=0, lt=1),
+        n_leiden_runs=g("modisco.n_leiden_runs", int, ge=1),
+        min_metacluster_size=g("modisco.min_metacluster_size", int, ge=1),
+        final_min_cluster_size=g("modisco.final_min_cluster_size", int, ge=1),
+        trim_threshold=g("modisco.trim_threshold", float, gt=0, lt=1),
+        top_matches=g("modisco.top_matches", int, ge=1),
+        report_examples=g("modisco.report_examples", int, ge=1),
+        jaspar_release=g("modisco.jaspar_release", str),
+        collection=g("modisco.collection", str, allow_none=True),
         tax_group=[tax] if isinstance(tax, str) else tax,
-        match_q=g("modisco.match_q", float, 0.05, gt=0, le=1),
-        out_dir=Path(g("modisco.out_dir", str, "modisco")),
+        match_q=g("modisco.match_q", float, gt=0, le=1),
+        out_dir=Path(g("modisco.out_dir", str)),
     )
 
 

@@ -70,28 +70,28 @@ class MotifScanConfig:
 
 def motif_scan_config(p: Params) -> MotifScanConfig:
     g = p.get
-    tax = p.raw("motif_scan.tax_group", ["fungi"])
+    tax = p.raw("motif_scan.tax_group")
     tax = [tax] if isinstance(tax, str) else tax
-    ids = p.raw("motif_scan.jaspar_ids", None)
+    ids = p.raw("motif_scan.jaspar_ids")
     ids = [ids] if isinstance(ids, str) else ids
-    bg = p.raw("motif_scan.background", "uniform")
+    bg = p.raw("motif_scan.background")
     if not (bg in ("uniform", "genome") or (isinstance(bg, list) and len(bg) == 4)):
         raise ParamsError("motif_scan.background", f"{bg!r}", "use uniform, genome or [pA, pC, pG, pT]")
     return MotifScanConfig(
-        release=g("motif_scan.jaspar_release", str, DEFAULT_RELEASE),
-        collection=g("motif_scan.collection", str, "CORE", allow_none=True),
+        release=g("motif_scan.jaspar_release", str),
+        collection=g("motif_scan.collection", str, allow_none=True),
         tax_group=tax, ids=ids, background=bg,
-        pseudocount=g("motif_scan.pseudocount", float, 0.8, ge=0),
-        pvalue_bin=g("motif_scan.pvalue_bin", float, 0.001, gt=0, le=1),
-        pvalue_lookup=g("motif_scan.pvalue_lookup", str, "word", choices=("word", "score")),
-        pvalue=g("motif_scan.pvalue", float, 1e-4, gt=0, lt=1),
-        contrib_seq_pvalue=g("motif_scan.contrib_seq_pvalue", float, 1e-3, gt=0, lt=1),
-        contrib_pvalue=g("motif_scan.contrib_pvalue", float, 0.01, gt=0, le=1),
-        central=g("motif_scan.central", int, None, ge=1, allow_none=True),
-        negatives=g("motif_scan.negatives", str, "examples", choices=NEGATIVES),
-        batch_size=g("motif_scan.batch_size", int, 64, ge=1),
-        top_plot=g("motif_scan.top_plot", int, 25, ge=1),
-        out_dir=Path(g("motif_scan.out_dir", str, "motifs")),
+        pseudocount=g("motif_scan.pseudocount", float, ge=0),
+        pvalue_bin=g("motif_scan.pvalue_bin", float, gt=0, le=1),
+        pvalue_lookup=g("motif_scan.pvalue_lookup", str, choices=("word", "score")),
+        pvalue=g("motif_scan.pvalue", float, gt=0, lt=1),
+        contrib_seq_pvalue=g("motif_scan.contrib_seq_pvalue", float, gt=0, lt=1),
+        contrib_pvalue=g("motif_scan.contrib_pvalue", float, gt=0, le=1),
+        central=g("motif_scan.central", int, ge=1, allow_none=True),
+        negatives=g("motif_scan.negatives", str, choices=NEGATIVES),
+        batch_size=g("motif_scan.batch_size", int, ge=1),
+        top_plot=g("motif_scan.top_plot", int, ge=1),
+        out_dir=Path(g("motif_scan.out_dir", str)),
     )
 
 
@@ -178,7 +178,7 @@ def motif_scan_fold(p: Params, k: int) -> Path:
               f"hits on contribution scores with sequence p < {cfg.contrib_seq_pvalue} and contribution "
               f"empirical p < {cfg.contrib_pvalue} (note 27)", bed=True)
     write_tsv(enr, out / "enrichment.tsv")
-    target = p.get("baselines.pwm.jaspar_id", str, None, allow_none=True)
+    target = p.get("baselines.pwm.jaspar_id", str, allow_none=True)
     plot_enrichment(enr, out / "enrichment.png", cfg.top_plot,
                     f"fold {k}: {len(x_pos)} positives vs {len(x_neg)} negatives ({cfg.negatives}) "
                     f"(p < {cfg.pvalue}, central {c1 - c0} bp)", target)

@@ -36,7 +36,7 @@ def motif_summary(p: Params) -> Path:
     enr = enrichment_from_counts(g.pos_with_hit, n_pos, g.neg_with_hit, n_neg, g.motif_id, g.motif_name)
     out = cfg.out_dir
     write_tsv(enr, out / "summary.tsv", f"pooled over folds {folds}")
-    target = p.get("baselines.pwm.jaspar_id", str, None, allow_none=True)
+    target = p.get("baselines.pwm.jaspar_id", str, allow_none=True)
     plot_enrichment(enr, out / "summary.png", cfg.top_plot,
                     f"all folds: {n_pos} positives vs {n_neg} negatives ({cfg.negatives})", target)
     summary = enrichment_summary(enr, target) | {"folds": folds, "n_positive": n_pos, "n_negative": n_neg,

@@ -113,8 +113,8 @@ def lineage(p: Params, k: int, data: FoldData) -> dict:
 
 def _cv_payload(p: Params, tc, mc, lin: dict) -> dict:
     train = {k: v for k, v in tc.to_dict().items() if k != "folds"}
-    return {"commit": lin["git_commit"], "train": train, "model": mc, "dataset": p.raw("dataset", {}),
-            "seed": p.raw("seed", None),
+    return {"commit": lin["git_commit"], "train": train, "model": mc, "dataset": p.raw("dataset"),
+            "seed": p.raw("seed"),
             "shared_inputs": {k: v["md5"] for k, v in lin["inputs"].items() if not k.endswith(".h5")}}
 
 
@@ -199,8 +199,8 @@ def train_fold(p: Params, k: int) -> Path:
     with _sigterm_as_interrupt(), mlflow.start_run(experiment_id=exp_id, run_name=f"fold{k}", parent_run_id=parent,
                                                    tags=tags) as run:
         try:
-            mlflow.log_params(tracking.flatten({"model": mc, "train": tc.to_dict(), "dataset": p.raw("dataset", {}),
-                                                "seed": p.raw("seed", None), "fold": k, "input_length": context}))
+            mlflow.log_params(tracking.flatten({"model": mc, "train": tc.to_dict(), "dataset": p.raw("dataset"),
+                                                "seed": p.raw("seed"), "fold": k, "input_length": context}))
             mlflow.log_dict(lin, "lineage.json")
 
             def hook(epoch, logs):
@@ -259,7 +259,7 @@ def load_run_info(p: Params, k: int) -> dict:
 
 
 def _class_weight(p: Params):
-    cw = p.raw("train.class_weight", None)
+    cw = p.raw("train.class_weight")
     if cw is None or cw == "none":
         return None
     if cw == "balanced":

@@ -28,11 +28,11 @@ def _row(r) -> str:
 
 def run_checks(p: Params) -> tuple[Checker, dict]:
     chroms = p.get("dataset.chromosomes", list)
-    data_dir = p.get("dataset.out_dir", str, "data/datasets")
+    data_dir = p.get("dataset.out_dir", str)
     context = p.get("dataset.context", int, gt=0)
     max_n = p.get("validate.max_n_fraction", float, ge=0, le=1)
-    fasta_names = sorted(index_fasta(p.get("genome.fasta_out", str, "data/genome/genome.fa")))
-    ck = Checker(p.get("validate.example_rows", int, 5, ge=1))
+    fasta_names = sorted(index_fasta(p.get("genome.fasta_out", str)))
+    ck = Checker(p.get("validate.example_rows", int, ge=1))
 
     ex = read_examples([dataset_path(data_dir, c) for c in chroms])
     ex["length"] = ex.end - ex.start
@@ -63,7 +63,7 @@ def run_checks(p: Params) -> tuple[Checker, dict]:
         ("chromosome present in the FASTA", E.ExpectColumnValuesToBeInSet(column="chrom", value_set=fasta_names)),
     ], lambda r: f"{r['chrom']}: size={r['chrom_size']} min_start={r['min_start']} max_end={r['max_end']}")
 
-    folds = load_folds(p.get("folds.out", str, "data/folds.json"))
+    folds = load_folds(p.get("folds.out", str))
     tested = pd.Series([c for f in folds for c in f["test"]]).value_counts()
     cover = pd.DataFrame({"chrom": chroms, "times_tested": [int(tested.get(c, 0)) for c in chroms]})
     ck.check("folds", cover, [
@@ -91,7 +91,7 @@ def run_checks(p: Params) -> tuple[Checker, dict]:
 
 
 def validate(p: Params) -> None:
-    out_dir = Path(p.get("validate.out_dir", str, "data/validation"))
+    out_dir = Path(p.get("validate.out_dir", str))
     ck, summary = run_checks(p)
     details = [r.__dict__ for r in ck.results]
     write_json(out_dir / "checks.json", details)
@@ -99,5 +99,5 @@ def validate(p: Params) -> None:
         raise DataValidationError("data checks failed (training must not read this data):\n  "
                                   + "\n  ".join(summary["failures"])
                                   + f"\n  fix: correct the inputs or params, then `dvc repro`; details in {out_dir / 'checks.json'}")
-    write_json(p.get("validate.report", str, "data/validation/summary.json"), summary)
+    write_json(p.get("validate.report", str), summary)
     log.info("data checks passed: %d/%d", summary["n_passed"], summary["n_checks"])

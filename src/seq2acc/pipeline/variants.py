@@ -68,19 +68,19 @@ def variants_config(p: Params) -> VariantsConfig:
     g = p.get
     a = attribute_config(p)
     return VariantsConfig(
-        input=Path(g("variants.input", str, "data/variants/example.tsv")),
-        skip_unsupported=g("variants.skip_unsupported", bool, False),
-        n_null=g("variants.n_null", int, 100, ge=1),
-        contrib=g("variants.contrib", bool, True),
-        method=g("variants.method", str, a.method, choices=METHODS),
-        n_refs=g("variants.n_refs", int, a.n_refs, ge=1),
-        flank=g("variants.flank", int, 20, ge=0),
-        top_plots=g("variants.top_plots", int, 10, ge=0),
-        alpha=g("variants.alpha", float, 0.05, gt=0, lt=1),
-        chunk=g("variants.chunk", int, 32, ge=1),
-        batch_size=g("variants.batch_size", int, 256, ge=2),
-        seed=g("variants.seed", int, g("seed", int, 0)),
-        out_dir=Path(g("variants.out_dir", str, "variants")),
+        input=Path(g("variants.input", str)),
+        skip_unsupported=g("variants.skip_unsupported", bool),
+        n_null=g("variants.n_null", int, ge=1),
+        contrib=g("variants.contrib", bool),
+        method=g("variants.method", str, choices=METHODS),
+        n_refs=g("variants.n_refs", int, ge=1),
+        flank=g("variants.flank", int, ge=0),
+        top_plots=g("variants.top_plots", int, ge=0),
+        alpha=g("variants.alpha", float, gt=0, lt=1),
+        chunk=g("variants.chunk", int, ge=1),
+        batch_size=g("variants.batch_size", int, ge=2),
+        seed=g("seed", int),
+        out_dir=Path(g("variants.out_dir", str)),
     )
 
 
@@ -246,7 +246,7 @@ def _write(p, cfg, var, w, scores, fold_rows, cref, calt, seconds) -> Path:
 
 def report_lines(p: Params, top: int = 5) -> list[str]:
     """Lines for ``seq2acc report``: the variants with the largest effects."""
-    out = Path(p.get("variants.out_dir", str, "variants"))
+    out = Path(p.get("variants.out_dir", str))
     if not (out / "scores.tsv").exists():
         return []
     s = read_table(out / "scores.tsv")

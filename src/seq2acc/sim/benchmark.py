@@ -181,6 +181,7 @@ def derive_params(root: dict, sim_raw: dict, config_rel: str, config_path: str =
         "ism_max_seqs": 50,  # ... of which ISM (3 x context forward passes each) scores this many
         "attribution_methods": ["deepshap", "grad_x_input", "ism"],  # the attribute stage's + these via the library
         "modisco": True,  # TF-MoDISco row: the modisco stage's result, else run here on attribution/ensemble
+        "modisco_window": 400,  # ... with this modisco window (bp) when run here
         "tomtom_q": 0.05,  # a MoDISco pattern matches a planted motif when TOMTOM q < this
         "thresholds": {},  # filled from the simulation config's `thresholds:`
     }
@@ -444,7 +445,7 @@ def genomewide_section(p, truth, cfg, folds) -> tuple[dict, pd.DataFrame]:
     """Per fold: AUPRC of the Bayes-optimal score, the CNN and the baselines on the fold's test chromosomes."""
     from seq2acc.sim.simulate import bayes_optimal
 
-    data_dir = p.get("dataset.out_dir", str, "data/datasets")
+    data_dir = p.get("dataset.out_dir", str)
     chroms = p.get("dataset.chromosomes", list)
     gw, spec, sizes = genomewide_bins(data_dir, chroms)
     bo = bayes_optimal(truth, cfg.target, sizes, spec, cfg.peak_width, cfg.label_noise)
@@ -475,7 +476,7 @@ def fold_predictions(p, k: int, bins: pd.DataFrame) -> dict[str, np.ndarray]:
     group ``genomewide/<chrom>``) on ``bins`` (chrom, bin_start); {} when fold ``k`` was not evaluated."""
     import h5py
 
-    path = Path(p.get("evaluate.out_dir", str, "predictions")) / f"fold{k}" / "scores.h5"
+    path = Path(p.get("evaluate.out_dir", str)) / f"fold{k}" / "scores.h5"
     if not path.exists():
         return {}
     frames = []
@@ -515,13 +516,13 @@ def attribution_section(p, truth, folds) -> dict | None:
     from seq2acc.config import layout
     from seq2acc.model.load import load_model
 
-    base = Path(p.get("attribute.out_dir", str, "attribution")) / "folds"
-    max_seqs = p.get("simbench.attribution_max_seqs", int, 100, ge=1)
-    methods = p.get("simbench.attribution_methods", list, list(ATTRIBUTION_METHODS))
+    base = Path(p.get("attribute.out_dir", str)) / "folds"
+    max_seqs = p.get("simbench.attribution_max_seqs", int, ge=1)
+    methods = p.get("simbench.attribution_methods", list)
     bad = [m for m in methods if m not in ATTRIBUTION_METHODS]
     if bad:
         raise ParamsError("simbench.attribution_methods", f"unknown method(s) {bad}", f"use {list(ATTRIBUTION_METHODS)}")
-    seed = p.get("seed", int, 0)
+    seed = p.get("seed", int)
     res: dict = {}
     for f in folds:
         k = f["fold"]
@@ -550,7 +551,7 @@ def attribution_section(p, truth, folds) -> dict | None:
             else:
                 model = model or load_model(fold_model.model_path(layout(p).models, k))
                 # ISM costs 3L forward passes per sequence: scored on the first ism_max_seqs sequences only
-                n = min(len(pos), p.get("simbench.ism_max_seqs", int, 50, ge=1)) if m == "ism" else len(pos)
+                n = min(len(pos), p.get("simbench.ism_max_seqs", int, ge=1)) if m == "ism" else len(pos)
                 contrib, _ = contributions(model, a.onehot[pos[:n]].astype(np.float32), method=m,
                                            n_refs=int(a.attrs.get("n_refs", 20)), seed=seed)
                 res.setdefault(label, {})[f"fold{k}"] = attribution_auprc(contrib, mask[:n])
@@ -571,7 +572,7 @@ def attribution_section(p, truth, folds) -> dict | None:
 
 def _fold_models(p, folds):
     """(fold, test chromosomes, model path) of every trained fold."""
-    models = Path(p.get("train.out_dir", str, "models"))
+    models = Path(p.get("train.out_dir", str))
     return [(f["fold"], f["test"], models / f"fold{f['fold']}" / "model.keras") for f in folds
             if (models / f"fold{f['fold']}" / "model.keras").exists()]
 
@@ -622,7 +623,7 @@ def combinatorial_stage_section(p, cfg) -> dict | None:
     from seq2acc.sim.simulate import load_motifs
     from seq2acc.artifacts.tables import read_table
 
-    out_dir = Path(p.get("combinatorial.out_dir", str, "combinatorial"))
+    out_dir = Path(p.get("combinatorial.out_dir", str))
     if not (out_dir / "pair_summary.tsv").exists():
         return None
     names = {s: m.name for s, m in load_motifs(cfg).items()}
@@ -668,8 +669,8 @@ def combinatorial_section(p, truth, regions, cfg, folds, sizes, context: int) ->
     pairs_planted = planted_pairs(cfg)
     if not fm or not pairs_planted:
         return None
-    genome = Genome(p.get("genome.fasta_out", str, "data/genome/genome.fa"))
-    seed = p.get("seed", int, 0)
+    genome = Genome(p.get("genome.fasta_out", str))
+    seed = p.get("seed", int)
     scr_all, dfim_all = [], []
     for k, test, path in fm:
         reg, sites = positive_windows(truth, regions, test, context, sizes)
@@ -711,7 +712,7 @@ def variants_stage_section(p, sim_dir) -> dict | None:
     ``heldout_delta``: the fold model that never saw the variant's chromosome). None without the stage."""
     from seq2acc.artifacts.tables import read_table
 
-    path = Path(p.get("variants.out_dir", str, "variants")) / "scores.tsv"
+    path = Path(p.get("variants.out_dir", str)) / "scores.tsv"
     truth = Path(sim_dir) / "variants.tsv"
     if not path.exists() or not truth.exists():
         return None
@@ -741,7 +742,7 @@ def variants_section(p, sim_dir, folds, context: int) -> dict | None:
     var = pd.read_csv(path, sep="\t", dtype={"chrom": str, "motif": str}, keep_default_na=False)
     if var.empty:
         return None
-    genome = Genome(p.get("genome.fasta_out", str, "data/genome/genome.fa"))
+    genome = Genome(p.get("genome.fasta_out", str))
     parts = []
     for k, test, mpath in fm:
         v = var[var.chrom.isin(test)].reset_index(drop=True)
@@ -757,13 +758,13 @@ def variants_section(p, sim_dir, folds, context: int) -> dict | None:
 def _modisco_h5(p, detail: Path) -> tuple[Path | None, str]:
     """The TF-MoDISco result to score: the pipeline's own (a ``modisco`` stage's HDF5) when there is one, else
     TF-MoDISco run here (:func:`seq2acc.interpret.modisco.run_modisco`) on the attribution ensemble (the stage's input)."""
-    for cand in (Path(p.get("modisco.out_dir", str, "modisco")) / "ensemble" / "modisco.h5",  # modisco_ensemble
-                 Path(p.get("modisco.out_dir", str, "modisco")) / "modisco.h5",
-                 Path(p.get("modisco.out_dir", str, "modisco")) / "modisco_results.h5"):
+    for cand in (Path(p.get("modisco.out_dir", str)) / "ensemble" / "modisco.h5",  # modisco_ensemble
+                 Path(p.get("modisco.out_dir", str)) / "modisco.h5",
+                 Path(p.get("modisco.out_dir", str)) / "modisco_results.h5"):
         if cand.exists():
             return cand, "modisco stage"
-    ens = Path(p.get("attribute.out_dir", str, "attribution")) / "ensemble" / "contrib.h5"
-    if not ens.exists() or not p.get("simbench.modisco", bool, True):
+    ens = Path(p.get("attribute.out_dir", str)) / "ensemble" / "contrib.h5"
+    if not ens.exists() or not p.get("simbench.modisco", bool):
         return None, ""
     from seq2acc.interpret.modisco import run_modisco
     from seq2acc.artifacts.contrib import read_attribution
@@ -771,7 +772,7 @@ def _modisco_h5(p, detail: Path) -> tuple[Path | None, str]:
     a = read_attribution(ens)
     pos = a.regions.label.to_numpy() == 1
     out = detail / "modisco.h5"
-    run_modisco(a.onehot[pos], a.hyp[pos], out, window=p.get("simbench.modisco_window", int, 400))
+    run_modisco(a.onehot[pos], a.hyp[pos], out, window=p.get("simbench.modisco_window", int))
     return out, "run_modisco on attribution/ensemble"
 
 
@@ -795,7 +796,7 @@ def modisco_section(p, cfg, detail: Path) -> dict | None:
     ids = {m.motif_id for m in load_motifs(cfg).values()}
     decoys = [m.counts / m.counts.sum(1, keepdims=True) for m in
               fetch_jaspar(tax_group=["vertebrates"], release=cfg.jaspar_release) if m.id not in ids]
-    matches = tomtom_matches(queries, planted, decoys, q=p.get("simbench.tomtom_q", float, 0.05, gt=0, le=1))
+    matches = tomtom_matches(queries, planted, decoys, q=p.get("simbench.tomtom_q", float, gt=0, le=1))
     matches["pattern_name"] = [pats[i]["name"] for i in matches.pattern]
     matches.to_csv(detail / "modisco_matches.tsv", sep="\t", index=False)
     res = modisco_recovery(matches, len(pats), list(planted))
@@ -812,14 +813,14 @@ def run_benchmark(p) -> dict:
     from seq2acc.data.folds import load_folds
     from seq2acc.sim.simulate import read_truth, sim_config_of
 
-    sim_dir = Path(p.get("simulation.out_dir", str, SIM_DIR))
-    out_dir = Path(p.get("simbench.out_dir", str, RESULTS_DIR))
+    sim_dir = Path(p.get("simulation.out_dir", str))
+    out_dir = Path(p.get("simbench.out_dir", str))
     truth = read_truth(sim_dir)
     cfg = sim_config_of(sim_dir)
-    folds = load_folds(p.get("folds.out", str, "data/folds.json"))
+    folds = load_folds(p.get("folds.out", str))
     metrics: dict = {"simulation": {"config": p.get("simulation.config", str), "seed": cfg.seed,
                                     "genome_bp": cfg.genome_size, "label_noise": cfg.label_noise,
-                                    "shuffled_labels": p.get("simulation.shuffle_labels", bool, False)}}
+                                    "shuffled_labels": p.get("simulation.shuffle_labels", bool)}}
     detail = out_dir / "detail"
     detail.mkdir(parents=True, exist_ok=True)
     metrics["genomewide_auprc"], long = genomewide_section(p, truth, cfg, folds)
@@ -834,7 +835,7 @@ def run_benchmark(p) -> dict:
     from seq2acc.sim.simulate import read_regions
 
     regions = read_regions(sim_dir)
-    context = p.get("dataset.context", int, 1000)
+    context = p.get("dataset.context", int)
     sizes = dict(zip(cfg.chrom_names, cfg.chrom_lengths))
     t0 = time.time()
     comb = {}
@@ -868,8 +869,8 @@ def run_benchmark(p) -> dict:
     if mo is not None:
         metrics["modisco"] = mo
     metrics["wired"] = wired
-    failed = check_thresholds(metrics, p.get("simbench.thresholds", dict, {}))
-    metrics["checks"] = {"failed": failed, "n_thresholds": len(p.get("simbench.thresholds", dict, {}))}
+    failed = check_thresholds(metrics, p.get("simbench.thresholds", dict))
+    metrics["checks"] = {"failed": failed, "n_thresholds": len(p.get("simbench.thresholds", dict))}
     write_json(out_dir / "metrics.json", metrics)
     from seq2acc.io.atomic import write_text
 
