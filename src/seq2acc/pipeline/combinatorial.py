@@ -36,7 +36,6 @@ from seq2acc.artifacts.tables import read_table, write_tsv
 from seq2acc.config import layout
 from seq2acc.mlops import tracking
 from seq2acc.model.load import load_model
-from seq2acc.pipeline.attribute import attribute_config
 from seq2acc.pipeline.modisco import modisco_config
 
 log = logging.getLogger(__name__)
@@ -69,7 +68,6 @@ def combinatorial_config(p: Params) -> CombinatorialConfig:
     g = p.get
     from seq2acc.interpret.attribution import METHODS
 
-    a = attribute_config(p)
     motifs = p.raw("combinatorial.motifs")
     if motifs is not None and not isinstance(motifs, list):
         raise ParamsError("combinatorial.motifs", "must be a list of motif labels or null", "e.g. [REB1, TBF1]")

@@ -33,7 +33,7 @@ from seq2acc.data.store import read_examples
 from seq2acc.errors import ParamsError, Seq2AccError
 from seq2acc.data.folds import get_fold
 from seq2acc.io.fasta import Genome
-from seq2acc.interpret.motifs import DEFAULT_RELEASE, PWMScanner, fetch_jaspar, genome_background
+from seq2acc.interpret.motifs import PWMScanner, fetch_jaspar, genome_background
 from seq2acc.config import Params
 from seq2acc.artifacts import fold_model
 from seq2acc.interpret.enrichment import enrichment_summary, motif_enrichment, plot_enrichment

@@ -40,7 +40,6 @@ from seq2acc.artifacts.tables import read_table, write_tsv
 from seq2acc.config import layout
 from seq2acc.mlops import tracking
 from seq2acc.model.load import load_model
-from seq2acc.pipeline.attribute import attribute_config
 
 log = logging.getLogger(__name__)
 
@@ -66,7 +65,6 @@ def variants_config(p: Params) -> VariantsConfig:
     from seq2acc.interpret.attribution import METHODS
 
     g = p.get
-    a = attribute_config(p)
     return VariantsConfig(
         input=Path(g("variants.input", str)),
         skip_unsupported=g("variants.skip_unsupported", bool),
