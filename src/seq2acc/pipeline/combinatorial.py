@@ -142,7 +142,7 @@ def modisco_units(p: Params, cfg: CombinatorialConfig) -> list[Unit]:
     pats = table[table.label.isin(chosen)]
     sites = seqlet_sites(mdir / "modisco.h5", dict(zip(pats.pattern, pats.label)), set(pats.pattern),
                          cfg.trim_threshold)
-    x, reg = _read_set(attribute_config(p).out_dir / "ensemble" / "contrib.h5")
+    x, reg = _read_set(layout(p).attribution / "ensemble" / "contrib.h5")
     folds = p.get("train.folds", list)
     units = []
     for src, idx in reg.groupby("source_fold").indices.items():
