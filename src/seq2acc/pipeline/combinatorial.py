@@ -36,7 +36,6 @@ from seq2acc.artifacts.tables import read_table, write_tsv
 from seq2acc.config import layout
 from seq2acc.mlops import tracking
 from seq2acc.model.load import load_model
-from seq2acc.pipeline.modisco import modisco_config
 
 log = logging.getLogger(__name__)
 
@@ -86,7 +85,7 @@ def combinatorial_config(p: Params) -> CombinatorialConfig:
         n_refs=g("combinatorial.n_refs", int, ge=1),
         rc_average=g("combinatorial.rc_average", bool),
         batch_size=g("combinatorial.batch_size", int, ge=2),
-        trim_threshold=modisco_config(p).trim_threshold,
+        trim_threshold=g("modisco.trim_threshold", float, gt=0, lt=1),
         seed=g("seed", int),
         out_dir=Path(g("combinatorial.out_dir", str)),
     )
@@ -128,7 +127,7 @@ def _choose(labels_by_count: pd.Series, cfg: CombinatorialConfig, what: str) -> 
 def modisco_units(p: Params, cfg: CombinatorialConfig) -> list[Unit]:
     from seq2acc.interpret.modisco import seqlet_sites
 
-    mdir = modisco_config(p).out_dir / "ensemble"
+    mdir = layout(p).modisco / "ensemble"
     table_path = mdir / "patterns.tsv"
     if not table_path.exists():
         raise InputError(table_path, "TF-MoDISco results missing", "run `dvc repro modisco_ensemble`")
