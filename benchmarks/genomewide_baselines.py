@@ -42,7 +42,8 @@ def main(argv=None) -> None:
     from seq2acc.data.folds import load_folds
     from seq2acc.io.fasta import Genome
     from seq2acc.config import Params
-    from seq2acc.pipeline.evaluate import build_baselines, is_logit
+    from seq2acc.evaluate.fold import is_logit
+    from seq2acc.pipeline.evaluate import build_baselines
 
     logutil.setup("WARNING")
     p = Params.load(a.params)

@@ -119,7 +119,9 @@ def score_chroms(model, genome, data_dir, chroms, rc_average: bool):
 
 
 def train_one(p, genome, data_dir, folds_path, k):
-    from seq2acc.model.fit import build_and_fit, fold_data, load_elsewhere, validate_params
+    from seq2acc.data.loader import fold_data
+    from seq2acc.model.fit import build_and_fit
+    from seq2acc.pipeline.train import load_elsewhere, validate_params
 
     tc, mc, context = validate_params(p)
     data = fold_data(genome, data_dir, folds_path, k, tc, context, load_elsewhere(p, tc))

@@ -62,7 +62,9 @@ def main(argv=None) -> int:
     from seq2acc import logutil
     from seq2acc.io.fasta import Genome
     from seq2acc.model.zoo import build_model
-    from seq2acc.model.fit import compile_model, fold_data, load_elsewhere, make_tf_dataset, validate_params
+    from seq2acc.data.loader import fold_data, make_dataset
+    from seq2acc.model.fit import compile_model
+    from seq2acc.pipeline.train import load_elsewhere, validate_params
 
     logutil.setup("WARNING")
     p, source = project_params(a)
@@ -79,7 +81,7 @@ def main(argv=None) -> int:
            "examples_per_s": {}}
 
     # input pipeline alone
-    ds = make_tf_dataset(data.train, context)
+    ds = make_dataset(data.train)
     it = iter(ds)
     next(it)  # warm-up (generator start, first chromosome loads)
     t0 = time.perf_counter()
@@ -105,7 +107,7 @@ def main(argv=None) -> int:
         for x, y in zip(xb[1:], yb[1:]):
             model.train_on_batch(x, y)
         res["examples_per_s"][f"{name} step"] = sum(len(x) for x in xb[1:]) / (time.perf_counter() - t0)
-        sub = make_tf_dataset(data.train, context).take(n_batches)
+        sub = make_dataset(data.train).take(n_batches)
         model.fit(sub.take(2), epochs=1, verbose=0, shuffle=False)  # warm-up of the fit path
         t0 = time.perf_counter()
         model.fit(sub, epochs=1, verbose=0, shuffle=False)

@@ -156,7 +156,10 @@ def interp_project(tmp_path_factory):
 
     from conftest import make_project
     from seq2acc.config import Params
-    from seq2acc.pipeline.data import build_dataset, build_folds, prepare_genome, prepare_peaks
+    from seq2acc.pipeline.dataset import build_dataset
+    from seq2acc.pipeline.folds import build_folds
+    from seq2acc.pipeline.genome import prepare_genome
+    from seq2acc.pipeline.peaks import prepare_peaks
 
     sizes = {"chrA": 5000, "chrB": 4500, "chrC": 4000}
     sites = {c: list(range(600, n - 600, 500)) for c, n in sizes.items()}
@@ -203,8 +206,11 @@ def test_attribute_and_motif_stages_end_to_end(interp_project, monkeypatch):
     import pandas as pd
 
     from seq2acc.config import Params
-    from seq2acc.pipeline.attribute import attribute_ensemble, attribute_fold, read_attribution
-    from seq2acc.pipeline.motif_scan import motif_scan_fold, motif_summary
+    from seq2acc.artifacts.contrib import read_attribution
+    from seq2acc.pipeline.attribute import attribute_fold
+    from seq2acc.pipeline.attribute_ensemble import attribute_ensemble
+    from seq2acc.pipeline.motif_scan import motif_scan_fold
+    from seq2acc.pipeline.motif_summary import motif_summary
 
     d, sites = interp_project
     monkeypatch.chdir(d)
@@ -239,7 +245,9 @@ def test_attribute_and_motif_stages_end_to_end(interp_project, monkeypatch):
 
 def test_attribute_regions_bed_gives_fold_means(interp_project, monkeypatch):
     from seq2acc.config import Params
-    from seq2acc.pipeline.attribute import attribute_ensemble, attribute_fold, read_attribution
+    from seq2acc.artifacts.contrib import read_attribution
+    from seq2acc.pipeline.attribute import attribute_fold
+    from seq2acc.pipeline.attribute_ensemble import attribute_ensemble
 
     d, sites = interp_project
     monkeypatch.chdir(d)

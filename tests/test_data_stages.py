@@ -102,7 +102,7 @@ def test_missing_param_is_named(project, monkeypatch):
     import yaml
 
     from seq2acc.errors import ParamsError
-    from seq2acc.pipeline.data import build_dataset
+    from seq2acc.pipeline.dataset import build_dataset
 
     monkeypatch.chdir(project)
     params = yaml.safe_load((project / "params.yaml").read_text())

@@ -315,7 +315,8 @@ def test_evaluate_outputs_mlflow_and_cv_summary(tmp_path, monkeypatch):
     import mlflow
     import pyBigWig
 
-    from seq2acc.pipeline.evaluate import evaluate_fold, read_scores
+    from seq2acc.artifacts.scores import read_scores
+    from seq2acc.pipeline.evaluate import evaluate_fold
     from seq2acc.pipeline.cv_summary import cv_summary
 
     monkeypatch.setenv("MLFLOW_TRACKING_URI", f"sqlite:///{tmp_path / 'mlflow.db'}")
@@ -367,7 +368,7 @@ def test_evaluate_outputs_mlflow_and_cv_summary(tmp_path, monkeypatch):
 
 
 def test_summary_refuses_a_chromosome_tested_twice(tmp_path):
-    from seq2acc.pipeline.cv_summary import summarize
+    from seq2acc.evaluate.cv import summarize
 
     d = pd.DataFrame({"bin_start": [0, 50], "label": [0, 1], "cnn": [0.1, 0.2]})
     sm = pd.DataFrame({"chrom": ["c1"], "bin_start": [50], "label": [1], "source": [0], "cnn": [0.2]})

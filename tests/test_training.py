@@ -195,7 +195,8 @@ def test_missing_fold_names_the_param(tmp_path):
 # ----------------------------------------------------------------------------- input
 def test_epoch_source_uses_only_training_chromosomes_and_is_deterministic(tmp_path):
     from seq2acc.io.fasta import Genome
-    from seq2acc.model.fit import fold_data, train_config
+    from seq2acc.data.loader import fold_data
+    from seq2acc.pipeline.train import train_config
 
     p = make_toy_project(tmp_path, genomewide_negatives=3.0)
     tc = train_config(p)
@@ -217,7 +218,8 @@ def test_epoch_source_uses_only_training_chromosomes_and_is_deterministic(tmp_pa
 def test_genomewide_validation_set_is_every_bin_of_the_validation_chromosomes(tmp_path):
     from seq2acc.data.store import dataset_path, read_genomewide
     from seq2acc.io.fasta import Genome
-    from seq2acc.model.fit import fold_data, train_config
+    from seq2acc.data.loader import fold_data
+    from seq2acc.pipeline.train import train_config
 
     p = make_toy_project(tmp_path, valid_set="genomewide", elsewhere_negatives=0, flank_negatives=1.0)
     tc = train_config(p)
@@ -236,7 +238,9 @@ def test_genomewide_validation_set_is_every_bin_of_the_validation_chromosomes(tm
 # ----------------------------------------------------------------------------- learning
 def test_loss_goes_down_on_learnable_toy_task(tmp_path):
     from seq2acc.io.fasta import Genome
-    from seq2acc.model.fit import build_and_fit, fold_data, validate_params
+    from seq2acc.data.loader import fold_data
+    from seq2acc.model.fit import build_and_fit
+    from seq2acc.pipeline.train import validate_params
 
     p = make_toy_project(tmp_path, epochs=6, genomewide_negatives=0.0)
     tc, mc, context = validate_params(p)
@@ -250,7 +254,9 @@ def test_loss_goes_down_on_learnable_toy_task(tmp_path):
 
 def test_collapsed_training_restarts_from_a_new_initialisation(tmp_path, monkeypatch):
     import seq2acc.model.fit as tr
+    from seq2acc.data.loader import fold_data
     from seq2acc.io.fasta import Genome
+    from seq2acc.pipeline.train import validate_params
 
     assert tr.constant_loss(np.array([0, 1, 0, 1])) == pytest.approx(np.log(2))
     calls = []
@@ -261,9 +267,9 @@ def test_collapsed_training_restarts_from_a_new_initialisation(tmp_path, monkeyp
 
     monkeypatch.setattr(tr, "learned_something", flaky)
     p = make_toy_project(tmp_path, epochs=1, restarts=2, genomewide_negatives=0.0)
-    tc, mc, context = tr.validate_params(p)
+    tc, mc, context = validate_params(p)
     g = Genome(tmp_path / "genome.fa")
-    d = tr.fold_data(g, tmp_path / "datasets", tmp_path / "folds.json", 0, tc, context)
+    d = fold_data(g, tmp_path / "datasets", tmp_path / "folds.json", 0, tc, context)
     logged = []
     _, h = tr.build_and_fit(g, d, tc, mc, context, epoch_hook=lambda e, logs: logged.append((e, logs["attempt"])))
     assert [a["learned"] for a in h["attempts"]] == [False, True]
@@ -273,7 +279,9 @@ def test_collapsed_training_restarts_from_a_new_initialisation(tmp_path, monkeyp
 
 def test_training_is_reproducible(tmp_path):
     from seq2acc.io.fasta import Genome
-    from seq2acc.model.fit import build_and_fit, fold_data, validate_params
+    from seq2acc.data.loader import fold_data
+    from seq2acc.model.fit import build_and_fit
+    from seq2acc.pipeline.train import validate_params
 
     p = make_toy_project(tmp_path, epochs=1)
     tc, mc, context = validate_params(p)

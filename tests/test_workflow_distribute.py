@@ -26,7 +26,9 @@ SCRIPT = textwrap.dedent("""
     from test_training import make_toy_project
     from seq2acc.io.fasta import Genome
     from seq2acc.config import Params
-    from seq2acc.model.fit import build_and_fit, fold_data, validate_params
+    from seq2acc.data.loader import fold_data
+    from seq2acc.model.fit import build_and_fit
+    from seq2acc.pipeline.train import validate_params
 
     base = make_toy_project(Path(sys.argv[1]), epochs=3, genomewide_negatives=1.0, rc_augment=True)
     base.data["model"]["dropout"] = 0.0             # per-replica dropout masks would differ
