@@ -74,6 +74,24 @@ def make_project(dst: Path, sizes: dict[str, int], target_rows, elsewhere_rows=(
     return dst
 
 
+def shipped_params(overrides: dict | None = None) -> dict:
+    """The shipped params.yaml (the only source of defaults) with ``overrides`` deep-merged in: nested dicts are
+    merged, any other value replaces. Tests state only what they change."""
+    import copy
+
+    import yaml
+
+    def merge(base, over):
+        for k, v in over.items():
+            if isinstance(v, dict) and isinstance(base.get(k), dict):
+                merge(base[k], v)
+            else:
+                base[k] = copy.deepcopy(v)
+        return base
+
+    return merge(yaml.safe_load((ROOT / "params.yaml").read_text()), overrides or {})
+
+
 def project_env() -> dict:
     env = dict(os.environ)
     env["PATH"] = str(Path(sys.executable).parent) + os.pathsep + env.get("PATH", "")

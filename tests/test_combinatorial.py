@@ -8,6 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from conftest import shipped_params
 from seq2acc.interpret.combinatorial import (control_sites, dfim, dfim_matrix, dfim_summary, normalize_sites, pair_matrix,
                                    plot_matrices, scramble_interactions, scramble_site, summarize_pairs,
                                    summarize_sites)
@@ -203,8 +204,9 @@ def test_combinatorial_stage_on_modisco_sites(logic_model, tmp_path, monkeypatch
     (tmp_path / "modisco/ensemble/patterns.tsv").write_text(
         "## fake\npattern\tlabel\tsign\tn_seqlets\tq_value\npos_patterns.pattern_0\tmotifA\t+\t6\t0.001\n"
         "pos_patterns.pattern_1\tmotifB\t+\t6\t0.001\n")
-    params = {"seed": 0, "train": {"folds": [0, 1]}, "attribute": {"method": "grad_x_input", "n_refs": 2},
-              "combinatorial": {"n_scrambles": 2, "dfim_scrambles": 2, "rc_average": False, "max_sequences": 10}}
+    params = shipped_params({"seed": 0, "train": {"folds": [0, 1]},
+                             "combinatorial": {"n_scrambles": 2, "dfim_scrambles": 2, "rc_average": False,
+                                               "max_sequences": 10, "method": "grad_x_input", "n_refs": 2}})
     (tmp_path / "params.yaml").write_text(yaml.safe_dump(params))
     out = combinatorial(Params.load("params.yaml"))
     sites = pd.read_csv(out / "sites.tsv", sep="\t", skiprows=1)

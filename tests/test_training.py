@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from conftest import write_fasta
+from conftest import shipped_params, write_fasta
 from seq2acc.errors import ParamsError
 from seq2acc.config import Params
 
@@ -57,7 +57,7 @@ def make_toy_project(root: Path, **train_overrides) -> Params:
     folds = make_folds([["chrA"], ["chrB"], ["chrC"]])
     (root / "folds.json").write_text(json.dumps({"n_folds": 3, "folds": folds}))
     train = {"folds": [0, 1], "epochs": 2, "patience": 5, "batch_size": 16, "lr": 0.01, "rc_augment": True,
-             "max_shift": 0, "genomewide_negatives": 1.0, "out_dir": str(root / "models"),
+             "max_shift": 0, "genomewide_negatives": 1.0, "monitor": "val_loss", "out_dir": str(root / "models"),
              "plots_dir": str(root / "metrics/train"), "deterministic": True}
     train.update(train_overrides)
     data = {"seed": 7, "genome": {"fasta_out": str(root / "genome.fa")},
@@ -66,8 +66,8 @@ def make_toy_project(root: Path, **train_overrides) -> Params:
             "folds": {"out": str(root / "folds.json")}, "model": dict(TINY_MODEL), "train": train,
             "validate": {"report": str(root / "validation/summary.json")},
             "tracking": {"experiment": None, "model_name": None},
-            "promote": {"metrics_dir": str(root / "metrics"), "out": str(root / "reports/train.json")}}
-    return Params(data, str(root / "params.yaml"))
+            "promote": {"out": str(root / "reports/train.json")}, "evaluate": {"metrics_dir": str(root / "metrics")}}
+    return Params(shipped_params(data), str(root / "params.yaml"))
 
 
 @pytest.fixture(scope="module")

@@ -15,7 +15,7 @@ from seq2acc.interpret.variants import (contribution_change, empirical_pvalue, n
                                         variant_windows, window_start)
 from seq2acc.io.vcf import check_variants, read_variants
 
-from conftest import random_seqs, write_fasta
+from conftest import random_seqs, shipped_params, write_fasta
 
 L = 50
 
@@ -214,9 +214,10 @@ def test_variants_stage_end_to_end(tmp_path, monkeypatch):
         f"chrB\t250\t{b[249]}\t{'A' if b[249] != 'A' else 'C'}\tbackground\n"
         f"chrA\t1\t{s[0]}\t{'G' if s[0] != 'G' else 'T'}\tfirst_base\n"
         f"chrB\t500\t{b[-1]}\t{'G' if b[-1] != 'G' else 'T'}\tlast_base\n")
-    params = {"seed": 0, "genome": {"fasta_out": "g.fa"}, "folds": {"out": "folds.json"},
-              "train": {"folds": [0, 1]},
-              "variants": {"input": "v.tsv", "n_null": 19, "method": "grad_x_input", "flank": 5, "top_plots": 2}}
+    params = shipped_params({"seed": 0, "genome": {"fasta_out": "g.fa"}, "folds": {"out": "folds.json"},
+                             "train": {"folds": [0, 1]},
+                             "variants": {"input": "v.tsv", "n_null": 19, "method": "grad_x_input", "flank": 5,
+                                          "top_plots": 2}})
     (tmp_path / "params.yaml").write_text(yaml.safe_dump(params))
     out = score_variants(Params.load("params.yaml"))
     sc = pd.read_csv(out / "scores.tsv", sep="\t", skiprows=1).set_index("id")

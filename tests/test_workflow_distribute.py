@@ -14,6 +14,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from conftest import shipped_params
 from seq2acc.errors import ArgumentError, ParamsError
 from seq2acc.config import Params
 
@@ -69,9 +70,9 @@ def test_mirrored_two_logical_cpus_same_loss_curve(tmp_path):
 def test_strategy_param_checks(monkeypatch):
     from seq2acc.model import distribute
 
-    assert distribute.strategy_name(Params({})) == "one_device"
+    assert distribute.strategy_name(Params(shipped_params())) == "one_device"  # the shipped default
     with pytest.raises(ParamsError, match="train.distribute"):
-        distribute.strategy_name(Params({"train": {"distribute": "horovod"}}))
+        distribute.strategy_name(Params(shipped_params({"train": {"distribute": "horovod"}})))
     monkeypatch.delenv("TF_CONFIG", raising=False)
     with pytest.raises(ArgumentError, match=r"argument 'name': multi_worker needs the TF_CONFIG"):
         distribute.make_strategy("multi_worker")

@@ -11,6 +11,7 @@ import re
 import pytest
 import yaml
 
+from conftest import shipped_params
 from seq2acc.config import Params
 
 MODEL = "toyset-Reb1"
@@ -122,13 +123,13 @@ def lock(root):
 
 
 def params(root):
-    return Params({"seed": 1, "dataset": {"context": 1000}, "model": {"name": "small"}, "train": {"folds": [0, 1]},
-                   "modelcard": {"out_dir": str(root / "reports/modelcards"), "dvc_lock": str(root / "dvc.lock")},
-                   "promote": {"out": str(root / "reports/train.json")},
-                   "evaluate": {"metrics_dir": str(root / "metrics")},
-                   "modisco": {"out_dir": str(root / "modisco")}, "motif_scan": {"out_dir": str(root / "motifs")},
-                   "attribute": {"out_dir": str(root / "attribution")}},
-                  str(root / "params.yaml"))
+    return Params(shipped_params({
+        "seed": 1, "dataset": {"context": 1000}, "model": {"name": "small"}, "train": {"folds": [0, 1]},
+        "modelcard": {"out_dir": str(root / "reports/modelcards"), "dvc_lock": str(root / "dvc.lock")},
+        "promote": {"out": str(root / "reports/train.json")},
+        "evaluate": {"metrics_dir": str(root / "metrics")},
+        "modisco": {"out_dir": str(root / "modisco")}, "motif_scan": {"out_dir": str(root / "motifs")},
+        "attribute": {"out_dir": str(root / "attribution")}}), str(root / "params.yaml"))
 
 
 @pytest.fixture
