@@ -7,7 +7,8 @@ import warnings
 import numpy as np
 import pytest
 
-from seq2acc.interpret.attribution import contributions, null_contributions, predict_logits, shuffled_references
+from seq2acc.interpret.attribution import contributions, null_contributions, shuffled_references
+from seq2acc.model.predict import predict_logits
 from seq2acc.interpret.null import null_test, significant_regions
 from seq2acc.errors import ArgumentError
 from seq2acc.model.zoo import build_model
@@ -52,7 +53,7 @@ def test_deepshap_completeness(name, L):
     x = _random_onehot(5, L, seed=1, n_run=(20, 45))
     contrib, hyp = contributions(model, x, "deepshap", n_refs=8, seed=4, batch_size=48)
     refs = shuffled_references(x, 8, seed=4)
-    want = predict_logits(model, x) - predict_logits(model, refs.reshape(-1, L, 4)).reshape(5, 8).mean(1)
+    want = predict_logits(model, x, 0) - predict_logits(model, refs.reshape(-1, L, 4), 0).reshape(5, 8).mean(1)
     got = contrib.sum((1, 2))
     assert np.abs(got - want).max() <= 1e-3 * np.abs(want).max() + 1e-6
     # contributions sit on the actual base; hypothetical x one-hot gives them back (non-N rows)
@@ -109,7 +110,7 @@ def test_ism_and_deepshap_find_the_planted_motif(planted_model):
     cd, _ = contributions(planted_model, x, "deepshap", n_refs=10, seed=0)
     # GlobalMaxPooling (a max reduction) keeps completeness too
     refs = shuffled_references(x, 10, seed=0)
-    want = predict_logits(planted_model, x) - predict_logits(planted_model, refs.reshape(-1, 120, 4)).reshape(3, 10).mean(1)
+    want = predict_logits(planted_model, x, 0) - predict_logits(planted_model, refs.reshape(-1, 120, 4), 0).reshape(3, 10).mean(1)
     assert np.allclose(cd.sum((1, 2)), want, rtol=1e-3, atol=1e-5)
     for s in range(3):
         assert set(np.argsort(cd[s].sum(-1))[-len(MOTIF):]) == set(site)

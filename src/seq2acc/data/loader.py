@@ -21,7 +21,7 @@ from seq2acc.data.folds import get_fold, load_folds
 from seq2acc.data.store import dataset_path, read_examples, read_genomewide
 from seq2acc.errors import ArgumentError
 from seq2acc.io.fasta import Genome
-from seq2acc.seq.encoding import onehot_codes
+from seq2acc.seq.encoding import onehot_codes, reverse_complement
 
 
 @dataclass
@@ -63,7 +63,7 @@ class BatchSource:
         x = onehot_codes(codes)
         if self.rc_augment and rng is not None:
             flip = rng.random(len(idx)) < 0.5
-            x[flip] = x[flip, ::-1, ::-1]
+            x[flip] = reverse_complement(x[flip])
         return x, self._label[idx, None]
 
     def epoch_batches(self):

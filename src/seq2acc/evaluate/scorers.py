@@ -26,7 +26,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from seq2acc.seq.encoding import onehot_codes
+from seq2acc.seq.encoding import onehot_codes, reverse_complement
 
 log = logging.getLogger(__name__)
 
@@ -106,7 +106,7 @@ class WindowScorer:
     def _predict(self, x: np.ndarray) -> np.ndarray:
         out = np.asarray(self._fn(x), dtype=np.float32)
         if self.rc_average:
-            out = (out + np.asarray(self._fn(np.ascontiguousarray(x[:, ::-1, ::-1])), dtype=np.float32)) / 2
+            out = (out + np.asarray(self._fn(np.ascontiguousarray(reverse_complement(x))), dtype=np.float32)) / 2
         return out
 
     def score(self, genome, chrom: str, starts, progress: bool = True) -> np.ndarray:
@@ -218,7 +218,7 @@ class SharedTrunkScorer:
         """Logits of the windows starting at ``offsets`` (bp, multiples of the trunk stride) of one chunk."""
         x = onehot_codes(codes)[None]
         out = np.empty((len(offsets), self.n_outputs), dtype=np.float32)
-        rc = np.ascontiguousarray(x[:, ::-1, ::-1]) if self.rc_average else None
+        rc = np.ascontiguousarray(reverse_complement(x)) if self.rc_average else None
         L = len(codes)
         for a in range(0, len(offsets), self.head_batch):
             off = offsets[a:a + self.head_batch]
@@ -251,7 +251,7 @@ class SharedTrunkScorer:
         shared = self._chunk_logits(codes, offsets)
         win = np.asarray(self.model(onehot_codes(codes[offsets[:, None] + np.arange(self.context)]), training=False))
         if self.rc_average:
-            xr = onehot_codes(codes[offsets[:, None] + np.arange(self.context)])[:, ::-1, ::-1]
+            xr = reverse_complement(onehot_codes(codes[offsets[:, None] + np.arange(self.context)]))
             win = (win + np.asarray(self.model(np.ascontiguousarray(xr), training=False))) / 2
         diff = float(np.max(np.abs(shared - win)))
         if not diff <= tol * max(1.0, float(np.max(np.abs(win)))):

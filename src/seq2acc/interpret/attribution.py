@@ -32,6 +32,7 @@ import weakref
 import numpy as np
 
 from seq2acc.errors import ArgumentError
+from seq2acc.model.predict import CompiledForward, check_onehot
 from seq2acc.seq.shuffle import dinuc_shuffle
 
 log = logging.getLogger(__name__)
@@ -55,51 +56,6 @@ def shuffled_references(onehot: np.ndarray, n_refs: int, seed: int = 0, stream: 
 
 
 # ----------------------------------------------------------------------------- model wrappers
-def _check_model(model, onehot: np.ndarray, task: int):
-    x = np.asarray(onehot, dtype=np.float32)
-    if x.ndim == 2:
-        x = x[None]
-    if x.ndim != 3 or x.shape[-1] != 4:
-        raise ValueError(f"expected one-hot (n, L, 4), got shape {x.shape}")
-    shape = model.input_shape
-    if isinstance(shape, list):
-        raise ValueError("attribution supports single-input models")
-    if shape[1] is not None and shape[1] != x.shape[1]:
-        raise ArgumentError("onehot", f"sequences are {x.shape[1]} bp but the model takes {shape[1]} bp",
-                            "use sequences of the model's input length")
-    n_out = int(np.prod(model.output_shape[1:])) if len(model.output_shape) > 1 else 1
-    if not 0 <= task < n_out:
-        raise ArgumentError("task", f"task {task} does not exist (the model has {n_out} outputs)",
-                            f"use 0..{n_out - 1}")
-    return x
-
-
-class _Forward:
-    """Compiled logits of one task, fixed batch shape (no retracing), padded last batch."""
-
-    def __init__(self, model, task: int, batch_size: int):
-        import tensorflow as tf
-
-        self.batch_size = batch_size
-        self.fn = tf.function(lambda x: tf.reshape(model(x, training=False), [tf.shape(x)[0], -1])[:, task],
-                              reduce_retracing=True)
-
-    def __call__(self, x: np.ndarray) -> np.ndarray:
-        out = np.empty(len(x), dtype=np.float64)
-        b = self.batch_size
-        for i in range(0, len(x), b):
-            chunk = x[i:i + b]
-            n = len(chunk)
-            if n < b:
-                chunk = np.concatenate([chunk, np.zeros((b - n,) + chunk.shape[1:], chunk.dtype)])
-            out[i:i + n] = np.asarray(self.fn(chunk))[:n]
-        return out
-
-
-def predict_logits(model, onehot, task: int = 0, batch_size: int = 256) -> np.ndarray:
-    """Logits of ``task`` for (n, L, 4) one-hot, float64."""
-    x = _check_model(model, onehot, task)
-    return _Forward(model, task, min(batch_size, max(len(x), 1)))(x)
 
 
 def _reduce_max_rule(explainer, op, *grads):
@@ -190,7 +146,7 @@ def contributions(model, onehot, method: str = "deepshap", n_refs: int = 20, see
     """
     if method not in METHODS:
         raise ArgumentError("method", f"{method!r} is not a method", f"use one of {', '.join(METHODS)}")
-    x = _check_model(model, onehot, task)
+    x = check_onehot(model, onehot, task)
     if method == "deepshap":
         return _deepshap(model, x, n_refs, seed, batch_size, task, refs, index_offset, ref_stream, progress)
     if method == "grad_x_input":
@@ -261,7 +217,7 @@ def ism_deltas(model, x: np.ndarray, batch_size: int = 80, task: int = 0, progre
     from tqdm.auto import tqdm
 
     n, L, _ = x.shape
-    fwd = _Forward(model, task, batch_size)
+    fwd = CompiledForward(model, task, batch_size)
     base = fwd(x)
     delta = np.zeros((n, L, 4), dtype=np.float64)
     eye = np.eye(4, dtype=np.float32)
@@ -295,7 +251,7 @@ def null_contributions(model, onehot, n_shuffles: int = 1, method: str = "deepsh
     Returns ``(null_onehot, null_contrib)``: (n, n_shuffles, L, 4) each. Null sequence j of sequence i is drawn
     from ``seq_rng(seed, NULL_STREAM, index_offset + i)``; its references from a separate stream.
     """
-    x = _check_model(model, onehot, task)
+    x = check_onehot(model, onehot, task)
     null_x = shuffled_references(x, n_shuffles, seed, NULL_STREAM, index_offset)
     flat = null_x.reshape((-1,) + x.shape[1:])
     c, _ = contributions(model, flat, method, n_refs, seed, batch_size, task, index_offset=index_offset * n_shuffles,

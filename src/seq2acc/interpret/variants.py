@@ -89,9 +89,8 @@ def predict_strands(model, x: np.ndarray, batch_size: int = 256) -> np.ndarray:
     from seq2acc.model.predict import predict_logits
 
     x = np.asarray(x, dtype=np.float32)
-    fwd = predict_logits(model, x, rc_average=False, batch_size=batch_size)[:, 0]
-    rev = predict_logits(model, np.ascontiguousarray(reverse_complement(x)), rc_average=False,
-                         batch_size=batch_size)[:, 0]
+    fwd = predict_logits(model, x, 0, batch_size=batch_size)
+    rev = predict_logits(model, np.ascontiguousarray(reverse_complement(x)), 0, batch_size=batch_size)
     return np.stack([fwd, rev], axis=1).astype(np.float64)
 
 

@@ -33,7 +33,8 @@ from seq2acc.mlops import tracking
 from seq2acc.io.atomic import write_json
 from seq2acc.artifacts.contrib import write_attribution
 from seq2acc.interpret.sets import AttributionSet
-from seq2acc.interpret.attribution import (METHODS, contributions, null_contributions, predict_logits,
+from seq2acc.model.predict import predict_logits
+from seq2acc.interpret.attribution import (METHODS, contributions, null_contributions,
                                            shuffled_references)
 from seq2acc.interpret.null import TAILS, null_test, significant_bed, significant_regions
 from seq2acc.artifacts import fold_model

@@ -248,7 +248,7 @@ def _predict_fn(models: list, rc_average: bool, batch_size: int):
     from seq2acc.model.predict import predict_logits
 
     def fn(x):
-        return np.mean([predict_logits(m, x, rc_average=rc_average, batch_size=batch_size)[:, 0] for m in models], 0)
+        return np.mean([predict_logits(m, x, 0, rc_average=rc_average, batch_size=batch_size) for m in models], 0)
 
     return fn
 

@@ -687,7 +687,7 @@ def combinatorial_section(p, truth, regions, cfg, folds, sizes, context: int) ->
         x = onehot_codes(codes)
         sites_n = normalize_sites(multi, context)
         model = load_model(path)
-        _, pr = scramble_interactions(lambda xb: predict_logits(model, xb, rc_average=True)[:, 0], x, sites_n,
+        _, pr = scramble_interactions(lambda xb: predict_logits(model, xb, 0, rc_average=True), x, sites_n,
                                       n_scrambles=3, seed=seed, progress=False)
         scr_all.append(pr)
         d = dfim(lambda xb: contributions(model, xb, method="grad_x_input")[0], x, sites_n, n_scrambles=2, seed=seed,
