@@ -205,10 +205,20 @@ def test_no_promote_report_is_a_clear_error(project):
         build_all(_p(project))
 
 
-def test_read_tsv_handles_comment_and_bed_headers(tmp_path):
-    from seq2acc.mlops.modelcard import read_tsv
+def test_read_table_handles_comment_and_bed_headers(tmp_path):
+    import pandas as pd
+
+    from seq2acc.artifacts.tables import read_table, write_tsv
 
     (tmp_path / "a.tsv").write_text("## pooled over folds [0]\n#chrom\tstart\tend\nchrA\t1\t5\n")
-    df = read_tsv(tmp_path / "a.tsv")
+    df = read_table(tmp_path / "a.tsv")
     assert list(df.columns) == ["chrom", "start", "end"] and df.start.tolist() == [1]
-    assert read_tsv(tmp_path / "missing.tsv") is None
+    assert read_table(tmp_path / "missing.tsv", missing_ok=True) is None
+    with pytest.raises(FileNotFoundError):
+        read_table(tmp_path / "missing.tsv")
+    # what write_tsv writes, read_table reads back (comment line, '#' header, empty table)
+    t = pd.DataFrame({"chrom": ["c1", "c2"], "start": [3, 7], "q": [0.5, 1e-9]})
+    write_tsv(t, tmp_path / "b.tsv", "a comment", bed=True)
+    pd.testing.assert_frame_equal(read_table(tmp_path / "b.tsv"), t)
+    write_tsv(t.iloc[:0], tmp_path / "c.tsv", "nothing")
+    assert list(read_table(tmp_path / "c.tsv").columns) == ["chrom", "start", "q"]

@@ -33,6 +33,8 @@ from pathlib import Path
 import yaml
 
 from seq2acc.io.atomic import atomic_path, write_text
+from seq2acc.artifacts.tables import read_table
+from seq2acc.mlops.lineage import lock_hashes
 from seq2acc.errors import Seq2AccError
 from seq2acc.config import Params
 
@@ -76,46 +78,6 @@ def _json(path: Path):
     except (OSError, json.JSONDecodeError) as e:
         log.warning("%s unreadable (%s): its section is left out", path, e)
         return None
-
-
-def read_tsv(path: Path):
-    """A seq2acc TSV (optional ``## comment`` first lines, optional '#' before the header) as a DataFrame, or None."""
-    import pandas as pd
-
-    if not path.exists():
-        return None
-    lines = path.read_text().splitlines()
-    skip = 0
-    while skip < len(lines) and lines[skip].startswith("##"):
-        skip += 1
-    if skip >= len(lines):
-        return None
-    header = lines[skip].lstrip("#").split("\t")
-    try:
-        return pd.read_csv(path, sep="\t", skiprows=skip + 1, header=None, names=header)
-    except (pd.errors.EmptyDataError, ValueError):
-        return pd.DataFrame(columns=header)
-
-
-def lock_hashes(lock_path: Path) -> dict[str, dict]:
-    """Every path dvc.lock records (stage outputs and dependencies): path -> {md5, size, nfiles, stage, role}."""
-    if not lock_path.exists():
-        return {}
-    try:
-        data = yaml.safe_load(lock_path.read_text()) or {}
-    except yaml.YAMLError:
-        return {}
-    out: dict[str, dict] = {}
-    for stage, st in (data.get("stages") or {}).items():
-        for role in ("outs", "deps"):
-            for o in st.get(role) or []:
-                if "path" not in o or not o.get("md5"):
-                    continue
-                if role == "deps" and o["path"] in out:
-                    continue  # the producing stage's record wins
-                out[o["path"]] = {"md5": o["md5"], "size": o.get("size"), "nfiles": o.get("nfiles"),
-                                  "stage": stage, "role": "output" if role == "outs" else "input"}
-    return out
 
 
 # ----------------------------------------------------------------------------- card model
@@ -295,7 +257,7 @@ def _motifs(card: Card, paths: CardPaths, top: int) -> str:
     out = ["## Motifs the model learned"]
     fold_dir, ens_dir = paths.modisco / "folds" / f"fold{k}", paths.modisco / "ensemble"
     src = fold_dir if (fold_dir / "patterns.tsv").exists() else ens_dir
-    pats = read_tsv(src / "patterns.tsv")
+    pats = read_table(src / "patterns.tsv", missing_ok=True)
     if pats is None:
         out.append(card.absent("TF-MoDISco motifs", fold_dir / "patterns.tsv", f"modisco@{k}"))
     else:
@@ -320,7 +282,7 @@ def _motifs(card: Card, paths: CardPaths, top: int) -> str:
             out.append(img)
     fold_enr = paths.motifs / "folds" / f"fold{k}" / "enrichment.tsv"
     enr_path = fold_enr if fold_enr.exists() else paths.motifs / "summary.tsv"
-    enr = read_tsv(enr_path)
+    enr = read_table(enr_path, missing_ok=True)
     if enr is None:
         out.append(card.absent("JASPAR scan enrichment", fold_enr, f"motif_scan@{k}"))
     elif len(enr):
