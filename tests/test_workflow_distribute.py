@@ -39,7 +39,7 @@ SCRIPT = textwrap.dedent("""
         tc, mc, context = validate_params(p)
         genome = Genome(p.get("genome.fasta_out", str))
         data = fold_data(genome, p.get("dataset.out_dir", str), p.get("folds.out", str), 0, tc, context)
-        with distribute.scope(p) as strategy:
+        with distribute.scope(name) as strategy:
             model, h = build_and_fit(genome, data, tc, mc, context)
         out[name] = {"loss": h["loss"], "val_loss": h["val_loss"], "replicas": strategy.num_replicas_in_sync,
                      "describe": distribute.describe(strategy)}
@@ -70,9 +70,11 @@ def test_mirrored_two_logical_cpus_same_loss_curve(tmp_path):
 def test_strategy_param_checks(monkeypatch):
     from seq2acc.model import distribute
 
-    assert distribute.strategy_name(Params(shipped_params())) == "one_device"  # the shipped default
-    with pytest.raises(ParamsError, match="train.distribute"):
-        distribute.strategy_name(Params(shipped_params({"train": {"distribute": "horovod"}})))
+    from seq2acc.pipeline.train import train_fold
+
+    assert shipped_params()["train"]["distribute"] == "one_device"  # the shipped default
+    with pytest.raises(ParamsError, match="train.distribute"):  # checked before any data is read
+        train_fold(Params(shipped_params({"train": {"distribute": "horovod"}})), 0)
     monkeypatch.delenv("TF_CONFIG", raising=False)
     with pytest.raises(ArgumentError, match=r"argument 'name': multi_worker needs the TF_CONFIG"):
         distribute.make_strategy("multi_worker")

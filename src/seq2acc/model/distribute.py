@@ -21,15 +21,10 @@ import logging
 import os
 
 from seq2acc.errors import ArgumentError
-from seq2acc.config import Params
 
 log = logging.getLogger(__name__)
 
 STRATEGIES = ("one_device", "mirrored", "multi_worker")
-
-
-def strategy_name(p: Params) -> str:
-    return p.get("train.distribute", str, choices=STRATEGIES)
 
 
 def make_strategy(name: str = "one_device", devices: list[str] | None = None):
@@ -95,11 +90,12 @@ def describe(strategy) -> dict:
 
 
 @contextlib.contextmanager
-def scope(p: Params):
-    """``with scope(params) as strategy:`` build, compile and fit inside the configured strategy."""
-    strategy = make_strategy(strategy_name(p))
+def scope(name: str):
+    """``with scope("mirrored") as strategy:`` build, compile and fit inside the strategy ``name``
+    (one of :data:`STRATEGIES`)."""
+    strategy = make_strategy(name)
     info = describe(strategy)
-    if info["replicas"] > 1 or strategy_name(p) != "one_device":
+    if info["replicas"] > 1 or name != "one_device":
         log.info("training with %s over %d replica(s): %s", info["strategy"], info["replicas"], info["devices"])
     with strategy.scope():
         yield strategy

@@ -155,7 +155,7 @@ def train_fold(p: Params, k: int) -> Path:
     from mlflow.tracking import MlflowClient
 
     tc, mc, context = validate_params(p)  # bad params fail here, before any data is read
-    distribute.strategy_name(p)  # ... train.distribute too
+    strategy_name = p.get("train.distribute", str, choices=distribute.STRATEGIES)  # ... train.distribute too
     pp = paths(p)
     _require_checks_passed(p)
     out = fold_dir(p, k)
@@ -171,7 +171,7 @@ def train_fold(p: Params, k: int) -> Path:
     if not distribute.is_chief():
         # multi_worker: a non-chief worker takes part in every training step but writes nothing (no MLflow run,
         # no model); the chief's `dvc repro train@K` owns the outputs. Start it with `python stages/train.py K`.
-        with distribute.scope(p):
+        with params_keys(p, name="train.distribute"), distribute.scope(strategy_name):
             build_and_fit(genome, data, tc, mc, context)
         log.info("fold %d: non-chief worker finished; the chief writes %s", k, out)
         return out
@@ -206,7 +206,8 @@ def train_fold(p: Params, k: int) -> Path:
             def hook(epoch, logs):
                 mlflow.log_metrics({kk: float(v) for kk, v in logs.items() if np.isscalar(v)}, step=epoch + 1)
 
-            with distribute.scope(p) as strategy:  # train.distribute: one_device | mirrored | multi_worker
+            # train.distribute: one_device | mirrored | multi_worker
+            with params_keys(p, name="train.distribute"), distribute.scope(strategy_name) as strategy:
                 mlflow.set_tags({f"distribute.{kk}": str(vv) for kk, vv in distribute.describe(strategy).items()})
                 model, history = build_and_fit(genome, data, tc, mc, context, epoch_hook=hook)
             best = history["best_epoch"]
