@@ -37,7 +37,31 @@ def _clean(y, s):
 
 
 def binary_metrics(labels, scores, is_logit: bool = True) -> dict:
-    """n_bins, n_positive, positive_rate (= AUPRC of a random model), auprc, auroc and (for logits) loss."""
+    """n_bins, n_positive, positive_rate (= AUPRC of a random model), auprc, auroc and (for logits) loss.
+
+    Parameters
+    ----------
+    labels : array_like, any shape (flattened), 0/1
+        Binary labels (cast to int8, so give 0/1 integers or booleans).
+    scores : array_like, same number of elements
+        Logits, or any ranking score (higher = more likely positive). ``-inf``/``+inf`` are allowed (they rank
+        lowest/highest: replaced by the finite minimum - 1 / maximum + 1); NaN is not.
+    is_logit : bool, default True
+        ``scores`` are logits: also report the mean binary cross-entropy on logits.
+
+    Returns
+    -------
+    metrics : dict
+        ``n_bins`` (int), ``n_positive`` (int), ``positive_rate`` (float), ``auprc`` (float, scikit-learn
+        average precision, the primary metric), ``auroc`` (float) and ``loss`` (float, mean BCE of the logits).
+        Values are ``None`` rather than NaN when undefined: auprc/auroc without both classes, loss when
+        ``is_logit`` is False, positive_rate and loss for empty input (JSON-safe).
+
+    Raises
+    ------
+    ValueError
+        ``labels`` and ``scores`` differ in length, or a score is NaN.
+    """
     from sklearn.metrics import average_precision_score, roc_auc_score
 
     y, s = _clean(labels, scores)

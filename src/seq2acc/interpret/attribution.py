@@ -143,6 +143,50 @@ def contributions(model, onehot, method: str = "deepshap", n_refs: int = 20, see
     ``refs`` (n, n_refs, L, 4) overrides the dinucleotide-shuffled references (deepshap only); otherwise
     sequence i's references come from ``seq_rng(seed, ref_stream, index_offset + i)``, so results do not
     depend on batching.
+
+    Parameters
+    ----------
+    model : keras.Model
+        A single-input seq2acc model: one-hot (n, L, 4) -> logits (n, n_tasks).
+    onehot : array_like, shape (n, L, 4) or (L, 4)
+        A,C,G,T one-hot (N = all-zero row), cast to float32; ``L`` must be the model's input length. A single
+        (L, 4) sequence is treated as n = 1.
+    method : {"deepshap", "grad_x_input", "ism"}, default "deepshap"
+        DeepSHAP (DeepLIFT rescale rule over shuffled references), gradient x input, or in-silico mutagenesis.
+    n_refs : int, default 20
+        Dinucleotide-shuffled references per sequence (deepshap; ignored when ``refs`` is given).
+    seed : int, default 0
+        Seed of the references (deepshap).
+    batch_size : int, default 80
+        Model rows per call, as above (deepshap uses at least one sequence, i.e. ``2 * n_refs`` rows, per call).
+    task : int, default 0
+        Output column whose logit is explained.
+    refs : array_like, shape (n, n_refs, L, 4), optional
+        Explicit references (deepshap only).
+    index_offset : int, default 0
+        Index of the first sequence in a larger set (reference seeds; pass it when scoring a set in chunks).
+    ref_stream : int, default REF_STREAM (0)
+        Random stream of the references (:func:`null_contributions` uses its own).
+    progress : bool, default False
+        Show a tqdm progress bar.
+
+    Returns
+    -------
+    contrib : ndarray, shape (n, L, 4), float32
+        Actual-base contributions to the logit: non-zero only in the column of each position's base. At N rows:
+        deepshap spreads the position's contribution equally over the four columns (so sums stay complete);
+        grad_x_input and ism give 0. For deepshap each sequence's sum is ``f(x) - mean_r f(ref)``.
+    hypothetical : ndarray, shape (n, L, 4), float32
+        Hypothetical contribution of every base at every position (deepshap: from the multipliers; grad_x_input:
+        the gradient; ism: the mutation effect minus its per-position mean), the input TF-MoDISco needs.
+
+    Raises
+    ------
+    seq2acc.errors.ArgumentError
+        Unknown ``method``, ``n_refs < 1`` (deepshap without ``refs``), ``L`` different from the model's input
+        length, or a ``task`` the model does not have.
+    ValueError
+        ``onehot`` is not (n, L, 4) / (L, 4), ``refs`` has the wrong shape, or the model has several inputs.
     """
     if method not in METHODS:
         raise ArgumentError("method", f"{method!r} is not a method", f"use one of {', '.join(METHODS)}")
@@ -249,7 +293,36 @@ def null_contributions(model, onehot, n_shuffles: int = 1, method: str = "deepsh
     """Contributions of dinucleotide-shuffled versions of each sequence (their own shuffled references).
 
     Returns ``(null_onehot, null_contrib)``: (n, n_shuffles, L, 4) each. Null sequence j of sequence i is drawn
-    from ``seq_rng(seed, NULL_STREAM, index_offset + i)``; its references from a separate stream.
+    from ``seq_rng(seed, NULL_STREAM, index_offset + i)``; its references from a separate stream
+    (``NULL_REF_STREAM``, index ``(index_offset + i) * n_shuffles + j``), so results do not depend on batching.
+    This is the empirical null of :func:`seq2acc.interpret.null.null_test` (protocol note 25).
+
+    Parameters
+    ----------
+    model : keras.Model
+        A single-input seq2acc model: one-hot (n, L, 4) -> logits (n, n_tasks).
+    onehot : array_like, shape (n, L, 4) or (L, 4)
+        The observed sequences (A,C,G,T one-hot, N = all-zero row); ``L`` = the model's input length.
+    n_shuffles : int, default 1
+        Null (shuffled) sequences per observed sequence; must be >= 1.
+    method, n_refs, seed, batch_size, task, progress
+        As in :func:`contributions` (the null uses the same method as the observed scores should).
+    index_offset : int, default 0
+        Index of the first sequence in a larger set (pass it when processing a set in chunks).
+
+    Returns
+    -------
+    null_onehot : ndarray, shape (n, n_shuffles, L, 4), float32
+        The dinucleotide-shuffled sequences (N rows stay all-zero).
+    null_contrib : ndarray, shape (n, n_shuffles, L, 4), float32
+        Their actual-base contributions (as ``contrib`` of :func:`contributions`; hypothetical ones are not kept).
+
+    Raises
+    ------
+    seq2acc.errors.ArgumentError
+        As :func:`contributions` (bad method, n_refs, length or task).
+    ValueError
+        Bad ``onehot`` shape, or ``n_shuffles < 1``.
     """
     x = check_onehot(model, onehot, task)
     null_x = shuffled_references(x, n_shuffles, seed, NULL_STREAM, index_offset)

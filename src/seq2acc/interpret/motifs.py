@@ -73,6 +73,33 @@ def fetch_jaspar(ids=None, collection: str | list | None = "CORE", tax_group=("f
     ``ids`` (base ids like 'MA0363' give the latest version; full ids like 'MA0363.2' that version) overrides the
     other filters; otherwise the motifs of ``collection`` and ``tax_group`` (e.g. 'fungi', 'vertebrates', a list,
     or None for all) are returned, latest version of each. Sorted by matrix id, so the order is reproducible.
+    No network access: the databases ship inside pyjaspar.
+
+    Parameters
+    ----------
+    ids : str or list of str, optional
+        Matrix ids; when given (non-empty), ``collection``, ``tax_group`` and ``min_ic`` are ignored.
+    collection : str, list of str or None, default "CORE"
+        JASPAR collection(s); None (or "") for all.
+    tax_group : str, list of str or None, default ("fungi",)
+        Taxonomic group(s); None for all.
+    release : str, default DEFAULT_RELEASE ("JASPAR2024")
+        A JASPAR release shipped with pyjaspar (:func:`jaspar_releases`).
+    min_ic : float, default 0.0
+        Minimum information content of a matrix (filters only; ignored with ``ids``).
+
+    Returns
+    -------
+    motifs : list of Motif
+        Sorted by ``id``. Each has ``id`` (e.g. 'MA0363.3'), ``name`` (e.g. 'REB1'), ``counts`` (ndarray,
+        shape (w, 4), float64, counts in A, C, G, T columns, row = motif position), ``collection``,
+        ``tax_group``, ``meta`` (species, tf_class) and the properties ``width`` and ``base_id``. Turn counts into
+        a PWM with :func:`log_odds` or scan them with :meth:`PWMScanner.from_motifs`.
+
+    Raises
+    ------
+    seq2acc.errors.ArgumentError
+        ``release`` is not shipped with pyjaspar, an id is not in the release, or the filters match no motif.
     """
     import warnings
 
@@ -216,6 +243,69 @@ class PWMScanner:
     Output channel ``2k`` is PWM k, channel ``2k+1`` its reverse complement; both are left-aligned in the kernel
     so position ``i`` of either strand scores the window ``[i, i + w_k)``. The input is zero-padded on the right
     so every motif gets all its ``L - w_k + 1`` windows; windows running past a sequence's end are ``-inf``.
+    Scores are log2-odds sums (bits, as FIMO); an N (all-zero) row adds 0. Sequences given to the methods are
+    one-hot arrays of shape (n, L, 4) or (L, 4), columns A, C, G, T, all of one length ``L >= min_width``.
+
+    Parameters
+    ----------
+    pwms : sequence of array_like, each shape (w_k, 4)
+        Log-odds PWMs in A, C, G, T column order (e.g. from :func:`log_odds`); at least one.
+    names : sequence of str
+        One name per PWM (``motif_name`` of hits).
+    ids : sequence of str, optional
+        One id per PWM (``motif_id`` of hits); default: the names.
+    background : array_like, shape (4,), optional
+        A, C, G, T frequencies (positive, summing to 1) of the p-value null; None = uniform.
+    pvalue_bin : float, default 0.001
+        Score grid (bits) of the exact score distributions behind p-values.
+    dtype : str, default "float32"
+        dtype of the convolution (inputs are cast to it).
+    pvalue_lookup : {"word", "score"}, default "word"
+        p-value of a window from the matched word's grid score (consistent: equal words, equal p) or from its
+        float score (memelite FIMO's look-up).
+
+    Attributes
+    ----------
+    n_motifs : int
+        Number of PWMs ``M``.
+    widths : ndarray, shape (M,), int64
+        PWM widths; ``min_width``, ``max_width`` their extremes.
+    names, ids : list of str
+        As given.
+
+    Methods
+    -------
+    from_motifs(motifs, background=None, pseudocount=0.8, **kw) -> PWMScanner
+        Scanner of :class:`Motif` count matrices (e.g. from :func:`fetch_jaspar`), log-odds vs ``background``.
+    hits(onehot, pvalue=1e-4, batch_size=64, progress=False) -> DataFrame
+        FIMO-style hits, described under Returns.
+    scan(onehot, batch_size=64) -> ndarray, shape (n, L - min_width + 1, M, 2), float32
+        Score of every window start, motif and strand (last axis: 0 = '+', 1 = '-'); -inf where motif k's
+        window runs past the end.
+    max_scores(onehot, batch_size=64, both_strands=True) -> ndarray, shape (n, M), float32
+        Best score per sequence and motif.
+    contribution_hits(onehot, contrib, pvalue=1e-3, null_contrib=None, contrib_pvalue=0.01, ...) -> DataFrame
+        Hits scanned on contribution scores (protocol note 27): the columns of :meth:`hits` plus contrib_score,
+        contrib_sum, contrib_pvalue.
+    pvalues(scores, motif_idx) / score_thresholds(pvalue) -> ndarray
+        p-values of scores; per-motif score threshold of a p-value.
+
+    Returns
+    -------
+    hits : pandas.DataFrame
+        (:meth:`hits`.) One row per window and strand with p-value < ``pvalue``, sorted by seq, start,
+        motif_idx, strand. Columns: seq (int64, row of ``onehot``), start, end (int64, 0-based half-open offsets
+        in that sequence, forward-strand coordinates; end = start + w), strand (str, '+' or '-' = the
+        reverse-complement PWM matched), motif_idx (int64), motif_id, motif_name (str), score (float64
+        log2-odds, recomputed exactly), p_value (float64). Empty (same columns) when nothing passes.
+
+    Raises
+    ------
+    ValueError
+        No PWM, a PWM not (w, 4), names/ids not one per PWM, a bad ``pvalue_lookup``; in the methods, input not
+        (n, L, 4) / (L, 4) or shorter than the narrowest PWM.
+    seq2acc.errors.ArgumentError
+        ``background`` is not 4 positive frequencies summing to 1.
     """
 
     def __init__(self, pwms, names, ids=None, background=None, pvalue_bin: float = 0.001, dtype: str = "float32",

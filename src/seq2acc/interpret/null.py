@@ -64,7 +64,36 @@ class NullTest:
 
 def null_test(contrib: np.ndarray, null_contrib: np.ndarray, window: int = 10, tail: str = "abs") -> NullTest:
     """Empirical p-values of per-position contributions (summed over bases) and of their window sums, against
-    the same statistics pooled over every position of the null (shuffled) sequences; BH across each set."""
+    the same statistics pooled over every position of the null (shuffled) sequences; BH across each set.
+
+    ``p = (1 + #{null stat >= observed stat}) / (1 + #null)``, so the smallest attainable p is ``1 / (1 + #null)``.
+    Benjamini-Hochberg q-values are computed across all positions of all sequences, and separately across all
+    windows.
+
+    Parameters
+    ----------
+    contrib : array_like, shape (n, L, 4)
+        Observed actual-base contributions (``contrib`` of :func:`seq2acc.contributions`).
+    null_contrib : array_like, shape (..., L, 4)
+        Contributions of the null sequences, e.g. (n, S, L, 4) from :func:`seq2acc.null_contributions`; every
+        position of every null sequence is pooled into one null (per statistic). Same ``L`` as ``contrib``.
+    window : int, default 10
+        Window length in bp for the window sums, 1 <= window <= L.
+    tail : {"abs", "greater", "less"}, default "abs"
+        Statistic: ``|sum|`` (two-sided), ``sum`` (large positive contributions) or ``-sum``.
+
+    Returns
+    -------
+    NullTest
+        Dataclass with ``position_p``, ``position_q`` (shape (n, L), float64), ``window_p``, ``window_q``
+        (shape (n, L - window + 1), float64; window ``i`` covers positions ``[i, i + window)``, 0-based in the
+        sequence), and the ``window`` and ``tail`` used.
+
+    Raises
+    ------
+    ValueError
+        ``tail`` not one of the three, or ``window`` outside 1..L.
+    """
     obs = np.asarray(contrib).sum(-1)
     nul = np.asarray(null_contrib).reshape((-1,) + np.asarray(null_contrib).shape[-2:]).sum(-1)
     pp = empirical_pvalues(obs, nul, tail)
@@ -73,7 +102,27 @@ def null_test(contrib: np.ndarray, null_contrib: np.ndarray, window: int = 10, t
 
 
 def significant_regions(test: NullTest, alpha: float = 0.05) -> pd.DataFrame:
-    """Windows with q < alpha, merged per sequence into regions: seq, start, end, n_windows, min_q, min_p."""
+    """Windows with q < alpha, merged per sequence into regions: seq, start, end, n_windows, min_q, min_p.
+
+    Significant windows of one sequence that overlap or touch (window starts at most ``test.window`` apart) are
+    merged into one region.
+
+    Parameters
+    ----------
+    test : NullTest
+        The result of :func:`null_test` (2-D ``window_q``: contributions were (n, L, 4)).
+    alpha : float, default 0.05
+        BH q-value threshold on windows (strict: ``q < alpha``).
+
+    Returns
+    -------
+    regions : pandas.DataFrame
+        One row per region, ordered by sequence then start, with columns seq (int, row index into the
+        contributions), start, end (int, 0-based half-open positions within that sequence: first window's start
+        to last window's end), n_windows (significant windows merged), min_q, min_p (float, the smallest window
+        q and p). Empty (same columns) when nothing is significant. For genome coordinates add the window's
+        genomic start (:func:`significant_bed`).
+    """
     rows = []
     sig = test.window_q < alpha
     for s in np.flatnonzero(sig.any(1)):

@@ -61,7 +61,38 @@ def build_alt(context: np.ndarray, offset: int, ref_len: int, alt_codes: np.ndar
 
 
 def variant_windows(variants: pd.DataFrame, genome: Genome, length: int) -> VariantWindows:
-    """Ref and alt one-hot windows of length ``length`` for every variant (see the module doc for placement)."""
+    """Ref and alt one-hot windows of length ``length`` for every variant (see the module doc for placement).
+
+    The window starts ``length // 2`` bases before the variant's first base (so ``offset = length // 2``),
+    shifted inwards at chromosome ends; a chromosome shorter than ``length`` is padded with N. The alt window
+    is ``left flank + alt + right flank`` cut to ``length``: substitutions stay in place, an insertion pushes
+    the right flank out, a deletion pulls in bases from beyond the ref window (N past the chromosome end).
+
+    Parameters
+    ----------
+    variants : pandas.DataFrame
+        Columns chrom (str), pos (int, **1-based** as in VCF), ref, alt (A/C/G/T/N strings), e.g. from
+        :func:`seq2acc.read_variants`. REF is not checked against the genome here: run
+        :func:`seq2acc.io.vcf.check_variants` first.
+    genome : Genome
+        The reference genome (:class:`seq2acc.Genome`).
+    length : int
+        Window length ``L`` in bp (the model's input length).
+
+    Returns
+    -------
+    VariantWindows
+        Dataclass, one entry per variant row (in order): ``ref``, ``alt`` (ndarray, shape (n, L, 4), float32,
+        A,C,G,T columns, N = all-zero row), ``start`` (ndarray, shape (n,), int64, 0-based genomic start of
+        both windows), ``offset`` (ndarray, shape (n,), int64, 0-based offset of the variant's first base in
+        the window: genomic 0-based position ``pos - 1 = start + offset``), ``context`` (list of uint8 code
+        arrays of length ``L + max(0, len(ref) - len(alt))``: the ref window plus room for a deletion).
+
+    Raises
+    ------
+    KeyError
+        A variant's chromosome is not in the genome.
+    """
     n = len(variants)
     ref = np.zeros((n, length), dtype=np.uint8)
     alt = np.zeros((n, length), dtype=np.uint8)
@@ -95,7 +126,33 @@ def predict_strands(model, x: np.ndarray, batch_size: int = 256) -> np.ndarray:
 
 
 def score_alleles(model, w: VariantWindows, batch_size: int = 256) -> pd.DataFrame:
-    """Per variant: ref/alt logits (forward, reverse complement, mean) and their differences (alt - ref)."""
+    """Per variant: ref/alt logits (forward, reverse complement, mean) and their differences (alt - ref).
+
+    A model of accessibility is not a model of variant effect: rank hypotheses with these numbers and check
+    them against the shuffled-background null (:func:`null_windows`, :func:`empirical_pvalue`).
+
+    Parameters
+    ----------
+    model : keras.Model
+        A seq2acc model whose input length equals the windows' ``L``; only its first output (task 0) is scored.
+    w : VariantWindows
+        From :func:`variant_windows`.
+    batch_size : int, default 256
+        Rows per forward pass.
+
+    Returns
+    -------
+    scores : pandas.DataFrame
+        One row per variant, in the order of ``w`` (index 0..n-1, not the variants table's index), float64
+        columns: ref_logit, alt_logit (mean of the forward and reverse-complement logits), delta_fwd,
+        delta_rc (alt - ref on each strand) and delta (their mean = alt_logit - ref_logit). Logits, not
+        probabilities.
+
+    Raises
+    ------
+    seq2acc.errors.ArgumentError
+        The windows' length differs from the model's input length.
+    """
     r = predict_strands(model, w.ref, batch_size)
     a = predict_strands(model, w.alt, batch_size)
     return pd.DataFrame({"ref_logit": r.mean(1), "alt_logit": a.mean(1), "delta_fwd": a[:, 0] - r[:, 0],

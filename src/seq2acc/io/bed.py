@@ -37,9 +37,42 @@ def read_intervals(path, sizes: dict[str, int] | None = None, *, allow_empty: bo
                    drop_unknown_chroms: bool = False, what: str = "peak file") -> Intervals:
     """Parse a BED3+/BED6/narrowPeak file with line-precise errors.
 
-    Skips blank, '#', 'track' and 'browser' lines, and a header on the first data line. Checks integer
-    coordinates, 0 <= start < end, chromosome names present in ``sizes`` (with a naming-convention hint)
-    and end <= chromosome size. narrowPeak (10 columns) gives a summit: start + column 10 when >= 0.
+    Skips blank, '#', 'track' and 'browser' lines, and a header on the first data line (one whose columns 2
+    and 3 are both non-numeric; it is logged as a warning). Columns are tab-separated (whitespace when a line
+    has no tab); columns after the third are ignored except column 10. Checks integer coordinates,
+    0 <= start < end, chromosome names present in ``sizes`` (with a naming-convention hint) and
+    end <= chromosome size. narrowPeak (10 or more columns) gives a summit: start + column 10 when >= 0
+    (it must then lie inside the peak).
+
+    Parameters
+    ----------
+    path : str or Path
+        The BED file, plain or gzip-compressed. Coordinates are 0-based, half-open ``[start, end)``.
+    sizes : dict of str to int, optional
+        Chromosome sizes of the genome (e.g. ``Genome.sizes``). None skips the chromosome-name and
+        chromosome-end checks.
+    allow_empty : bool, default False
+        Return an empty table for a file without intervals instead of raising.
+    drop_unknown_chroms : bool, default False
+        Drop (with a warning) intervals on chromosomes absent from ``sizes`` instead of raising; when no
+        interval is on a known chromosome it still raises.
+    what : str, default "peak file"
+        What the file is, used in error messages.
+
+    Returns
+    -------
+    Intervals
+        ``.df``: a pandas DataFrame with columns chrom (str), start, end (int64, 0-based half-open) and summit
+        (int64, absolute 0-based position; -1 when none), sorted by chrom (string order), start, end, with a
+        fresh 0..n-1 index; ``.source``: the path as a string. ``len()`` is the number of intervals;
+        ``.chrom(name)`` gives that chromosome's ``(starts, ends)`` as int64 arrays.
+
+    Raises
+    ------
+    seq2acc.errors.InputError
+        The file is missing or empty (unless ``allow_empty``), or a line is bad: fewer than 3 columns,
+        non-integer coordinates, start < 0, start >= end, a bad summit, an unknown chromosome or an end past
+        the chromosome. The message names the file, the 1-based line number and the fix.
     """
     path = Path(path)
     if not path.exists():

@@ -85,7 +85,51 @@ def read_chrom_sizes(path: Path) -> dict[str, int]:
 
 # ----------------------------------------------------------------------------- sequence access
 class Genome:
-    """Random access to a FASTA as uint8 codes, with whole-chromosome caching for fast batch gathers."""
+    """Random access to a FASTA as uint8 codes, with whole-chromosome caching for fast batch gathers.
+
+    Codes are A=0, C=1, G=2, T=3 (alphabetical, protocol note 9), 4 for N and any other letter; lower case
+    (soft-masked) bases get the same codes as upper case. Coordinates are 0-based, half-open ``[start, end)``
+    (as in BED). Turn codes into one-hot with :func:`seq2acc.seq.encoding.onehot_codes`.
+
+    Parameters
+    ----------
+    fasta : str or Path
+        Uncompressed FASTA, as the genome stage writes it (:func:`import_fasta` converts gzip/bgzip). Its
+        ``.fai`` index (pyfaidx) is built next to it if missing or older than the FASTA (the folder must then be
+        writable).
+    cache_chroms : int, default 64
+        How many whole chromosomes :meth:`codes` / :meth:`gather` keep in memory (least recently used evicted).
+
+    Attributes
+    ----------
+    path : Path
+        The FASTA.
+    sizes : dict of str to int
+        Chromosome name -> length in bp, in FASTA order.
+
+    Methods
+    -------
+    codes(chrom) -> ndarray, shape (size,), uint8
+        The whole chromosome (cached).
+    gather(chrom, starts, length) -> ndarray, shape (n, length), uint8
+        Windows ``[start, start + length)`` of one chromosome.
+    fetch_codes(chrom, start, end) -> ndarray, shape (end - start,), uint8
+        One interval, without caching the chromosome.
+    close()
+        Close the FASTA file.
+
+    Returns
+    -------
+    windows : ndarray, shape (n, length), uint8
+        What the main method :meth:`gather` returns (codes as above); :meth:`codes` returns shape (size,).
+
+    Raises
+    ------
+    seq2acc.errors.InputError
+        The FASTA does not exist, cannot be indexed (unequal line widths, ...) or has duplicate sequence names.
+    KeyError
+        :meth:`codes` / :meth:`gather` of a chromosome that is not in the FASTA.
+    """
 
     def __init__(self, fasta, cache_chroms: int = 64):
         import pyfaidx
@@ -100,7 +144,23 @@ class Genome:
         self._cache_chroms = cache_chroms
 
     def codes(self, chrom: str) -> np.ndarray:
-        """Whole chromosome as uint8 codes (cached, LRU)."""
+        """Whole chromosome as uint8 codes (cached, LRU).
+
+        Parameters
+        ----------
+        chrom : str
+            Chromosome name as in the FASTA (a key of :attr:`sizes`).
+
+        Returns
+        -------
+        codes : ndarray, shape (sizes[chrom],), uint8
+            A=0 C=1 G=2 T=3, 4 = N/other. The cached array itself: do not modify it.
+
+        Raises
+        ------
+        KeyError
+            ``chrom`` is not in the FASTA.
+        """
         if chrom in self._cache:
             self._cache.move_to_end(chrom)
             return self._cache[chrom]
@@ -113,13 +173,49 @@ class Genome:
         return arr
 
     def fetch_codes(self, chrom: str, start: int, end: int) -> np.ndarray:
-        """Codes of [start, end) without caching the chromosome (streaming access)."""
+        """Codes of [start, end) without caching the chromosome (streaming access).
+
+        Parameters
+        ----------
+        chrom : str
+            Chromosome name.
+        start, end : int
+            0-based, half-open interval. Like a Python slice, it is cut at the chromosome end (no error).
+
+        Returns
+        -------
+        codes : ndarray, shape (end - start,), uint8
+            A=0 C=1 G=2 T=3, 4 = N/other (shorter when cut at the chromosome end).
+        """
         if chrom in self._cache:
             return self._cache[chrom][start:end]
         return encode(str(self._fa[chrom][start:end]))
 
     def gather(self, chrom: str, starts: np.ndarray, length: int) -> np.ndarray:
-        """(n, length) uint8 codes for windows [start, start+length) of one chromosome."""
+        """(n, length) uint8 codes for windows [start, start+length) of one chromosome.
+
+        Parameters
+        ----------
+        chrom : str
+            Chromosome name (the whole chromosome is loaded and cached, see :meth:`codes`).
+        starts : array_like of int, shape (n,)
+            0-based window starts. Windows must lie inside the chromosome: an end past it raises ``IndexError``,
+            and a negative start is NOT caught (it wraps around to the chromosome's end, as numpy indexing does).
+        length : int
+            Window length in bp.
+
+        Returns
+        -------
+        codes : ndarray, shape (n, length), uint8
+            A=0 C=1 G=2 T=3, 4 = N/other; one-hot: ``onehot_codes(codes)`` -> (n, length, 4) float32.
+
+        Raises
+        ------
+        KeyError
+            ``chrom`` is not in the FASTA.
+        IndexError
+            A window runs past the chromosome end.
+        """
         arr = self.codes(chrom)
         idx = np.asarray(starts, dtype=np.int64)[:, None] + np.arange(length, dtype=np.int64)[None, :]
         return arr[idx]

@@ -49,13 +49,36 @@ def read_variants(path, skip_unsupported: bool = False) -> pd.DataFrame:
     """Read a VCF (plain or gzipped) or a TSV of ``chrom pos ref alt [id]`` into a table.
 
     TSV: tab- or whitespace-separated; an optional header line naming the columns (``chrom``/``#chrom``/
-    ``chr``, ``pos``/``position``, ``ref``, ``alt``, optional ``id``/``name``) in any order; without a header the
-    columns are ``chrom pos ref alt [id]``. Lines starting with '#' (other than a header) and blank lines are
-    skipped. VCF: columns CHROM POS ID REF ALT; multi-allelic ALT (``A,T``) gives one row per alt allele.
+    ``chr``/``chromosome``, ``pos``/``position``, ``ref``, ``alt``, optional ``id``/``name``) in any order;
+    without a header the columns are ``chrom pos ref alt [id]``. Lines starting with '#' (other than a header)
+    and blank lines are skipped. VCF (a name ending .vcf/.vcf.gz/.vcf.bgz, or a first line ``##fileformat=VCF``):
+    tab-separated columns CHROM POS ID REF ALT (the rest is ignored); multi-allelic ALT (``A,T``) gives one row
+    per alt allele (ids get ``_1``, ``_2``, ...); ALT ``.`` (no variant) is skipped.
 
     Positions are 1-based. Alleles must be A/C/G/T/N strings; symbolic alleles (``<DEL>``, ``*``, breakends) are
-    an error, or are skipped with a warning when ``skip_unsupported``.
-    Returns columns: id, chrom, pos (1-based int), ref, alt (upper case), line (1-based line in the file).
+    an error, or are skipped with a warning when ``skip_unsupported``. The genome is NOT consulted here: check
+    chromosome names, ranges and REF with :func:`check_variants` before building windows.
+
+    Parameters
+    ----------
+    path : str or Path
+        VCF or TSV file, plain or gzip/bgzip-compressed.
+    skip_unsupported : bool, default False
+        Skip records with a non-A/C/G/T/N allele (with a warning) instead of raising.
+
+    Returns
+    -------
+    variants : pandas.DataFrame
+        One row per (record, alt allele), in file order, with columns id (str; ``chrom:pos:REF>ALT`` when the
+        file gives none or '.'), chrom (str), pos (int64, 1-based: 1 = first base of the chromosome), ref, alt
+        (upper-case str) and line (int64, 1-based line in the file).
+
+    Raises
+    ------
+    seq2acc.errors.InputError
+        The file is missing or holds no (scoreable) variant, or a line is bad: too few columns, a position that
+        is not an integer >= 1, an unsupported allele (unless ``skip_unsupported``), ALT equal to REF, or a TSV
+        header without chrom/pos/ref/alt. The message names the file, the 1-based line and the fix.
     """
     path = Path(path)
     if not path.exists():

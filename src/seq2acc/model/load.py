@@ -8,7 +8,24 @@ from seq2acc.errors import InputError
 
 
 def load_model(path):
-    """The Keras model saved at ``path`` (not compiled: inference only)."""
+    """The Keras model saved at ``path`` (not compiled: inference only).
+
+    Parameters
+    ----------
+    path : str or Path
+        A saved Keras model, e.g. ``models/fold0/model.keras`` (written by the training stage).
+
+    Returns
+    -------
+    model : keras.Model
+        Uncompiled (no optimizer or loss: use it for :func:`seq2acc.predict_logits`, attribution, ...; compile
+        it yourself to train further). A seq2acc model maps one-hot (n, L, 4) to logits (n, n_tasks).
+
+    Raises
+    ------
+    seq2acc.errors.InputError
+        The file does not exist or Keras cannot load it (the message carries Keras's error).
+    """
     import keras
 
     path = Path(path)

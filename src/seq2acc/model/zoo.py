@@ -147,6 +147,38 @@ def build_model(cfg: dict | None, input_length: int = 1000, n_tasks: int = 1, se
     Per conv layer: Conv1D (valid) -> [norm] -> activation -> MaxPooling1D (-> dropout between conv layers);
     the last pooling layer is ``trunk_out``. Head: Flatten (keeps position, so a bin can be told from its
     flanks) -> Dense -> [norm] -> ReLU -> dropout, per ``dense_units`` -> Dense(n_tasks) logits.
+    The model is returned uncompiled and untrained.
+
+    Parameters
+    ----------
+    cfg : dict or None
+        Model settings (params.yaml ``model``): ``name`` ("small", the default, or "basset") picks the
+        architecture's defaults, which the other keys override (None values keep the default): conv_filters,
+        conv_widths, pool_sizes (equal-length lists of positive ints, one entry per conv layer), dense_units
+        (possibly empty list), norm ("none"/"batch"/"layer"), first_activation ("relu"/"exponential"),
+        dropout, conv_dropout (in [0, 1)), l2 (>= 0); legacy boolean ``batch_norm`` maps onto ``norm``.
+        None = the "small" defaults.
+    input_length : int, default 1000
+        Sequence length ``L`` in bp the model takes.
+    n_tasks : int, default 1
+        Number of output logits.
+    seed : int, optional
+        If given, ``keras.utils.set_random_seed(seed)`` is called first (this seeds Python, NumPy and the
+        backend globally) so the initial weights are reproducible.
+
+    Returns
+    -------
+    model : keras.Model
+        Input ``onehot`` of shape (batch, L, 4), float32, columns A, C, G, T (N = all-zero row); output
+        ``logit`` of shape (batch, n_tasks): logits, no final activation (``sigmoid(logit)`` is the probability).
+        ``model.name`` is the architecture name.
+
+    Raises
+    ------
+    seq2acc.errors.ArgumentError
+        Unknown model name or setting, or settings that cannot build a model (mismatched list lengths, a filter
+        wider than its input, pooling to length 0, out-of-range dropout/l2, unknown norm/activation); the
+        error names the ``cfg`` setting.
     """
     keras = _keras()
     from keras import layers

@@ -28,12 +28,40 @@ def onehot_codes(codes: np.ndarray, dtype=np.float32) -> np.ndarray:
 
 
 def onehot(seq: str, dtype=np.float32) -> np.ndarray:
-    """DNA string -> (L, 4) one-hot; lower case equals upper case; N and IUPAC codes are all-zero."""
+    """One-hot encode one DNA sequence (A,C,G,T columns; N and other IUPAC codes -> all-zero rows).
+
+    Parameters
+    ----------
+    seq : str or bytes
+        One DNA sequence of length ``L``. Lower case equals upper case; any character other than A/C/G/T
+        (N, IUPAC ambiguity codes, gaps, non-ASCII characters) is encoded as an all-zero row, without error.
+    dtype : numpy dtype, default float32
+        dtype of the result.
+
+    Returns
+    -------
+    onehot : ndarray, shape (L, 4), ``dtype`` (float32 by default)
+        Row ``i`` is the base at position ``i``; columns A, C, G, T in that (alphabetical) order (protocol
+        note 9); N = all-zero row. For a batch ``(n, L, 4)``, stack the results (``np.stack``).
+    """
     return onehot_codes(encode(seq), dtype)
 
 
 def decode(x: np.ndarray) -> str:
-    """(L, 4) one-hot -> string ('N' for all-zero rows)."""
+    """Decode one one-hot sequence back to a DNA string ('N' for all-zero rows).
+
+    Parameters
+    ----------
+    x : array_like, shape (L, 4)
+        One sequence, columns A, C, G, T. Each row decodes to the base of its largest value (argmax, so
+        soft/probability rows also decode); a row summing to 0 decodes to 'N'. A batch ``(n, L, 4)`` is not
+        supported (it raises ``TypeError``): decode row by row.
+
+    Returns
+    -------
+    seq : str
+        Upper-case string of length ``L`` over 'ACGTN'.
+    """
     x = np.asarray(x)
     out = np.array(list(ALPHABET))[x.argmax(-1)]
     out[x.sum(-1) == 0] = "N"
@@ -54,5 +82,18 @@ def revcomp_codes(codes: np.ndarray) -> np.ndarray:
 
 
 def reverse_complement(x: np.ndarray) -> np.ndarray:
-    """Reverse complement of one-hot (..., L, 4) in ACGT order: flip length and channel axes."""
+    """Reverse complement of one-hot sequences in ACGT order: flip the length and channel axes.
+
+    Parameters
+    ----------
+    x : ndarray, shape (..., L, 4)
+        One-hot sequence(s), columns A, C, G, T (e.g. ``(L, 4)`` or ``(n, L, 4)``); any dtype. Must be an
+        array (not a list): it is indexed with ``x[..., ::-1, ::-1]``.
+
+    Returns
+    -------
+    rc : ndarray, same shape and dtype as ``x``
+        Reversed along the length axis with A<->T and C<->G swapped; N (all-zero) rows stay all-zero. A view
+        of ``x`` (no copy; not C-contiguous): use ``np.ascontiguousarray`` before feeding a model.
+    """
     return x[..., ::-1, ::-1]

@@ -102,11 +102,35 @@ def _to_codes(x: np.ndarray) -> tuple[np.ndarray, bool]:
 
 
 def dinuc_shuffle(x, rng=None, n: int = 1) -> np.ndarray:
-    """``n`` dinucleotide-shuffled versions of each sequence.
+    """``n`` exact dinucleotide-preserving shuffles of each sequence (Altschul & Erickson; uShuffle's algorithm).
 
-    ``x``: one-hot (L, 4) / (m, L, 4) (float; all-zero rows = N) or codes (L,) / (m, L) (uint8, 4 = N).
-    ``rng``: a seed or ``np.random.Generator`` (deterministic for a seed). Returns the input's kind with a new
-    axis of size ``n`` after the batch axis: (n, L, 4) / (m, n, L, 4), or (n, L) / (m, n, L).
+    Each shuffle is drawn uniformly among the sequences with the same dinucleotide counts (hence the same first
+    and last letter); N is a fifth letter, so N positions are shuffled with their dinucleotides and stay N.
+    Sequences of length <= 2 are returned unchanged.
+
+    Parameters
+    ----------
+    x : array_like
+        Either one-hot, shape (L, 4) or (m, L, 4), float or bool dtype, columns A, C, G, T, all-zero row = N;
+        or integer codes, shape (L,) or (m, L), values 0..4 (A C G T N). Integer arrays are always read as
+        codes, so an integer one-hot (L, 4) is silently taken as L code sequences of length 4: pass one-hot as
+        float.
+    rng : int, None or numpy.random.Generator, default None
+        A seed (deterministic) or a Generator (consumed in place); None draws fresh OS entropy.
+    n : int, default 1
+        Shuffles per sequence.
+
+    Returns
+    -------
+    shuffled : ndarray
+        The input's kind with a new axis of size ``n`` after the batch axis. One-hot input: shape (n, L, 4) or
+        (m, n, L, 4), the input's dtype (N = all-zero row). Codes input: shape (n, L) or (m, n, L), uint8.
+
+    Raises
+    ------
+    ValueError
+        ``n < 1``; codes outside 0..4; a float/bool array whose last axis is not 4, or another dtype;
+        more than one batch axis.
     """
     if n < 1:
         raise ValueError("n must be >= 1")

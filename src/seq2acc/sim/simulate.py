@@ -620,7 +620,36 @@ def _jaspar_text(m: PlantedMotif) -> str:
 
 
 def simulate(config, out_dir, seed: int | None = None) -> SimResult:
-    """Simulate a genome with a planted grammar into ``out_dir`` (see module docstring). Same seed -> same bytes."""
+    """Simulate a genome with a planted grammar into ``out_dir`` (see module docstring). Same seed -> same bytes.
+
+    Parameters
+    ----------
+    config : SimConfig, str or Path
+        A simulation YAML (e.g. ``benchmarks/sim/small.yaml``; read with :func:`load_config`) or a loaded
+        :class:`SimConfig`.
+    out_dir : str or Path
+        Output folder (created if missing; existing files of the same names are replaced atomically).
+    seed : int, optional
+        Overrides the config's ``seed``. A given ``SimConfig`` is modified in place (its ``seed`` is set).
+
+    Returns
+    -------
+    SimResult
+        ``out_dir`` and the paths of what was written: ``fasta`` (genome.fa), ``target_bed``, ``elsewhere_bed``,
+        ``blacklist_bed`` (BED3, 0-based half-open, sorted by chromosome then start), ``truth`` (truth.tsv),
+        ``regions`` (regions.tsv), ``bayes_optimal`` (bayes_optimal.tsv.gz); and ``summary`` (dict, also in
+        summary.json: seed, genome size, GC, CpG obs/exp, counts of regions, peaks, flips, instances, bins,
+        and the planted motifs). Read outputs back with :func:`read_truth`, :func:`read_regions`,
+        :func:`read_bayes_optimal`. Coordinates in the outputs are 0-based (intervals half-open; bins by
+        their 0-based ``bin_start``). Note: ``config.yaml`` is written from the configuration as given
+        (``SimConfig.raw``), so a ``seed`` override appears in ``summary`` / summary.json but not in config.yaml.
+
+    Raises
+    ------
+    seq2acc.errors.InputError
+        A missing or invalid config (naming the file and the key), a motif matrix that cannot be loaded, motifs
+        that cannot reach ``motif_sampling.min_score``, or regions that do not fit in the genome.
+    """
     from tqdm import tqdm
 
     cfg = config if isinstance(config, SimConfig) else load_config(config)
