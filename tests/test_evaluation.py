@@ -284,6 +284,7 @@ def test_genomewide_bins_are_complete_and_exclude_the_blacklist(tmp_path):
 
 
 def test_evaluation_never_touches_a_training_chromosome(tmp_path, monkeypatch):
+    from seq2acc.artifacts.scores import read_scores
     from seq2acc.evaluate import baselines
     from seq2acc.evaluate import scorers as scoring
     from seq2acc.pipeline import evaluate as ev
@@ -303,8 +304,8 @@ def test_evaluation_never_touches_a_training_chromosome(tmp_path, monkeypatch):
     assert set(scored_chroms["cnn"]) == {"c1"} and set(scored_chroms["pwm"]) == {"c1"}
     assert set(scored_chroms["kmer"]) <= {"c1", "c2"}  # c2 = validation bins, only to choose C
     pred = tmp_path / "predictions" / "fold0"
-    assert list(ev.read_scores(pred / "scores.h5")["genomewide"]) == ["c1"]
-    assert set(ev.read_scores(pred / "scores.h5")["sampled"].chrom) == {"c1"}
+    assert list(read_scores(pred / "scores.h5")["genomewide"]) == ["c1"]
+    assert set(read_scores(pred / "scores.h5")["sampled"].chrom) == {"c1"}
     assert sorted(f.name for f in pred.glob("*.bedGraph")) == ["c1.bedGraph"]
     assert metrics["genomewide"]["n_bins"] == len(read_genomewide(tmp_path / "data" / "datasets" / "c1.h5")[3])
     with pytest.raises(Seq2AccError, match="also training"):
