@@ -12,21 +12,57 @@ import signal
 import sys
 
 
-def _die_with_parent() -> None:
-    """Ask Linux to send this process SIGTERM when its parent (``dvc repro``) dies, so a killed DVC never leaves a
-    stage running on as an orphan that finishes outputs DVC will not record. No-op elsewhere."""
-    if not sys.platform.startswith("linux"):
+def _dvc_ancestor() -> int | None:
+    """pid of the nearest ancestor process that is DVC (``dvc ...`` or ``python -m dvc ...``), from /proc."""
+    pid = os.getppid()
+    for _ in range(8):
+        try:
+            cmd = open(f"/proc/{pid}/cmdline", "rb").read().split(b"\0")
+            stat = open(f"/proc/{pid}/stat").read()
+        except OSError:
+            return None
+        words = [os.path.basename(w.decode(errors="replace")) for w in cmd if w]
+        # `dvc repro`, `python /venv/bin/dvc repro` (console script) or `python -m dvc repro`
+        if words[:1] == ["dvc"] or words[1:2] == ["dvc"] or words[1:3] == ["-m", "dvc"]:
+            return pid
+        pid = int(stat.rsplit(")", 1)[1].split()[1])  # field 4: ppid
+        if pid <= 1:
+            return None
+    return None
+
+
+def _die_with_dvc() -> None:
+    """Send this stage SIGTERM when the ``dvc repro`` that started it dies (killed by a scheduler, Ctrl-C in
+    another terminal, SIGKILL), so no stage runs on as an orphan and finishes outputs or registers models that
+    DVC will never record. Linux: ``prctl(PR_SET_PDEATHSIG)`` for a direct parent, and a watcher thread for DVC
+    further up (``$SHELL -c`` may stay between). No-op elsewhere or outside DVC."""
+    if not sys.platform.startswith("linux") or "DVC_STAGE" not in os.environ:
         return
     try:
         import ctypes
 
-        libc = ctypes.CDLL(None, use_errno=True)
-        PR_SET_PDEATHSIG = 1
-        libc.prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
-        if os.getppid() == 1:  # the parent died before prctl took effect
-            os.kill(os.getpid(), signal.SIGTERM)
+        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGTERM)  # 1 = PR_SET_PDEATHSIG
     except (OSError, AttributeError):
         pass
+    dvc = _dvc_ancestor()
+    if dvc is None:
+        return
+    import threading
+    import time
+
+    def watch():
+        while True:
+            time.sleep(1.0)
+            try:
+                os.kill(dvc, 0)
+                alive = not open(f"/proc/{dvc}/stat").read().rsplit(")", 1)[1].split()[0] == "Z"
+            except OSError:
+                alive = False
+            if not alive:
+                os.kill(os.getpid(), signal.SIGTERM)
+                return
+
+    threading.Thread(target=watch, name="seq2acc-dvc-watch", daemon=True).start()
 
 
 def run_stage(body, *arg_types, params_path: str = "params.yaml") -> None:
@@ -39,7 +75,7 @@ def run_stage(body, *arg_types, params_path: str = "params.yaml") -> None:
     from seq2acc.errors import Seq2AccError
 
     logutil.setup()
-    _die_with_parent()
+    _die_with_dvc()
     got = sys.argv[1:]
     if len(got) != len(arg_types):
         sys.exit(f"usage: python {sys.argv[0]}" + "".join(f" <{t.__name__}>" for t in arg_types))

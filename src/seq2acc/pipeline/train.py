@@ -195,7 +195,7 @@ def train_fold(p: Params, k: int) -> Path:
         tags["dvc_exp"] = lin["dvc_exp"]
     _fail_stale_runs(client, exp_id, parent, k)
     t0 = time.perf_counter()
-    status = "FAILED"
+    status, version = "FAILED", None
     with _sigterm_as_interrupt(), mlflow.start_run(experiment_id=exp_id, run_name=f"fold{k}", parent_run_id=parent,
                                                    tags=tags) as run:
         try:
@@ -244,6 +244,11 @@ def train_fold(p: Params, k: int) -> Path:
             write_text(pp["plots"] / f"fold{k}.csv", _history_csv(history))
             status = "FINISHED"
         except BaseException:
+            if version is not None:  # registered, but models/fold<k> (and so dvc.lock) will never record it
+                with contextlib.suppress(Exception):
+                    client.delete_model_version(model_name, version)
+                    log.warning("fold %d interrupted after registering %s version %s: version deleted", k,
+                                model_name, version)
             mlflow.end_run(status="FAILED")
             raise
         finally:
