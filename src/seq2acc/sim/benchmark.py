@@ -92,7 +92,7 @@ def derive_dvc(root: dict, prefix: str = "", root_dir: Path | None = None, param
     the benchmark then reports those rows as not wired. ``include``: only these root stages (and never one whose
     inputs come from a stage left out), e.g. to skip the slow interpretation stages in a quick check.
     """
-    code_root = Path(root_dir) if root_dir is not None else Path(__file__).resolve().parents[3]
+    code_root = Path(__file__).resolve().parents[3]  # this checkout: its stages/ and src/ give the code deps
     skipped_outs: list[str] = []
     stages: dict = {
         "simulate": {
