@@ -179,3 +179,32 @@ def test_a_missing_param_stops_training_with_its_dotted_name(key):
     del data[section][leaf]
     with pytest.raises(ParamsError, match=re.escape(f"'{key}': is missing")):
         validate_params(Params(data))
+
+
+def test_editing_a_module_makes_exactly_its_importers_stale(tmp_path):
+    """End to end in a scratch DVC project: after `dvc repro`, touching one library module makes `dvc status`
+    report exactly the stages whose scripts import it (and every stage that imports it)."""
+    import json
+
+    from _workflow_project import DATA_STAGES, dvc, make_project
+
+    root = make_project(tmp_path / "proj", stages=DATA_STAGES, remote=False)
+    dvc("repro", cwd=root)
+    assert "up to date" in dvc("status", cwd=root).stdout
+    stages = yaml.safe_load((root / "dvc.yaml").read_text())["stages"]
+
+    def importers(rel: str) -> set[str]:  # from the import closure of each stage script, not from dvc.yaml
+        return {name for name in stages
+                if (root / rel).resolve() in closure(root / f"stages/{name}.py", root / "src")}
+
+    for rel in ("src/seq2acc/io/pygenome.py", "src/seq2acc/data/bins.py", "src/seq2acc/data/checks.py",
+                "src/seq2acc/io/bed.py"):
+        path = root / rel
+        original = path.read_text()
+        path.write_text(original + "\n# edited\n")
+        status = json.loads(dvc("status", "--json", cwd=root).stdout or "{}")
+        stale = {name.split("@")[0] for name in status}
+        path.write_text(original)
+        want = importers(rel)
+        assert want, rel
+        assert stale == want, f"{rel}: dvc status shows {sorted(stale)} stale, the stages importing it are {sorted(want)}"
