@@ -237,3 +237,33 @@ def test_variants_stage_end_to_end(tmp_path, monkeypatch):
     (tmp_path / "v.tsv").write_text("chrom\tpos\tref\talt\tid\nchrA\t305\tG\tA\tbad\n")
     with pytest.raises(InputError, match=r"v.tsv:2.*bad"):
         score_variants(Params.load("params.yaml"))
+
+
+def test_every_bad_record_is_reported_at_once_and_can_be_skipped(tmp_path):
+    from seq2acc.errors import InputError
+
+    s = "ACGTACGTAC" * 10
+    fa = write_fasta(tmp_path / "g.fa", {"chr1": s})
+    g = Genome(fa)
+    body = ("chrom\tpos\tref\talt\tid\n"
+            f"chr1\t5\t{s[4]}\t{s[4]}\tsame\n"          # line 2: ALT = REF
+            f"chr1\t6\t{s[5]}\tG\tok1\n"                  # line 3: fine (unless s[5] == G)
+            "chr1\t7\tA\t<DEL>\tsymbolic\n"               # line 4: symbolic allele
+            f"chr1\t8\t{s[7]}\t{'A' if s[7] != 'A' else 'C'}\tok2\n")
+    p = _tsv(tmp_path, body)
+    with pytest.raises(InputError) as e:
+        read_variants(p)
+    msg = str(e.value)
+    assert "2 bad variant record(s)" in msg and f"{p}:2:" in msg and "line 4:" in msg and "skip_unsupported" in msg
+    v = read_variants(p, skip_unsupported=True)
+    assert list(v.id) == ["ok1", "ok2"]
+    # genome checks: a record past the end and one with the wrong REF, both at once; skipped on request
+    p2 = _tsv(tmp_path, f"chr1\t100\t{s[99]}\tA\tlast\nchr1\t101\tA\tC\tpast_end\nchr1\t10\tN\tA\twrong_ref\n"
+                        "chrX\t1\tA\tC\tno_chrom\n", "g.tsv")
+    v2 = read_variants(p2)
+    with pytest.raises(InputError) as e:
+        check_variants(v2, g, p2)
+    msg = str(e.value)
+    assert "3 bad variant(s)" in msg and "line 2:" in msg and "line 3:" in msg and "line 4:" in msg
+    kept = check_variants(v2, g, p2, skip=True)
+    assert list(kept.id) == ["last"]

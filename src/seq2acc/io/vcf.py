@@ -92,44 +92,65 @@ def read_variants(path, skip_unsupported: bool = False) -> pd.DataFrame:
     return df
 
 
-def _check_allele(path, lineno, line, what, allele, skip):
-    if _ALLELE.match(allele):
-        return True
-    problem = (f"{what} allele {allele!r} is not a plain A/C/G/T/N sequence (symbolic alleles such as <DEL>, '*' "
-               "or breakends cannot be scored)")
-    if skip:
-        log.warning("%s:%d: skipping variant: %s", path, lineno, problem)
-        return False
-    raise InputError(path, problem, "remove the record, or normalise it (e.g. `bcftools norm -m -any -f genome.fa`), "
-                     "or set variants.skip_unsupported: true", lineno, line)
+class _RecordProblem(Exception):
+    """One bad variant record: collected, then reported all at once (or skipped)."""
+
+    def __init__(self, problem: str, fix: str):
+        super().__init__(problem)
+        self.problem, self.fix = problem, fix
 
 
-def _parse_pos(path, lineno, line, text):
+def _check_allele(what, allele):
+    if not _ALLELE.match(allele):
+        raise _RecordProblem(f"{what} allele {allele!r} is not a plain A/C/G/T/N sequence (symbolic alleles such as "
+                             "<DEL>, '*' or breakends cannot be scored)",
+                             "remove the record, or normalise it (e.g. `bcftools norm -m -any -f genome.fa`)")
+
+
+def _parse_pos(text):
     try:
         pos = int(text)
     except ValueError:
-        raise InputError(path, f"position {text!r} is not an integer", "write the 1-based position as an integer",
-                         lineno, line) from None
+        raise _RecordProblem(f"position {text!r} is not an integer", "write the 1-based position as an integer") \
+            from None
     if pos < 1:
-        raise InputError(path, f"position {pos} is below 1; variant positions are 1-based (as in VCF)",
-                         "use 1-based positions: the first base of a chromosome is 1 (add 1 to 0-based/BED starts)",
-                         lineno, line)
+        raise _RecordProblem(f"position {pos} is below 1; variant positions are 1-based (as in VCF)",
+                             "use 1-based positions: the first base of a chromosome is 1 (add 1 to 0-based/BED starts)")
     return pos
 
 
-def _row(path, lineno, line, vid, chrom, pos_text, ref, alt, skip):
-    pos = _parse_pos(path, lineno, line, pos_text)
+def _row(vid, chrom, pos_text, ref, alt):
+    pos = _parse_pos(pos_text)
     ref, alt = ref.upper(), alt.upper()
-    if not _check_allele(path, lineno, line, "REF", ref, skip) or not _check_allele(path, lineno, line, "ALT", alt, skip):
-        return None
+    _check_allele("REF", ref)
+    _check_allele("ALT", alt)
     if ref == alt:
-        raise InputError(path, f"ALT equals REF ({ref}): not a variant", "remove the line or fix the alleles", lineno, line)
+        raise _RecordProblem(f"ALT equals REF ({ref}): not a variant", "remove the record or fix the alleles")
     vid = vid if vid not in (None, "", ".") else f"{chrom}:{pos}:{ref}>{alt}"
-    return [vid, chrom, pos, ref, alt, lineno]
+    return [vid, chrom, pos, ref, alt]
+
+
+def report_problems(path, problems: list, skip: bool, what: str = "variant record") -> None:
+    """All bad records of a file at once: ``problems`` is a list of (1-based line, line text, problem, fix).
+    ``skip``: log them and go on; else one :class:`InputError` listing them (the first 20), naming the first line."""
+    if not problems:
+        return
+    if skip:
+        for lineno, _, problem, _ in problems:
+            log.warning("%s:%d: skipping %s: %s", path, lineno, what, problem)
+        log.warning("%s: %d bad %s(s) skipped (variants.skip_unsupported: true)", path, len(problems), what)
+        return
+    lineno, text, problem, fix = problems[0]
+    more = "".join(f"\n    line {ln}: {pr}" for ln, _, pr, _ in problems[1:20])
+    if len(problems) > 20:
+        more += f"\n    ... and {len(problems) - 20} more"
+    fixes = sorted({f for *_, f in problems})
+    raise InputError(path, f"{len(problems)} bad {what}(s); the first: {problem}{more}",
+                     "; ".join(fixes) + "; or set variants.skip_unsupported: true to skip them", lineno, text)
 
 
 def _read_vcf(path: Path, skip: bool) -> list:
-    rows = []
+    rows, problems = [], []
     with _open_text(path) as fh:
         for lineno, line in enumerate(fh, start=1):
             if line.startswith("#") or not line.strip():
@@ -144,14 +165,16 @@ def _read_vcf(path: Path, skip: bool) -> list:
                 if alt == ".":  # monomorphic reference record: nothing to score
                     continue
                 rid = vid if len(alt_list) == 1 or vid in ("", ".") else f"{vid}_{j + 1}"
-                r = _row(path, lineno, line, rid, chrom, pos, ref, alt, skip)
-                if r:
-                    rows.append(r)
+                try:
+                    rows.append([*_row(rid, chrom, pos, ref, alt), lineno])
+                except _RecordProblem as e:
+                    problems.append((lineno, line, e.problem, e.fix))
+    report_problems(path, problems, skip)
     return rows
 
 
 def _read_tsv(path: Path, skip: bool) -> list:
-    rows = []
+    rows, problems = [], []
     cols = None
     with _open_text(path) as fh:
         for lineno, line in enumerate(fh, start=1):
@@ -182,31 +205,45 @@ def _read_tsv(path: Path, skip: bool) -> list:
             if len(parts) <= max(cols.values()):
                 raise InputError(path, f"line has {len(parts)} column(s), expected {max(cols.values()) + 1}",
                                  "give every line the same columns as the header", lineno, line)
-            r = _row(path, lineno, line, parts[cols["id"]] if "id" in cols else None, parts[cols["chrom"]],
-                     parts[cols["pos"]], parts[cols["ref"]], parts[cols["alt"]], skip)
-            if r:
-                rows.append(r)
+            try:
+                rows.append([*_row(parts[cols["id"]] if "id" in cols else None, parts[cols["chrom"]],
+                                   parts[cols["pos"]], parts[cols["ref"]], parts[cols["alt"]]), lineno])
+            except _RecordProblem as e:
+                problems.append((lineno, line, e.problem, e.fix))
+    report_problems(path, problems, skip)
     return rows
 
 
-def check_variants(variants: pd.DataFrame, genome, path) -> None:
+def check_variants(variants: pd.DataFrame, genome, path, skip: bool = False) -> pd.DataFrame:
     """Every variant's chromosome exists, its span lies inside it, and REF equals the genome there.
 
-    A mismatch raises :class:`InputError` naming the variant, its file line and the genome's bases, with a hint
-    when the file looks 0-based (the REF matches one base to the right/left) or uses another chromosome naming.
+    All mismatches are reported at once (:func:`report_problems`): one :class:`InputError` naming each bad
+    variant's file line and the genome's bases, with a hint when the file looks 0-based (the REF matches one base
+    to the right/left) or uses another chromosome naming; with ``skip`` they are logged and dropped.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``variants`` without the skipped rows (all of them when nothing was wrong).
     """
-    for r in variants.itertuples(index=False):
+    problems, bad = [], []
+    for i, r in enumerate(variants.itertuples(index=False)):
         where = f"variant {r.id} ({r.chrom}:{r.pos} {r.ref}>{r.alt})"
+        text = f"{r.chrom}\t{r.pos}\t{r.ref}\t{r.alt}"
         if r.chrom not in genome.sizes:
             hint = suggest_rename([r.chrom], genome.sizes)
-            raise InputError(path, f"{where}: chromosome {r.chrom!r} is not in {genome.path} (the FASTA uses "
-                             f"{naming_convention(genome.sizes)} names)",
-                             hint or "use the genome's chromosome names", r.line)
+            problems.append((r.line, text, f"{where}: chromosome {r.chrom!r} is not in {genome.path} (the FASTA uses "
+                             f"{naming_convention(genome.sizes)} names)", hint or "use the genome's chromosome names"))
+            bad.append(i)
+            continue
         size = genome.sizes[r.chrom]
         end = r.pos - 1 + len(r.ref)
         if end > size:
-            raise InputError(path, f"{where}: REF spans {r.pos}..{end} but {r.chrom} has {size} bases (1-based: last "
-                             f"position is {size})", "check the genome build and that positions are 1-based", r.line)
+            problems.append((r.line, text, f"{where}: REF spans {r.pos}..{end} but {r.chrom} has {size} bases "
+                             f"(1-based: last position is {size})",
+                             "check the genome build and that positions are 1-based"))
+            bad.append(i)
+            continue
         codes = genome.codes(r.chrom)
         have = decode_codes(codes[r.pos - 1:end])
         if have != r.ref:
@@ -216,10 +253,15 @@ def check_variants(variants: pd.DataFrame, genome, path) -> None:
                 if 0 <= s0 and s0 + len(r.ref) <= size and decode_codes(codes[s0:s0 + len(r.ref)]) == r.ref:
                     hint = f" The REF does match at position {r.pos + shift}: the file may be {word}."
                     break
-            raise InputError(path, f"{where}: REF {r.ref!r} does not match the genome, which has {have!r} at "
-                             f"{r.chrom}:{r.pos}-{end} (1-based).{hint}",
+            problems.append((r.line, text, f"{where}: REF {r.ref!r} does not match the genome, which has {have!r} "
+                             f"at {r.chrom}:{r.pos}-{end} (1-based).{hint}",
                              "use the same genome build as the FASTA, 1-based positions (as in VCF), and REF on the "
-                             "forward strand", r.line)
+                             "forward strand"))
+            bad.append(i)
+    report_problems(path, problems, skip, "variant")
+    if bad and len(bad) == len(variants):
+        raise InputError(path, f"all {len(variants)} variants were skipped", "fix the file (see the warnings above)")
+    return variants.drop(variants.index[bad]).reset_index(drop=True) if bad else variants
 
 
 def write_vcf(df: pd.DataFrame, path) -> None:

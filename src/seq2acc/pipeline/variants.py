@@ -100,7 +100,7 @@ def score_variants(p: Params) -> Path:
     lay = layout(p)
     genome = Genome(lay.genome)
     var = read_variants(cfg.input, cfg.skip_unsupported)
-    check_variants(var, genome, cfg.input)
+    var = check_variants(var, genome, cfg.input, cfg.skip_unsupported)
     folds = [int(k) for k in p.get("train.folds", list)]
     if not folds:
         raise ParamsError("train.folds", "is empty", "list the trained folds")
