@@ -226,3 +226,17 @@ def test_combinatorial_stage_on_modisco_sites(logic_model, tmp_path, monkeypatch
     assert js["pair_interaction"]["motifA+motifB"]["n"] == n - 1
     for png in ("interaction_heatmap.png", "dfim_heatmap.png"):
         assert (out / png).stat().st_size > 1000
+
+
+def test_report_says_too_few_instead_of_nan(tmp_path):
+    from seq2acc.config import Params
+    from seq2acc.pipeline.combinatorial import report_lines
+
+    out = tmp_path / "comb"
+    out.mkdir()
+    (out / "pair_summary.tsv").write_text("## x\nmotif_a\tmotif_b\tinteraction_mean\tinteraction_sd\tn\tcontrol_mean\t"
+                                          "p_vs_control\nA\tB\t0.5\tnan\t1\tnan\tnan\nA\tC\t0.2\t0.1\t9\t0.0\t0.01\n")
+    lines = report_lines(Params(shipped_params({"combinatorial": {"out_dir": str(out)}})))
+    text = "\n".join(lines)
+    assert "nan" not in text
+    assert "n=1: too few for an sd" in text and "no test (n=1)" in text and "p=0.01" in text

@@ -41,6 +41,7 @@ from seq2acc.config import Params
 log = logging.getLogger(__name__)
 
 ALIAS = "champion"
+MONITOR_WORDS = {"val_loss": "loss", "val_auprc": "AUPRC"}
 
 
 # ----------------------------------------------------------------------------- inputs
@@ -242,9 +243,10 @@ def _training(card: Card, paths: CardPaths, run_info: dict) -> str:
     if not d.exists():
         return "\n\n".join(out + [card.absent("training record", d, f"train@{k}")])
     hist = _json(d / "history.json") or {}
+    monitor = ((_json(d / "config.json") or {}).get("train") or {}).get("monitor", "val_loss")
     if hist:
         out.append(f"{hist.get('epochs_run', '?')} epochs run, best epoch {hist.get('best_epoch', '?')} "
-                   f"(early stopping on the validation loss, best weights kept), "
+                   f"(early stopping on the validation {MONITOR_WORDS.get(monitor, monitor)}, best weights kept), "
                    f"{_f(hist.get('train_seconds'), 1)} s.")
     img = card.asset(d / "loss.png", f"fold {k} loss curve")
     if img:
@@ -351,7 +353,7 @@ def _lineage(card: Card, paths: CardPaths, reg: dict, chroms: list[str]) -> str:
 
 
 def _params(p: Params) -> str:
-    keep = {k: p.raw(k, None) for k in ("seed", "dataset", "model", "train") if p.raw(k, None) is not None}
+    keep = {k: p.raw(k) for k in ("seed", "dataset", "model", "train")}
     return "## Params\n\n```yaml\n" + yaml.safe_dump(keep, sort_keys=False).strip() + "\n```"
 
 

@@ -3,7 +3,8 @@
 - Loss: binary cross-entropy computed on LOGITS (``from_logits=True``; the models have no final sigmoid, note 16).
   The regression variant (``train.task: regression``, note 15) uses mean squared error on the same logits output.
 - Optimizer: Adam (lr 1e-3, beta_1 0.9, beta_2 0.999, epsilon 1e-8) or RMSprop (lr 0.002, rho 0.98, momentum 0).
-- Up to ``train.epochs`` (20) epochs; early stopping on validation loss with the best weights restored.
+- Up to ``train.epochs`` epochs; early stopping on ``train.monitor`` (validation loss or AUPRC) with the best
+  weights restored.
 - Training and validation read only the fold's train / valid chromosomes (``folds.json``). Optionally each epoch
   adds fresh samples of genome-wide negative bins of the *training* chromosomes: ``genomewide_negatives`` (any
   negative bin), ``elsewhere_negatives`` (bins inside the 'elsewhere' peaks: open/bound for other factors) and

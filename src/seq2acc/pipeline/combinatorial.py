@@ -398,6 +398,19 @@ def _f(v):
     return None if v is None or not np.isfinite(v) else float(v)
 
 
+def _num(v, fmt: str) -> str:
+    return "n/a" if v is None or not np.isfinite(v) else format(v, fmt)
+
+
+def _sd(sd, n) -> str:
+    """'sd 0.123, n=7', or 'n=1: no sd' where there are too few instances for a spread."""
+    return f"sd {sd:.3f}, n={int(n)}" if np.isfinite(sd) else f"n={int(n)}: too few for an sd"
+
+
+def _p(p, n) -> str:
+    return f"p={p:.2g}" if np.isfinite(p) else f"no test (n={int(n)})"
+
+
 def _mlflow_key(k: str) -> str:
     import re
 
@@ -412,15 +425,16 @@ def report_lines(p: Params, top: int = 6) -> list[str]:
     lines = [f"== combinatorial logic ({out}/interaction_heatmap.png, dfim_heatmap.png)"]
     if (out / "site_summary.tsv").exists():
         for r in read_table(out / "site_summary.tsv").head(top).itertuples(index=False):
-            lines.append(f"  scramble {r.motif} alone: effect {r.effect_mean:+.3f} (sd {r.effect_sd:.3f}, n={int(r.n)}) "
-                         f"vs control {r.control_mean:+.3f}; p={r.p_vs_control:.2g}")
+            lines.append(f"  scramble {r.motif} alone: effect {r.effect_mean:+.3f} ({_sd(r.effect_sd, r.n)}) "
+                         f"vs control {_num(r.control_mean, '+.3f')}; {_p(r.p_vs_control, r.n)}")
     ps = read_table(out / "pair_summary.tsv")
     for r in ps.head(top).itertuples(index=False):
-        lines.append(f"  scramble {r.motif_a}+{r.motif_b}: interaction {r.interaction_mean:+.3f} (sd {r.interaction_sd:.3f}, "
-                     f"n={int(r.n)}) vs control {r.control_mean:+.3f}; p={r.p_vs_control:.2g}")
+        lines.append(f"  scramble {r.motif_a}+{r.motif_b}: interaction {r.interaction_mean:+.3f} "
+                     f"({_sd(r.interaction_sd, r.n)}) vs control {_num(r.control_mean, '+.3f')}; "
+                     f"{_p(r.p_vs_control, r.n)}")
     if (out / "dfim_summary.tsv").exists():
         ds = read_table(out / "dfim_summary.tsv")
         for r in ds.sort_values("n", ascending=False).head(top).itertuples(index=False):
             lines.append(f"  DFIM {r.source_motif} -> {r.target_motif}: delta {r.delta_mean:+.4f} (n={int(r.n)}) vs "
-                         f"control {r.control_mean:+.4f}; p={r.p_vs_control:.2g}")
+                         f"control {_num(r.control_mean, '+.4f')}; {_p(r.p_vs_control, r.n)}")
     return lines

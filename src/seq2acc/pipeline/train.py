@@ -254,8 +254,10 @@ def train_fold(p: Params, k: int) -> Path:
         finally:
             with contextlib.suppress(Exception):
                 client.update_run(parent, status=status if status == "FAILED" else "FINISHED")
-    log.info("fold %d: best val loss %.4f at epoch %d/%d (%.0f s); registered %s version %s", k,
-             summary["best_val_loss"], best, history["epochs_run"], time.perf_counter() - t0, model_name, version)
+    log.info("fold %d: best epoch %d/%d by %s (val_loss %.4f%s; %.0f s); registered %s version %s", k, best,
+             history["epochs_run"], tc.monitor, summary["best_val_loss"],
+             f", val_auprc {summary['best_val_auprc']:.4f}" if "best_val_auprc" in summary else "",
+             time.perf_counter() - t0, model_name, version)
     return out
 
 
