@@ -240,3 +240,11 @@ def test_report_says_too_few_instead_of_nan(tmp_path):
     text = "\n".join(lines)
     assert "nan" not in text
     assert "n=1: too few for an sd" in text and "no test (n=1)" in text and "p=0.01" in text
+
+
+def test_duplicate_modisco_matches_are_one_motif():
+    from seq2acc.pipeline.combinatorial import motif_of_pattern
+
+    t = pd.DataFrame({"label": ["RAP1", "REB1", "RAP1_pos3", "pos_4", "ABF1_pos5"]})
+    # RAP1_pos3 is a second pattern matching RAP1; pos_4 is unmatched; ABF1_pos5 has no plain ABF1 pattern
+    assert motif_of_pattern(t) == ["RAP1", "REB1", "RAP1", "pos_4", "ABF1_pos5"]

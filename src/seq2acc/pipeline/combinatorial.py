@@ -124,6 +124,19 @@ def _choose(labels_by_count: pd.Series, cfg: CombinatorialConfig, what: str) -> 
     return list(labels_by_count.index[:cfg.top_motifs])
 
 
+def motif_of_pattern(table: pd.DataFrame) -> list[str]:
+    """The motif each TF-MoDISco pattern stands for: patterns whose labels differ only by the suffix that makes
+    duplicate JASPAR matches unique (``RAP1`` and ``RAP1_pos1``) are one motif, so their seqlets are analysed
+    together instead of as two motifs."""
+    import re
+
+    out = []
+    for lab in table.label.astype(str):
+        m = re.fullmatch(r"(.+)_(pos|neg)\d+", lab)
+        out.append(m.group(1) if m and m.group(1) in set(table.label.astype(str)) else lab)
+    return out
+
+
 def modisco_units(p: Params, cfg: CombinatorialConfig) -> list[Unit]:
     from seq2acc.interpret.modisco import seqlet_sites
 
@@ -136,10 +149,11 @@ def modisco_units(p: Params, cfg: CombinatorialConfig) -> list[Unit]:
     if table.empty:
         raise Seq2AccError(f"{table_path}: TF-MoDISco found no positive pattern, so there are no motif sites; "
                            "fix: set combinatorial.sites: scan, or give modisco more sequences")
-    counts = table.groupby("label", sort=False).n_seqlets.sum().sort_values(ascending=False, kind="stable")
+    table = table.assign(motif=motif_of_pattern(table))
+    counts = table.groupby("motif", sort=False).n_seqlets.sum().sort_values(ascending=False, kind="stable")
     chosen = _choose(counts, cfg, "TF-MoDISco pattern")
-    pats = table[table.label.isin(chosen)]
-    sites = seqlet_sites(mdir / "modisco.h5", dict(zip(pats.pattern, pats.label)), set(pats.pattern),
+    pats = table[table.motif.isin(chosen)]
+    sites = seqlet_sites(mdir / "modisco.h5", dict(zip(pats.pattern, pats.motif)), set(pats.pattern),
                          cfg.trim_threshold)
     x, reg = _read_set(layout(p).attribution / "ensemble" / "contrib.h5")
     folds = p.get("train.folds", list)
