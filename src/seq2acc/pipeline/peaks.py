@@ -10,7 +10,7 @@ from pathlib import Path
 import pandas as pd
 from tqdm import tqdm
 
-from seq2acc.config import Params, layout
+from seq2acc.config import Params, layout, tracked_input
 from seq2acc.data.intervals import merge, widen
 from seq2acc.errors import ParamsError
 from seq2acc.io.atomic import write_json
@@ -39,13 +39,14 @@ def prepare_peaks(p: Params) -> None:
     out = lay.peaks
     min_width = p.get("peaks.min_width", int, ge=0)
     drop = p.get("peaks.drop_unknown_chroms", bool)
-    target_path = Path(p.get("peaks.target", str))
+    target_path = tracked_input(p, "peaks.target", p.get("peaks.target", str))
     target = read_intervals(target_path, sizes, drop_unknown_chroms=drop, what="target peak file")
     n_raw = len(target)
     target = merge(widen(target, min_width, sizes))
     exclude = {target_path.resolve()}
     frames = []
-    else_files = _expand(p.get("peaks.elsewhere", allow_none=True), exclude)
+    else_files = [tracked_input(p, "peaks.elsewhere", f)
+                  for f in _expand(p.get("peaks.elsewhere", allow_none=True), exclude)]
     for f in tqdm(else_files, desc="elsewhere peak files", disable=None):
         iv = read_intervals(f, sizes, allow_empty=True, drop_unknown_chroms=drop, what="'elsewhere' peak file")
         if not len(iv):
@@ -55,6 +56,7 @@ def prepare_peaks(p: Params) -> None:
         target.df.iloc[:0].copy(), "elsewhere")
     # Blacklist regions on sequences the FASTA lacks (chrM, 2-micron, ...) cannot affect any bin: dropped with a warning.
     bl_path = p.get("peaks.blacklist", str, allow_none=True)
+    bl_path = bl_path and tracked_input(p, "peaks.blacklist", bl_path)
     blacklist = (merge(read_intervals(bl_path, sizes, allow_empty=True, drop_unknown_chroms=True, what="blacklist"))
                  if bl_path else Intervals(target.df.iloc[:0].copy(), "blacklist"))
     write_bed(target, out / "target.bed")
