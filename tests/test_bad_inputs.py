@@ -331,6 +331,23 @@ def test_bad_input_stops_with_file_line_fix_and_nothing_written(project, case):
     assert_nothing_written(before, snapshot(project))
 
 
+@pytest.mark.parametrize("stage,missing,words", [
+    ("peaks", "data/genome/chrom.sizes", ("does not exist", "dvc repro genome")),
+    ("dataset", "data/peaks/target.bed", ("does not exist", "dvc repro peaks")),
+    ("folds", "data/datasets/chr1.h5", ("dataset file missing", "dvc repro dataset@chr1")),
+], ids=["peaks-before-genome", "dataset-before-peaks", "folds-before-datasets"])
+def test_stage_run_before_its_inputs_names_the_stage_to_run(project, stage, missing, words):
+    p = write_params(project)
+    for s in ORDER[:ORDER.index(stage)]:
+        if s != ORDER[ORDER.index(stage) - 1]:
+            run(s, p)
+    before = snapshot(project)
+    with pytest.raises(InputError) as e:
+        run(stage, p)
+    check_message(e.value, missing, None, words)
+    assert_nothing_written(before, snapshot(project))
+
+
 def test_unreadable_file_is_named_with_the_fix(project, monkeypatch):
     import builtins
 
@@ -512,3 +529,18 @@ def test_index_of_a_bad_fasta_leaves_no_fai(project):
     check_message(e.value, "raw/dup.fa", None, ("duplicate sequence name",))
     assert not (project / "raw/dup.fa.fai").exists()
 
+
+
+def test_dvc_repro_reports_a_bad_chromosome_list_before_any_dataset_stage(tmp_path):
+    """The one real `dvc repro`: a name missing from the FASTA stops the first stage (genome) with one message; no
+    dataset stage runs and the genome stage leaves no output."""
+    from conftest import dvc, make_project
+
+    d = make_project(tmp_path / "proj", SIZES, TARGET, n_folds=3,
+                     extra_params={"dataset.chromosomes": ["chr1", "chr2", "chr3", "chrZ"]})
+    res = dvc(d, "repro", check=False)
+    out = res.stdout + res.stderr
+    assert res.returncode != 0 and "Running stage 'genome'" in out and "Running stage 'dataset@" not in out
+    assert "seq2acc error: params.yaml: parameter 'dataset.chromosomes': 1 name(s) not in data/raw/genome.fa: chrZ" in out
+    assert "fix: use names from the FASTA" in out and "Traceback" not in out
+    assert not (d / "data/genome").exists() or not any((d / "data/genome").iterdir())

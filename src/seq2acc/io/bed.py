@@ -238,6 +238,8 @@ def write_bed(iv: Intervals | pd.DataFrame, path) -> None:
 
 def read_bed3(path) -> Intervals:
     """Read a BED3 written by this package (no checks beyond the parser's)."""
+    if not Path(path).exists():
+        raise InputError(path, "peaks output does not exist", "run the peaks stage first (`dvc repro peaks`)")
     return read_intervals(path, None, allow_empty=True)
 
 

@@ -259,6 +259,8 @@ def write_chrom_sizes(sizes: dict[str, int], path: Path) -> None:
 
 
 def read_chrom_sizes(path: Path) -> dict[str, int]:
+    if not Path(path).exists():
+        raise InputError(path, "chrom sizes file does not exist", "run the genome stage first (`dvc repro genome`)")
     sizes = {}
     for lineno, line in enumerate(read_text(path, "chrom sizes file").splitlines(), start=1):
         if not line.strip():
