@@ -31,5 +31,5 @@ def test_fold_k_tests_bucket_k_validates_next():
 
 
 def test_fewer_chromosomes_than_folds_names_the_fix():
-    with pytest.raises(Seq2AccError, match="n_folds <= 2"):
+    with pytest.raises(Seq2AccError, match="add chromosomes to dataset.chromosomes"):
         assign_buckets({"A": (1, 1), "B": (1, 1)}, 10)

@@ -11,9 +11,9 @@ from seq2acc.errors import Seq2AccError
 
 
 def _chroms(args):
-    from seq2acc.io.fasta import index_fasta
+    from seq2acc.io.fasta import fasta_sizes
 
-    sizes = index_fasta(args.fasta)
+    sizes = fasta_sizes(args.fasta)  # writes nothing next to the user's file
     for c, n in sizes.items():
         if n >= args.min_length:
             print(f"{c}\t{n}" if args.sizes else c)

@@ -28,7 +28,10 @@ class Params:
         if not path.exists():
             raise ParamsError("<file>", f"{path} does not exist", "run from the project root or pass --params PATH")
         try:
-            data = yaml.safe_load(path.read_text())
+            data = yaml.safe_load(path.read_text(encoding="utf-8-sig"))
+        except (OSError, UnicodeDecodeError) as e:
+            raise ParamsError("<file>", f"cannot be read: {e.strerror if isinstance(e, OSError) else e}",
+                              "give a readable UTF-8 text file", str(path)) from None
         except yaml.YAMLError as e:  # pragma: no cover - message passthrough
             raise ParamsError("<file>", f"not valid YAML: {e}", "fix the YAML syntax", str(path)) from e
         if not isinstance(data, dict):

@@ -14,7 +14,7 @@ Conventions (documented in README):
 from __future__ import annotations
 
 import zlib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -36,6 +36,11 @@ class BinSpec:
         for arg, v in (("bin_size", self.bin_size), ("stride", self.stride)):
             if v <= 0:
                 raise ArgumentError(arg, f"{v} bp must be positive", "use e.g. bin_size 200, stride 50")
+        if self.stride > self.bin_size:
+            raise ArgumentError("stride", f"stride {self.stride} bp is larger than bin_size {self.bin_size} bp: "
+                                f"{self.stride - self.bin_size} bp of every {self.stride} would never be in a bin "
+                                "(never labelled, never evaluated)",
+                                f"use a stride <= bin_size {self.bin_size} (protocol: stride 50 for bin_size 200)")
         if self.context < self.bin_size or (self.context - self.bin_size) % 2:
             raise ArgumentError("context", f"context {self.context} must be >= bin_size {self.bin_size} and "
                                 "differ from it by an even number", "use e.g. context 1000 for bin_size 200")
@@ -85,18 +90,41 @@ class ChromBins:
     n_frac: np.ndarray  # float32, N fraction of each bin's context
     ex_index: np.ndarray  # indices into bin_start of the training examples
     ex_source: np.ndarray  # uint8, one of SOURCES
+    counts: dict = field(default_factory=dict)  # grid bins and why bins were left out (see :func:`bin_counts`)
+
+
+def _evaluable(spec: BinSpec, chrom_size: int, codes: np.ndarray, blacklist, max_n_fraction: float):
+    grid = spec.grid(chrom_size)
+    black = overlap_bases(grid, spec.bin_size, *blacklist) > 0
+    nst, nen = n_runs(codes)
+    n_frac = (overlap_bases(spec.context_start(grid), spec.context, nst, nen) / spec.context).astype(np.float32)
+    return grid, black, n_frac, n_frac > max_n_fraction
 
 
 def genome_wide_bins(spec: BinSpec, chrom_size: int, codes: np.ndarray, target, blacklist, max_n_fraction: float):
     """All evaluable bins of a chromosome: on the grid, context inside the chromosome, not blacklisted,
     context N fraction <= max_n_fraction. ``target``/``blacklist`` are (starts, ends) of merged intervals."""
-    grid = spec.grid(chrom_size)
-    keep = overlap_bases(grid, spec.bin_size, *blacklist) == 0
-    nst, nen = n_runs(codes)
-    n_frac = (overlap_bases(spec.context_start(grid), spec.context, nst, nen) / spec.context).astype(np.float32)
-    keep &= n_frac <= max_n_fraction
+    grid, black, n_frac, too_n = _evaluable(spec, chrom_size, codes, blacklist, max_n_fraction)
+    keep = ~black & ~too_n
     grid, n_frac = grid[keep], n_frac[keep]
     return grid, spec.labels(grid, *target), n_frac
+
+
+def bin_counts(spec: BinSpec, chrom_size: int, codes: np.ndarray, target, blacklist, max_n_fraction: float) -> dict:
+    """How many grid bins a chromosome has and why bins are left out (ints): ``grid`` (bins whose context fits in
+    the chromosome), ``blacklisted`` (overlapping the blacklist), ``too_many_n`` (not blacklisted, but more than
+    ``max_n_fraction`` N/IUPAC in the context), ``kept``; and of the bins the target peaks make positive:
+    ``positive_grid``, ``positive_blacklisted``, ``positive_too_many_n``, ``positive_kept``."""
+    grid, black, _, too_n = _evaluable(spec, chrom_size, codes, blacklist, max_n_fraction)
+    return _counts(black, too_n, spec.labels(grid, *target).astype(bool))
+
+
+def _counts(black: np.ndarray, too_n: np.ndarray, pos: np.ndarray) -> dict:
+    n_only = too_n & ~black
+    keep = ~black & ~too_n
+    return {"grid": len(black), "blacklisted": int(black.sum()), "too_many_n": int(n_only.sum()),
+            "kept": int(keep.sum()), "positive_grid": int(pos.sum()), "positive_blacklisted": int((pos & black).sum()),
+            "positive_too_many_n": int((pos & n_only).sum()), "positive_kept": int((pos & keep).sum())}
 
 
 def sample_examples(spec: BinSpec, chrom_size: int, codes: np.ndarray, target, elsewhere, blacklist, *,
@@ -109,12 +137,14 @@ def sample_examples(spec: BinSpec, chrom_size: int, codes: np.ndarray, target, e
     """
     fractions = fractions or {"flank": 0.4, "elsewhere": 0.3, "random": 0.3}
     rng = np.random.default_rng(seed)
-    grid, label, n_frac = genome_wide_bins(spec, chrom_size, codes, target, blacklist, max_n_fraction)
+    full_grid, black, n_frac_all, too_n = _evaluable(spec, chrom_size, codes, blacklist, max_n_fraction)
+    keep = ~black & ~too_n
+    positive = spec.labels(full_grid, *target).astype(bool)
+    grid, n_frac, label = full_grid[keep], n_frac_all[keep], positive[keep].astype(np.uint8)
     pos = np.flatnonzero(label == 1)
     neg_mask = label == 0
 
     # Flanks: the ``flank_bins`` grid bins just before and after each run of positive bins.
-    full_grid = spec.grid(chrom_size)
     slot = np.full(len(full_grid), -1, dtype=np.int64)  # full-grid position -> kept-bin index
     if len(grid):
         slot[((grid - full_grid[0]) // spec.stride)] = np.arange(len(grid))
@@ -153,4 +183,4 @@ def sample_examples(spec: BinSpec, chrom_size: int, codes: np.ndarray, target, e
     ex = np.concatenate(chosen).astype(np.int64)
     src = np.concatenate(sources)
     order = np.argsort(ex, kind="stable")
-    return ChromBins(grid, label, n_frac, ex[order], src[order])
+    return ChromBins(grid, label, n_frac, ex[order], src[order], _counts(black, too_n, positive))

@@ -63,3 +63,15 @@ def overlap_bases(bin_starts: np.ndarray, bin_size: int, starts: np.ndarray, end
     """Bases of each bin [s, s+bin_size) covered by the sorted, merged intervals."""
     b = np.asarray(bin_starts, dtype=np.int64)
     return covered_before(b + bin_size, starts, ends) - covered_before(b, starts, ends)
+
+
+def overlaps(iv: Intervals, other: Intervals) -> np.ndarray:
+    """(len(iv),) bool: whether each interval of ``iv`` overlaps ``other`` (sorted and merged, e.g. by :func:`merge`)
+    by at least one base."""
+    hit = np.zeros(len(iv), dtype=bool)
+    for chrom, idx in iv.df.groupby("chrom", sort=False).indices.items():
+        os_, oe = other.chrom(chrom)
+        if len(os_):
+            st, en = iv.df.start.to_numpy()[idx], iv.df.end.to_numpy()[idx]
+            hit[idx] = covered_before(en, os_, oe) - covered_before(st, os_, oe) > 0
+    return hit

@@ -59,6 +59,12 @@ def chrom_info(path) -> ChromInfo:
                          int(f["examples/label"][:].sum()), int(f["genomewide/label"].shape[0]))
 
 
+def read_meta(path) -> dict:
+    """The ``meta`` attribute of a chromosome file (JSON: the FASTA, the bin counts of :func:`seq2acc.data.bins.bin_counts`)."""
+    with h5py.File(path, "r") as f:
+        return json.loads(f.attrs.get("meta", "{}"))
+
+
 def read_examples(paths) -> pd.DataFrame:
     """Concatenate the example tables of several chromosome files (each read in one chunk, never row by row)."""
     frames = []

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import glob
 import json
 import os
 import shutil
@@ -32,6 +33,42 @@ def atomic_path(path, suffix: str | None = None):
             shutil.rmtree(tmp, ignore_errors=True)
         elif tmp.exists():
             tmp.unlink()
+        raise
+
+
+@contextlib.contextmanager
+def atomic_paths(*paths):
+    """Several outputs that appear together or not at all: yield one temporary path per output (next to it); on
+    success rename them all into place (in the order given), on error delete every temporary path, any
+    ``<tmp>.fai``-style companion of it (``<tmp>.*``), and the folders this call created."""
+    paths = [Path(p) for p in paths]
+    created = []
+    for parent in sorted({p.parent for p in paths}, key=lambda d: len(d.parts)):
+        missing = [d for d in (parent, *parent.parents) if not d.exists()]
+        parent.mkdir(parents=True, exist_ok=True)
+        created += missing
+    tmps = []
+    try:
+        for path in paths:
+            fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+            os.close(fd)
+            os.unlink(tmp)
+            tmps.append(Path(tmp))
+        yield tmps
+        for tmp, path in zip(tmps, paths):
+            if path.is_dir() and not path.is_symlink():
+                shutil.rmtree(path)
+            os.replace(tmp, path)
+    except BaseException:
+        for tmp in tmps:
+            for t in (tmp, *tmp.parent.glob(glob.escape(tmp.name) + ".*")):
+                if t.is_dir() and not t.is_symlink():
+                    shutil.rmtree(t, ignore_errors=True)
+                elif t.exists() or t.is_symlink():
+                    t.unlink()
+        for d in sorted(set(created), key=lambda d: -len(d.parts)):
+            with contextlib.suppress(OSError):
+                d.rmdir()  # only if still empty
         raise
 
 

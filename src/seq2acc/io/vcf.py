@@ -6,7 +6,6 @@ Coordinates are **1-based** as in VCF (``POS``): ``pos = 1`` is the first base o
 
 from __future__ import annotations
 
-import gzip
 import logging
 import re
 from pathlib import Path
@@ -17,6 +16,7 @@ import pandas as pd
 from seq2acc.errors import InputError
 from seq2acc.io.atomic import write_text
 from seq2acc.io.chromnames import naming_convention, suggest_rename
+from seq2acc.io.inputs import read_lines
 from seq2acc.seq.encoding import decode_codes
 
 log = logging.getLogger(__name__)
@@ -29,11 +29,7 @@ _TSV_COLS = ("chrom", "pos", "ref", "alt")
 
 
 def _open_text(path: Path):
-    with open(path, "rb") as fh:
-        magic = fh.read(2)
-    if magic == b"\x1f\x8b":
-        return gzip.open(path, "rt")
-    return open(path, "r")
+    return read_lines(path, "variant file")
 
 
 def _is_vcf(path: Path) -> bool:
@@ -41,7 +37,7 @@ def _is_vcf(path: Path) -> bool:
     if name.endswith((".vcf", ".vcf.gz", ".vcf.bgz")):
         return True
     with _open_text(path) as fh:
-        first = fh.readline()
+        first = next(fh, "")
     return first.startswith("##fileformat=VCF")
 
 
@@ -76,7 +72,8 @@ def read_variants(path, skip_unsupported: bool = False) -> pd.DataFrame:
     Raises
     ------
     seq2acc.errors.InputError
-        The file is missing or holds no (scoreable) variant, or a line is bad: too few columns, a position that
+        The file is missing, a directory, unreadable, not text (binary, non-UTF-8, a truncated gzip) or holds no
+        (scoreable) variant, or a line is bad: too few columns, a position that
         is not an integer >= 1, an unsupported allele (unless ``skip_unsupported``), ALT equal to REF, or a TSV
         header without chrom/pos/ref/alt. The message names the file, the 1-based line and the fix.
     """

@@ -8,21 +8,40 @@ from pathlib import Path
 
 import numpy as np
 
-from seq2acc.config import Params, layout
+from seq2acc.config import Params, layout, params_keys
 from seq2acc.data.bins import BinSpec, chrom_seed, sample_examples
+from seq2acc.data.folds import check_fold_plan
 from seq2acc.data.store import write_chrom_dataset
 from seq2acc.errors import ParamsError
 from seq2acc.io.bed import read_bed3
 from seq2acc.io.fasta import Genome
-from seq2acc.io.chromnames import naming_convention, suggest_rename
 
 log = logging.getLogger(__name__)
+
+NEGATIVE_POOLS = ("flank", "elsewhere", "random")
 
 
 def bin_spec(p: Params) -> BinSpec:
     """The ``dataset`` grid: bin size, stride, context, positive overlap."""
-    return BinSpec(p.get("dataset.bin_size", int, gt=0), p.get("dataset.stride", int, gt=0),
-                   p.get("dataset.context", int, gt=0), p.get("dataset.positive_overlap", float, ge=0, lt=1))
+    with params_keys(p, prefix="dataset."):
+        return BinSpec(p.get("dataset.bin_size", int, gt=0), p.get("dataset.stride", int, gt=0),
+                       p.get("dataset.context", int, gt=0), p.get("dataset.positive_overlap", float, ge=0, lt=1))
+
+
+def negative_fractions(p: Params) -> dict[str, float]:
+    """``dataset.negatives.fractions``: a share in [0, 1] for each of flank, elsewhere, random, summing to 1."""
+    key = "dataset.negatives.fractions"
+    fr = p.get(key, dict)
+    example = "e.g. {flank: 0.4, elsewhere: 0.3, random: 0.3}"
+    if set(fr) != set(NEGATIVE_POOLS):
+        raise ParamsError(key, f"has keys {sorted(fr)}; needs exactly {list(NEGATIVE_POOLS)}",
+                          f"give a share to each of flank, elsewhere and random ({example})", p.path)
+    out = {k: p.get(f"{key}.{k}", float, ge=0, le=1) for k in NEGATIVE_POOLS}
+    total = sum(out.values())
+    if abs(total - 1) > 1e-6:
+        raise ParamsError(key, f"shares sum to {total:g}, not 1 ({', '.join(f'{k} {v:g}' for k, v in out.items())})",
+                          f"make flank + elsewhere + random = 1 ({example})", p.path)
+    return out
 
 
 def build_dataset(p: Params, chrom: str) -> Path:
@@ -30,24 +49,36 @@ def build_dataset(p: Params, chrom: str) -> Path:
     lay = layout(p)
     genome_fa, peaks_dir, out = lay.genome, lay.peaks, lay.dataset(chrom)
     spec = bin_spec(p)
+    fractions = negative_fractions(p)
+    flank_bins = p.get("dataset.negatives.flank_bins", int, ge=0)
+    neg_ratio = p.get("dataset.negatives.ratio", float, ge=0)
+    max_n = p.get("dataset.max_n_fraction", float, ge=0, le=1)
+    seed = p.get("seed", int)
     genome = Genome(genome_fa)
-    if chrom not in genome.sizes:
-        raise ParamsError("dataset.chromosomes", f"{chrom!r} is not a sequence of {genome_fa} "
-                          f"(FASTA uses {naming_convention(genome.sizes)} names)",
-                          suggest_rename([chrom], genome.sizes) or
-                          f"list names from {genome_fa}.fai, e.g. `seq2acc chroms {genome_fa}`")
+    with params_keys(p, chromosomes="dataset.chromosomes", n_folds="folds.n_folds"):  # the whole list, before any work
+        chroms = check_fold_plan(p.get("dataset.chromosomes", list), genome.sizes, p.get("folds.n_folds", int),
+                                 spec.context, genome_fa)
+    if chrom not in chroms:
+        raise ParamsError("dataset.chromosomes", f"{chrom!r} is not in the list",
+                          f"add it to dataset.chromosomes or run a listed one (`dvc repro dataset@{chroms[0]}`)", p.path)
     size = genome.sizes[chrom]
     codes = genome.codes(chrom)
     target, elsewhere, blacklist = (read_bed3(peaks_dir / f) for f in ("target.bed", "elsewhere.bed", "blacklist.bed"))
-    fr = p.get("dataset.negatives.fractions", dict)
     cb = sample_examples(spec, size, codes, target.chrom(chrom), elsewhere.chrom(chrom), blacklist.chrom(chrom),
-                         flank_bins=p.get("dataset.negatives.flank_bins", int, ge=0),
-                         neg_ratio=p.get("dataset.negatives.ratio", float, ge=0),
-                         fractions={k: float(v) for k, v in fr.items()},
-                         max_n_fraction=p.get("dataset.max_n_fraction", float, ge=0, le=1),
-                         seed=chrom_seed(p.get("seed", int), chrom))
-    write_chrom_dataset(out, chrom, size, spec, cb, meta={"fasta": str(genome_fa)})
+                         flank_bins=flank_bins, neg_ratio=neg_ratio, fractions=fractions, max_n_fraction=max_n,
+                         seed=chrom_seed(seed, chrom))
+    n = cb.counts
+    dropped = (f"{n['grid']} grid bins; left out: {n['blacklisted']} overlapping the blacklist, {n['too_many_n']} with "
+               f"more than {max_n:g} N in their context (dataset.max_n_fraction)")
+    if not len(cb.bin_start):
+        raise ParamsError("dataset.chromosomes", f"{chrom} ({size} bp) has no usable bin: {dropped}",
+                          f"remove {chrom} from dataset.chromosomes (or raise dataset.max_n_fraction / shrink the "
+                          "blacklist)", p.path)
+    if n["positive_grid"] and not n["positive_kept"]:
+        log.warning("%s: all %d bins the target peaks make positive are left out (%d overlap the blacklist, %d have "
+                    "too many N)", chrom, n["positive_grid"], n["positive_blacklisted"], n["positive_too_many_n"])
+    write_chrom_dataset(out, chrom, size, spec, cb, meta={"fasta": str(genome_fa), "bins": n})
     counts = np.bincount(cb.ex_source, minlength=4)
-    log.info("%s: %d genome-wide bins (%d positive); %d examples: %s", chrom, len(cb.bin_start), int(cb.label.sum()),
-             len(cb.ex_index), dict(zip(("positive", "flank", "random", "elsewhere"), counts.tolist())))
+    log.info("%s: %s; %d genome-wide bins (%d positive); %d examples: %s", chrom, dropped, len(cb.bin_start),
+             int(cb.label.sum()), len(cb.ex_index), dict(zip(("positive", "flank", "random", "elsewhere"), counts.tolist())))
     return out

@@ -10,7 +10,7 @@ import pandas as pd
 
 from seq2acc.io.atomic import write_json
 from seq2acc.data.bins import SOURCES
-from seq2acc.data.store import dataset_path, read_examples, read_genomewide
+from seq2acc.data.store import dataset_path, read_examples, read_genomewide, read_meta
 from seq2acc.errors import DataValidationError
 from seq2acc.data.folds import load_folds
 from seq2acc.io.fasta import index_fasta
@@ -26,6 +26,28 @@ def _row(r) -> str:
     return f"{r['chrom']}:{r['start']}-{r['end']} label={r['label']}" if "start" in r else str(dict(r))
 
 
+def _no_positives(p: Params, chroms, data_dir) -> None:
+    """One message with the cause when no chromosome has a positive example (instead of a failed check per fold)."""
+    bins = {c: read_meta(dataset_path(data_dir, c)).get("bins", {}) for c in chroms}
+    total = {k: sum(b.get(k, 0) for b in bins.values()) for k in ("positive_grid", "positive_blacklisted",
+                                                                  "positive_too_many_n")}
+    if total["positive_grid"] and total["positive_blacklisted"] >= total["positive_too_many_n"]:
+        cause = (f"the target peaks make {total['positive_grid']} bins positive, but {total['positive_blacklisted']} "
+                 f"of them overlap the blacklist and {total['positive_too_many_n']} have too many N: all are left out")
+        fix = (f"check peaks.blacklist ({p.get('peaks.blacklist', str, allow_none=True)}) is a blacklist, not a peak "
+               "file, or set it to null")
+    elif total["positive_grid"]:
+        cause = (f"the target peaks make {total['positive_grid']} bins positive, but {total['positive_too_many_n']} "
+                 f"have more than dataset.max_n_fraction N in their context and the rest overlap the blacklist")
+        fix = "raise dataset.max_n_fraction, or check the FASTA is not hard-masked (N) where the peaks are"
+    else:
+        cause = "no bin is positive: no target peak covers more than dataset.positive_overlap of a bin"
+        fix = ("check peaks.target is the right file for this genome and dataset.chromosomes, and that "
+               "peaks.min_width widens narrow peaks")
+    raise DataValidationError(f"no positive example on any of the {len(chroms)} chromosome(s) (training must not "
+                              f"read this data): {cause}\n    fix: {fix}")
+
+
 def run_checks(p: Params) -> tuple[Checker, dict]:
     chroms = p.get("dataset.chromosomes", list)
     data_dir = p.get("dataset.out_dir", str)
@@ -35,6 +57,8 @@ def run_checks(p: Params) -> tuple[Checker, dict]:
     ck = Checker(p.get("validate.example_rows", int, ge=1))
 
     ex = read_examples([dataset_path(data_dir, c) for c in chroms])
+    if not len(ex) or int(ex.label.sum()) == 0:
+        _no_positives(p, chroms, data_dir)
     ex["length"] = ex.end - ex.start
     ck.check("examples", ex, [
         ("labels are 0 or 1", E.ExpectColumnValuesToBeInSet(column="label", value_set=[0, 1])),
