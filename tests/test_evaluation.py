@@ -308,6 +308,11 @@ def test_evaluation_never_touches_a_training_chromosome(tmp_path, monkeypatch):
     assert set(read_scores(pred / "scores.h5")["sampled"].chrom) == {"c1"}
     assert sorted(f.name for f in pred.glob("*.bedGraph")) == ["c1.bedGraph"]
     assert metrics["genomewide"]["n_bins"] == len(read_genomewide(tmp_path / "data" / "datasets" / "c1.h5")[3])
+    # the DVC metric is the headline (a few numbers); evaluate.json keeps the detail
+    head = json.loads((tmp_path / "metrics" / "fold0" / "headline.json").read_text())
+    assert head == {"auprc": metrics["genomewide"]["auprc"], "auroc": metrics["genomewide"]["auroc"],
+                    "loss": metrics["genomewide"]["loss"], "positive_rate": metrics["genomewide"]["positive_rate"],
+                    **{f"{n}_auprc": b["genomewide"]["auprc"] for n, b in metrics["baselines"].items()}}
     with pytest.raises(Seq2AccError, match="also training"):
         ev.check_fold({"fold": 0, "test": ["c1"], "valid": ["c2"], "train": ["c1", "c3"]})
 

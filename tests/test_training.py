@@ -393,3 +393,16 @@ def test_interrupted_training_leaves_nothing_and_marks_run_failed(store, tmp_pat
     monkeypatch.undo()
     out = train_fold(p, 2)  # re-running works
     assert (out / "model.keras").exists() and (out / "mlflow_run.json").exists()
+
+
+def test_outputs_of_folds_not_run_are_removed(tmp_path):
+    from seq2acc.artifacts.fold_model import prune_other_folds
+
+    for name in ("fold0", "fold3", "fold12"):
+        (tmp_path / name).mkdir()
+        (tmp_path / name / "evaluate.json").write_text("{}")
+    for name in ("fold0.csv", "fold3.csv", "summary.json", "folds.json"):
+        (tmp_path / name).write_text("x")
+    gone = prune_other_folds(tmp_path, [0, 12], "metrics")
+    assert sorted(g.name for g in gone) == ["fold3", "fold3.csv"]
+    assert sorted(f.name for f in tmp_path.iterdir()) == ["fold0", "fold0.csv", "fold12", "folds.json", "summary.json"]

@@ -54,3 +54,25 @@ def run_id(models_dir, folds, parent: bool = False) -> str | None:
             return rid
     log.warning("no MLflow run record in %s/fold*/%s: results not logged to MLflow", models_dir, RUN_FILE)
     return None
+
+
+def prune_other_folds(folder, keep, what: str) -> list[Path]:
+    """Remove ``fold<N>`` entries (directories, or files ``fold<N>.*``) of ``folder`` for folds N not in ``keep``.
+
+    The outputs of folds a run did not train must not look current beside the new ones (they belong to no stage
+    of the current dvc.yaml any more, so DVC would leave them in place). Returns what was removed; logs it."""
+    import re
+    import shutil
+
+    folder, keep = Path(folder), {int(k) for k in keep}
+    gone = []
+    if not folder.is_dir():
+        return gone
+    for entry in sorted(folder.iterdir()):
+        m = re.fullmatch(r"fold(\d+)(\..+)?", entry.name)
+        if m and int(m.group(1)) not in keep:
+            shutil.rmtree(entry) if entry.is_dir() and not entry.is_symlink() else entry.unlink()
+            gone.append(entry)
+    if gone:
+        log.warning("%s: removed the %s of folds not in train.folds: %s", folder, what, ", ".join(e.name for e in gone))
+    return gone

@@ -174,3 +174,15 @@ def pr_grid_table(scored: list[dict], n: int = 201) -> pd.DataFrame:
     for name in score_names(gw):
         out[name] = interpolated_precision(gw.label.to_numpy(), gw[name].to_numpy(), grid)
     return pd.DataFrame(out)
+
+
+def cv_headline(summary: dict) -> dict:
+    """The cross-validation's headline numbers (``metrics/headline.json``): pooled genome-wide AUPRC and AUROC of the
+    CNN, pooled AUPRC of each baseline and the CNN's ratio to it, and the mean and sd of the per-fold CNN AUPRC."""
+    pooled = summary["pooled"]
+    out = {"n_folds": summary["n_folds"], "pooled_auprc": pooled["cnn"]["auprc"], "pooled_auroc": pooled["cnn"]["auroc"],
+           "mean_fold_auprc": summary["mean"]["cnn_auprc"], "sd_fold_auprc": summary["std"]["cnn_auprc"]}
+    for name in summary["baselines"]:
+        out[f"{name}_pooled_auprc"] = pooled[name]["auprc"]
+        out[f"cnn_over_{name}"] = pooled.get(f"cnn_over_{name}_auprc")
+    return out

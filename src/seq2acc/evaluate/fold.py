@@ -55,3 +55,12 @@ def fold_metrics(scored: dict) -> dict:
             "genomewide": binary_metrics(y, gw[name].to_numpy(), is_logit=is_logit(name)),
             "sampled": binary_metrics(sm.label.to_numpy(), sm[name].to_numpy(), is_logit=is_logit(name))}
     return out
+
+
+def headline(metrics: dict) -> dict:
+    """The few numbers ``dvc metrics show`` lists for a fold (``headline.json``): genome-wide AUPRC, AUROC, loss and
+    positive rate of the CNN, and each baseline's genome-wide AUPRC. The detail stays in ``evaluate.json``."""
+    g = metrics["genomewide"]
+    out = {"auprc": g["auprc"], "auroc": g["auroc"], "loss": g["loss"], "positive_rate": g["positive_rate"]}
+    out.update({f"{name}_auprc": b["genomewide"]["auprc"] for name, b in metrics["baselines"].items()})
+    return out

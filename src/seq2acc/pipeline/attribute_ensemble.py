@@ -11,6 +11,7 @@ import time
 from pathlib import Path
 
 from seq2acc.artifacts.contrib import read_attribution
+from seq2acc.artifacts.fold_model import prune_other_folds
 from seq2acc.config import Params, layout
 from seq2acc.data.folds import load_folds
 from seq2acc.interpret.ensemble import ensemble
@@ -24,6 +25,7 @@ def attribute_ensemble(p: Params) -> Path:
     t0 = time.perf_counter()
     folds = p.get("train.folds", list)
     test_chroms = {f["fold"]: f["test"] for f in load_folds(layout(p).folds)}
+    prune_other_folds(cfg.out_dir / "folds", folds, "attributions")
     sets = {k: read_attribution(cfg.out_dir / "folds" / f"fold{k}" / "contrib.h5") for k in folds}
     a = ensemble(sets, test_chroms, cfg.window, cfg.tail)
     out = cfg.out_dir / "ensemble"

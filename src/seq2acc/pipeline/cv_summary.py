@@ -21,10 +21,11 @@ from seq2acc.errors import Seq2AccError
 from seq2acc.io.fasta import read_chrom_sizes
 from seq2acc.config import Params
 from seq2acc.io.bigwig import sigmoid, write_bigwig
+from seq2acc.artifacts.fold_model import prune_other_folds
 from seq2acc.artifacts.scores import read_scores
 from seq2acc.config import layout
 from seq2acc.data.folds import load_folds
-from seq2acc.evaluate.cv import markdown, plot_summary, pr_grid_table, summarize
+from seq2acc.evaluate.cv import cv_headline, markdown, plot_summary, pr_grid_table, summarize
 
 log = logging.getLogger(__name__)
 
@@ -35,6 +36,8 @@ def cv_summary(p: Params) -> dict:
     lay = layout(p)
     pred, mdir = lay.predictions, lay.metrics
     scored = [read_scores(pred / f"fold{k}" / "scores.h5") for k in folds]
+    for folder, what in ((mdir, "metrics"), (pred, "predictions"), (lay.train_plots, "training curves")):
+        prune_other_folds(folder, folds, what)
     summary = summarize(scored)
     n_folds_total = None
     try:
@@ -49,6 +52,7 @@ def cv_summary(p: Params) -> dict:
     md = markdown(summary, motif)
     write_text(mdir / "summary.md", md)
     write_json(mdir / "summary.json", {k: v for k, v in summary.items() if not k.startswith("_")})
+    write_json(mdir / "headline.json", cv_headline(summary))
     plot_summary(scored, mdir / "summary_pr.png")
     with atomic_path(mdir / "summary_pr.csv") as tmp:
         pr_grid_table(scored).to_csv(tmp, index=False, float_format="%.6g")

@@ -40,7 +40,7 @@ from seq2acc.evaluate.scorers import make_scorer
 from seq2acc.io.bigwig import sigmoid, write_bedgraph, write_bigwig
 from seq2acc.artifacts import fold_model
 from seq2acc.artifacts.scores import write_scores
-from seq2acc.evaluate.fold import fold_metrics, sampled_scores, score_names
+from seq2acc.evaluate.fold import fold_metrics, headline, sampled_scores, score_names
 from seq2acc.config import layout
 from seq2acc.model.load import load_model
 
@@ -222,6 +222,7 @@ def evaluate_fold(p: Params, k: int) -> dict:
     write_json(pp["pred"] / "info.json", info)
     write_curve_files(pp["metrics"], scored, p.get("evaluate.curve_points", int, ge=10))
     write_json(pp["metrics"] / "evaluate.json", metrics)
+    write_json(pp["metrics"] / "headline.json", headline(metrics))
     run_id = log_to_mlflow(pp["run"], metrics, [pp["metrics"] / "curves.png", pp["metrics"] / "evaluate.json"], info)
     g, s = metrics["genomewide"], metrics["sampled"]
     msg = (f"fold {k} ({', '.join(info['test'])}): genome-wide AUPRC {_f(g['auprc'])} (random {_f(g['positive_rate'])}, "

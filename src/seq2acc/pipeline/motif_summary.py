@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from seq2acc.artifacts.fold_model import prune_other_folds
 from seq2acc.config import Params
 from seq2acc.errors import Seq2AccError
 from seq2acc.interpret.enrichment import enrichment_from_counts, enrichment_summary, plot_enrichment
@@ -22,6 +23,7 @@ def motif_summary(p: Params) -> Path:
     """Stage body of ``motif_summary``: per-motif counts pooled over folds, Fisher's test, BH."""
     cfg = motif_scan_config(p)
     folds = p.get("train.folds", list)
+    prune_other_folds(cfg.out_dir / "folds", folds, "motif scans")
     tabs = []
     for k in folds:
         path = cfg.out_dir / "folds" / f"fold{k}" / "enrichment.tsv"

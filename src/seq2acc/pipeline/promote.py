@@ -74,12 +74,14 @@ def promote(p: Params) -> dict:
     from mlflow.tracking import MlflowClient
 
     cands = collect_candidates(p)
+    fold_model.prune_other_folds(layout(p).models, [c["fold"] for c in cands], "models")
     names = {c["name"] for c in cands}
     if len(names) != 1:
         raise Seq2AccError(f"fold models are registered under different names {sorted(names)}; fix: re-run "
                            "`dvc repro train` so all folds use the current tracking.model_name")
     name = names.pop()
-    tracking.setup(tracking.experiment_name(p.get("peaks.target", str), p.get("tracking.experiment", str, allow_none=True)))
+    tracking.setup(tracking.experiment_name(p.get("peaks.target", str),
+                                            p.get("tracking.experiment", str, allow_none=True)))
     client = MlflowClient()
     criterion = choose_criterion(cands)
     for c in cands:  # store scores on the versions, so later promotions can compare against them
