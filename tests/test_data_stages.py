@@ -109,3 +109,15 @@ def test_missing_param_is_named(project, monkeypatch):
     del params["dataset"]["stride"]
     with pytest.raises(ParamsError, match="'dataset.stride': is missing"):
         build_dataset(Params(params), "chrA")
+
+
+def test_data_checks_print_no_progress_bars(capfd):
+    import pandas as pd
+
+    from seq2acc.data.checks import Checker
+
+    c = Checker()
+    c.check("t", pd.DataFrame({"label": [0, 1, 1]}),
+            [("labels are 0 or 1", c.gx.expectations.ExpectColumnValuesToBeInSet(column="label", value_set=[0, 1]))])
+    assert all(r.success for r in c.results)
+    assert "Calculating Metrics" not in capfd.readouterr().err

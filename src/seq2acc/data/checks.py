@@ -31,8 +31,14 @@ class Checker:
     def __init__(self, example_rows: int = 5):
         import great_expectations as gx
 
+        from great_expectations.data_context.types.base import (DataContextConfig, InMemoryStoreBackendDefaults,
+                                                                 ProgressBarsConfig)
+
         self.gx = gx
-        self.ctx = gx.get_context(mode="ephemeral")
+        # no "Calculating Metrics" progress bars: they would bury the stage's own log lines
+        config = DataContextConfig(store_backend_defaults=InMemoryStoreBackendDefaults(),
+                                   progress_bars=ProgressBarsConfig(globally=False))
+        self.ctx = gx.get_context(project_config=config, mode="ephemeral")
         self.ds = self.ctx.data_sources.add_pandas("seq2acc")
         self.example_rows = example_rows
         self.results: list[RuleResult] = []
