@@ -31,6 +31,7 @@ LAYERS = [
     {"mlops"},
     {"sim"},
     {"pipeline"},
+    {"apps"},
     {"cli", "report", "__init__"},
 ]
 

@@ -54,6 +54,20 @@ def main(argv=None) -> None:
     v.add_argument("--out", required=True, help="output directory (scores.tsv, plots, ...)")
     v.add_argument("--n-null", type=int, default=None, help="shuffled backgrounds per variant (default: params)")
     v.set_defaults(func=_score_variants)
+    pr = sub.add_parser("predict", help="predictions of the trained model(s) for your sequences, regions or chromosomes "
+                        "(TSV; bedGraph/bigWig for genomic inputs)")
+    src = pr.add_mutually_exclusive_group(required=True)
+    src.add_argument("--fasta", help="FASTA of sequences (>= the model's input length; longer ones are tiled)")
+    src.add_argument("--regions", help="BED/narrowPeak: one window centred on each summit (else centre)")
+    src.add_argument("--region", action="append", help="chrom:start-end (0-based, end exclusive); repeatable")
+    src.add_argument("--chrom", action="append", help="whole chromosome, every grid window; repeatable")
+    pr.add_argument("--model", default="ensemble",
+                    help="ensemble (default: mean of every trained fold) | heldout (each chromosome by the fold that "
+                         "held it out) | fold<K> | a model.keras path | models:/<name>@<alias>")
+    pr.add_argument("--genome", help="FASTA of the genome (default: the project's genome.fasta_out)")
+    pr.add_argument("--out", required=True, help="output: .tsv, or .bw / .bedGraph for genomic inputs")
+    pr.add_argument("--no-rc-average", action="store_true", help="forward strand only (default: both averaged)")
+    pr.set_defaults(func=_predict)
     args = ap.parse_args(argv)
     logutil.setup()
     try:
@@ -73,6 +87,37 @@ def _score_variants(args):
         p.data["variants"]["n_null"] = args.n_null
     out = score_variants(p)
     print(f"{out}/scores.tsv")
+
+
+def _predict(args):
+    import pandas as pd
+
+    from seq2acc.apps import predict as P
+    from seq2acc.config import Params, layout
+    from seq2acc.io.bed import read_intervals
+    from seq2acc.io.fasta import Genome
+
+    p = Params.load(args.params)
+    lay = layout(p)
+    models = P.resolve_models(args.model, lay.models, lay.folds, p.get("train.folds", list))
+    bin_size, stride = p.get("dataset.bin_size", int, gt=0), p.get("dataset.stride", int, gt=0)
+    rc = not args.no_rc_average
+    genome = None
+    if args.fasta:
+        df = P.predict_fasta(models, args.fasta, stride, bin_size, rc)
+    else:
+        genome = Genome(args.genome or lay.genome)
+        if args.regions:
+            iv = read_intervals(args.regions, genome.sizes, what="regions BED")
+            df = P.predict_regions(models, genome, iv.df, bin_size, args.regions, rc)
+        elif args.region:
+            rows = [P.parse_region(r) for r in args.region]
+            regions = pd.DataFrame(rows, columns=["chrom", "start", "end"])
+            df = P.predict_regions(models, genome, regions, bin_size, ", ".join(args.region), rc)
+        else:
+            df = pd.concat([P.predict_chromosome(models, genome, c, bin_size, stride, rc) for c in args.chrom],
+                           ignore_index=True)
+    print(P.write_outputs(df, args.out, genome, bin_size, stride))
 
 
 def _simulate(args):

@@ -1,0 +1,1 @@
+"""Applications of a trained project: what a user runs on their own sequences, regions and variants."""

@@ -1,0 +1,243 @@
+"""``seq2acc predict``: a trained model's predictions for the user's own sequences, regions or whole chromosomes.
+
+Inputs (one of): a FASTA of sequences (each exactly the model's input length, or longer and tiled at the grid
+stride), a BED/narrowPeak of regions (the input window centred on the narrowPeak summit, else the centre), a
+region string ``chr:start-end`` (0-based half-open, like BED), or whole chromosomes (every grid window, as the
+genome-wide evaluation scores them). Models: a ``model.keras`` path, ``fold<K>``, ``ensemble`` (the mean logit of
+every trained fold), ``heldout`` (genomic inputs: each chromosome scored by the fold model that held it out,
+leakage-free) or a registry URI ``models:/<name>@champion``. Outputs: a TSV (window, labelled bin, logit,
+probability) and, for genomic inputs, a bedGraph or bigWig of the probability per labelled bin.
+
+Every window is predicted with the project's one predict primitive (:func:`seq2acc.model.predict.predict_logits`)
+or, for whole chromosomes, with the same shared-trunk scorer as ``evaluate@K``, so the numbers equal the
+pipeline's own for the same windows.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from seq2acc.artifacts import fold_model
+from seq2acc.data.folds import load_folds
+from seq2acc.errors import InputError
+from seq2acc.io.atomic import atomic_path
+from seq2acc.io.fasta import Genome
+from seq2acc.model.load import load_model
+from seq2acc.model.predict import predict_logits
+from seq2acc.seq.encoding import encode, onehot_codes
+
+log = logging.getLogger(__name__)
+
+_REGION = re.compile(r"^([^:\s]+):([\d,]+)-([\d,]+)$")
+
+
+@dataclass
+class Models:
+    """Fold -> Keras model; ``heldout`` maps chromosomes to the fold that held them out (None: average all)."""
+
+    models: dict
+    heldout: dict | None = None
+
+    @property
+    def context(self) -> int:
+        return int(next(iter(self.models.values())).input_shape[1])
+
+
+def resolve_models(spec: str, models_dir, folds_path=None, folds=None) -> Models:
+    """The models named by ``spec`` (see the module docstring); ``folds``: the trained folds (``train.folds``)."""
+    if spec.startswith("models:/"):
+        import mlflow
+
+        from seq2acc.mlops import tracking
+
+        mlflow.set_tracking_uri(tracking.tracking_uri())
+        try:
+            return Models({0: mlflow.keras.load_model(spec)})
+        except Exception as e:  # noqa: BLE001 - any registry failure is a user-facing problem with the URI
+            raise InputError(spec, f"cannot load the registered model: {e}",
+                             "check the name and alias (`seq2acc ui` lists them) or give --model fold<K>") from e
+    m = re.fullmatch(r"fold(\d+)", spec)
+    if m:
+        return Models({int(m.group(1)): load_model(fold_model.model_path(models_dir, int(m.group(1))))})
+    if spec in ("ensemble", "heldout"):
+        folds = list(folds or [])
+        if not folds:
+            raise InputError(models_dir, "no trained fold listed", "train folds first (`dvc repro train`)")
+        models = {k: load_model(fold_model.model_path(models_dir, k)) for k in folds}
+        heldout = None
+        if spec == "heldout":
+            heldout = {c: f["fold"] for f in load_folds(folds_path) if f["fold"] in models for c in f["test"]}
+        return Models(models, heldout)
+    if Path(spec).exists():
+        return Models({0: load_model(spec)})
+    raise InputError(spec, "no such model",
+                     "give a model.keras path, fold<K>, ensemble, heldout or models:/<name>@<alias>")
+
+
+def _logits(models: Models, x: np.ndarray, chrom: str | None, rc_average: bool) -> np.ndarray:
+    if models.heldout is not None:
+        if chrom not in models.heldout:
+            raise InputError(chrom, "no trained fold holds this chromosome out", "use --model ensemble or a fold")
+        return predict_logits(models.models[models.heldout[chrom]], x, 0, rc_average=rc_average)
+    return np.mean([predict_logits(m, x, 0, rc_average=rc_average) for m in models.models.values()], axis=0)
+
+
+def _table(rows: dict, logits: np.ndarray) -> pd.DataFrame:
+    df = pd.DataFrame(rows)
+    df["logit"] = logits.astype(np.float64)
+    df["probability"] = 1.0 / (1.0 + np.exp(-df["logit"]))
+    return df
+
+
+def predict_fasta(models: Models, path, stride: int, bin_size: int, rc_average: bool = True) -> pd.DataFrame:
+    """One row per window of each FASTA record: records of exactly the input length give one window, longer ones
+    are tiled every ``stride`` bp (the last window ends at the record's end). Columns: name, start, end (window in
+    the record), bin_start, bin_end (the labelled central bin), logit, probability."""
+    from seq2acc.io.inputs import read_lines
+
+    L = models.context
+    records, name, seq, start_line = [], None, [], 0
+    allowed = set("ACGTNRYKMSWBDHVacgtnrykmswbdhv")
+    with read_lines(path, "FASTA of sequences") as lines:
+        for lineno, line in enumerate(lines, start=1):
+            line = line.strip()
+            if line.startswith(">"):
+                if name is not None:
+                    records.append((name, "".join(seq), start_line))
+                words = line[1:].split()
+                name, seq, start_line = (words[0] if words else f"seq{len(records) + 1}"), [], lineno
+            elif line:
+                if name is None:
+                    raise InputError(path, "sequence before the first '>' header", "start every record with '>name'",
+                                     lineno, line)
+                if not set(line) <= allowed:
+                    raise InputError(path, f"characters other than DNA letters: {sorted(set(line) - allowed)}",
+                                     "give DNA sequences (A, C, G, T; N and IUPAC codes count as unknown)",
+                                     lineno, line)
+                seq.append(line)
+    if name is not None:
+        records.append((name, "".join(seq), start_line))
+    if not records:
+        raise InputError(path, "no sequence", "give a FASTA with at least one record of the model's input length")
+    rows = {"name": [], "start": [], "end": []}
+    windows = []
+    for nm, s, lineno in records:
+        if len(s) < L:
+            raise InputError(path, f"sequence {nm!r} is {len(s)} bp, shorter than the model's {L} bp input",
+                             f"give sequences of at least {L} bp (add genomic flanks)", lineno)
+        starts = list(range(0, len(s) - L + 1, stride))
+        if starts[-1] != len(s) - L:
+            starts.append(len(s) - L)
+        codes = encode(s)
+        for a in starts:
+            rows["name"].append(nm), rows["start"].append(a), rows["end"].append(a + L)
+            windows.append(codes[a:a + L])
+    x = onehot_codes(np.stack(windows))
+    df = _table(rows, _logits(Models(models.models), x, None, rc_average))  # no chromosome: every fold's mean
+    off = (L - bin_size) // 2
+    df.insert(3, "bin_start", df.start + off)
+    df.insert(4, "bin_end", df.start + off + bin_size)
+    return df
+
+
+def parse_region(text: str) -> tuple[str, int, int]:
+    """``chr:start-end`` (0-based half-open, commas allowed) -> (chrom, start, end)."""
+    m = _REGION.match(text.strip())
+    if not m:
+        raise InputError(text, "not a region", "write it as chrom:start-end, e.g. chr4:100000-101000 (0-based, end "
+                         "exclusive)")
+    a, b = int(m.group(2).replace(",", "")), int(m.group(3).replace(",", ""))
+    if b <= a:
+        raise InputError(text, "end must be larger than start", "write chrom:start-end with start < end")
+    return m.group(1), a, b
+
+
+def predict_regions(models: Models, genome: Genome, regions: pd.DataFrame, bin_size: int, what: str,
+                    rc_average: bool = True) -> pd.DataFrame:
+    """One window per region, centred on its summit (column ``summit`` >= 0) or centre. Columns: chrom, start, end
+    (the input window, 0-based half-open), bin_start, bin_end, region_start, region_end, logit, probability."""
+    L = models.context
+    df = regions.reset_index(drop=True)
+    unknown = sorted(set(df.chrom) - set(genome.sizes))
+    if unknown:
+        raise InputError(what, f"chromosome(s) {unknown[:5]} are not in {genome.path}",
+                         f"use the genome's names ({', '.join(list(genome.sizes)[:5])}, ...)")
+    summit = df["summit"].to_numpy() if "summit" in df else np.full(len(df), -1)
+    centre = np.where(summit >= 0, summit, (df.start.to_numpy() + df.end.to_numpy()) // 2).astype(np.int64)
+    start = centre - L // 2
+    size = df.chrom.map(genome.sizes).to_numpy()
+    bad = np.flatnonzero((start < 0) | (start + L > size))
+    if len(bad):
+        r = df.iloc[bad[0]]
+        raise InputError(what, f"{len(bad)} region(s) too close to a chromosome end for a {L} bp window, e.g. "
+                         f"{r.chrom}:{r.start}-{r.end}", f"keep regions at least {L // 2} bp from the chromosome ends")
+    out = []
+    for c, idx in df.groupby("chrom", sort=False).indices.items():
+        x = onehot_codes(genome.gather(c, start[idx], L))
+        t = _table({"chrom": c, "start": start[idx], "end": start[idx] + L, "region_start": df.start.to_numpy()[idx],
+                    "region_end": df.end.to_numpy()[idx]}, _logits(models, x, c, rc_average))
+        t.index = idx
+        out.append(t)
+    res = pd.concat(out).sort_index()
+    off = (L - bin_size) // 2
+    res.insert(3, "bin_start", res.start + off)
+    res.insert(4, "bin_end", res.start + off + bin_size)
+    return res.reset_index(drop=True)
+
+
+def predict_chromosome(models: Models, genome: Genome, chrom: str, bin_size: int, stride: int,
+                       rc_average: bool = True) -> pd.DataFrame:
+    """Every grid window of ``chrom`` (bin starts at multiples of ``stride`` whose window fits the chromosome),
+    scored with the same scorer as ``evaluate@K``. Columns as :func:`predict_regions` without the region ones."""
+    from seq2acc.evaluate.scorers import make_scorer
+
+    if chrom not in genome.sizes:
+        raise InputError(chrom, f"not a sequence of {genome.path}",
+                         f"use one of {', '.join(list(genome.sizes)[:8])}{', ...' if len(genome.sizes) > 8 else ''}")
+    L = models.context
+    off = (L - bin_size) // 2
+    bins = np.arange(0, genome.sizes[chrom] - bin_size + 1, stride, dtype=np.int64)
+    starts = bins - off
+    starts = starts[(starts >= 0) & (starts + L <= genome.sizes[chrom])]
+    if not len(starts):
+        raise InputError(chrom, f"shorter than the model's {L} bp input", "score a longer chromosome")
+    use = ({0: models.models[models.heldout[chrom]]} if models.heldout is not None and chrom in models.heldout
+           else models.models)
+    if models.heldout is not None and chrom not in models.heldout:
+        raise InputError(chrom, "no trained fold holds this chromosome out", "use --model ensemble or a fold")
+    logits = np.mean([make_scorer(m, L, stride, rc_average=rc_average).score(genome, chrom, starts, progress=True)[:, 0]
+                      for m in use.values()], axis=0)
+    df = _table({"chrom": chrom, "start": starts, "end": starts + L}, logits)
+    df.insert(3, "bin_start", df.start + off)
+    df.insert(4, "bin_end", df.start + off + bin_size)
+    return df
+
+
+def write_outputs(df: pd.DataFrame, out, genome: Genome | None, bin_size: int, stride: int) -> Path:
+    """``out`` by its suffix: ``.tsv`` (the table), ``.bedGraph`` / ``.bw`` (probability per labelled bin; genomic
+    inputs only)."""
+    from seq2acc.io.bigwig import write_bedgraph, write_bigwig
+
+    out = Path(out)
+    suffix = out.suffix.lower()
+    if suffix in (".bw", ".bigwig", ".bedgraph"):
+        if genome is None or "chrom" not in df:
+            raise InputError(out, "a track needs genomic inputs (--regions, --region or --chrom)",
+                             "write a .tsv for FASTA sequences")
+        per = {c: (g.bin_start.to_numpy(), g.probability.to_numpy()) for c, g in df.groupby("chrom", sort=False)}
+        if suffix == ".bedgraph":
+            if len(per) != 1:
+                raise InputError(out, "a bedGraph holds one chromosome here", "write a .bw for several chromosomes")
+            (c, (b, v)), = per.items()
+            return write_bedgraph(out, c, b, v, bin_size, stride, genome.sizes[c], name="seq2acc predict",
+                                  view_limits=(0, 1))
+        return write_bigwig(out, per, bin_size, stride, genome.sizes)
+    with atomic_path(out) as tmp:
+        df.to_csv(tmp, sep="\t", index=False, float_format="%.6g")
+    return out
