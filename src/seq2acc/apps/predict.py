@@ -48,6 +48,15 @@ class Models:
     def context(self) -> int:
         return int(next(iter(self.models.values())).input_shape[1])
 
+    def for_chrom(self, chrom: str | None) -> list:
+        """The models that score ``chrom``: its held-out fold's in ``heldout`` mode, else all of them (whose logits
+        are averaged). ``chrom`` None (FASTA sequences): all of them."""
+        if self.heldout is None or chrom is None:
+            return list(self.models.values())
+        if chrom not in self.heldout:
+            raise InputError(chrom, "no trained fold holds this chromosome out", "use --model ensemble or a fold")
+        return [self.models[self.heldout[chrom]]]
+
 
 def resolve_models(spec: str, models_dir, folds_path=None, folds=None) -> Models:
     """The models named by ``spec`` (see the module docstring); ``folds``: the trained folds (``train.folds``)."""
@@ -81,15 +90,15 @@ def resolve_models(spec: str, models_dir, folds_path=None, folds=None) -> Models
 
 
 def _logits(models: Models, x: np.ndarray, chrom: str | None, rc_average: bool) -> np.ndarray:
-    if models.heldout is not None:
-        if chrom not in models.heldout:
-            raise InputError(chrom, "no trained fold holds this chromosome out", "use --model ensemble or a fold")
-        return predict_logits(models.models[models.heldout[chrom]], x, 0, rc_average=rc_average)
-    return np.mean([predict_logits(m, x, 0, rc_average=rc_average) for m in models.models.values()], axis=0)
+    return np.mean([predict_logits(m, x, 0, rc_average=rc_average) for m in models.for_chrom(chrom)], axis=0)
 
 
-def _table(rows: dict, logits: np.ndarray) -> pd.DataFrame:
+def _table(rows: dict, logits: np.ndarray, context: int, bin_size: int) -> pd.DataFrame:
+    """Window columns + the labelled central bin (``bin_start``, ``bin_end``) + logit and probability."""
     df = pd.DataFrame(rows)
+    off = (context - bin_size) // 2
+    df.insert(3, "bin_start", df.start + off)
+    df.insert(4, "bin_end", df.start + off + bin_size)
     df["logit"] = logits.astype(np.float64)
     df["probability"] = 1.0 / (1.0 + np.exp(-df["logit"]))
     return df
@@ -139,11 +148,7 @@ def predict_fasta(models: Models, path, stride: int, bin_size: int, rc_average: 
             rows["name"].append(nm), rows["start"].append(a), rows["end"].append(a + L)
             windows.append(codes[a:a + L])
     x = onehot_codes(np.stack(windows))
-    df = _table(rows, _logits(Models(models.models), x, None, rc_average))  # no chromosome: every fold's mean
-    off = (L - bin_size) // 2
-    df.insert(3, "bin_start", df.start + off)
-    df.insert(4, "bin_end", df.start + off + bin_size)
-    return df
+    return _table(rows, _logits(models, x, None, rc_average), L, bin_size)  # no chromosome: every fold's mean
 
 
 def parse_region(text: str) -> tuple[str, int, int]:
@@ -181,14 +186,10 @@ def predict_regions(models: Models, genome: Genome, regions: pd.DataFrame, bin_s
     for c, idx in df.groupby("chrom", sort=False).indices.items():
         x = onehot_codes(genome.gather(c, start[idx], L))
         t = _table({"chrom": c, "start": start[idx], "end": start[idx] + L, "region_start": df.start.to_numpy()[idx],
-                    "region_end": df.end.to_numpy()[idx]}, _logits(models, x, c, rc_average))
+                    "region_end": df.end.to_numpy()[idx]}, _logits(models, x, c, rc_average), L, bin_size)
         t.index = idx
         out.append(t)
-    res = pd.concat(out).sort_index()
-    off = (L - bin_size) // 2
-    res.insert(3, "bin_start", res.start + off)
-    res.insert(4, "bin_end", res.start + off + bin_size)
-    return res.reset_index(drop=True)
+    return pd.concat(out).sort_index().reset_index(drop=True)
 
 
 def predict_chromosome(models: Models, genome: Genome, chrom: str, bin_size: int, stride: int,
@@ -207,16 +208,9 @@ def predict_chromosome(models: Models, genome: Genome, chrom: str, bin_size: int
     starts = starts[(starts >= 0) & (starts + L <= genome.sizes[chrom])]
     if not len(starts):
         raise InputError(chrom, f"shorter than the model's {L} bp input", "score a longer chromosome")
-    use = ({0: models.models[models.heldout[chrom]]} if models.heldout is not None and chrom in models.heldout
-           else models.models)
-    if models.heldout is not None and chrom not in models.heldout:
-        raise InputError(chrom, "no trained fold holds this chromosome out", "use --model ensemble or a fold")
     logits = np.mean([make_scorer(m, L, stride, rc_average=rc_average).score(genome, chrom, starts, progress=True)[:, 0]
-                      for m in use.values()], axis=0)
-    df = _table({"chrom": chrom, "start": starts, "end": starts + L}, logits)
-    df.insert(3, "bin_start", df.start + off)
-    df.insert(4, "bin_end", df.start + off + bin_size)
-    return df
+                      for m in models.for_chrom(chrom)], axis=0)
+    return _table({"chrom": chrom, "start": starts, "end": starts + L}, logits, L, bin_size)
 
 
 def write_outputs(df: pd.DataFrame, out, genome: Genome | None, bin_size: int, stride: int) -> Path:
