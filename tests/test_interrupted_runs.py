@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import signal
+import sqlite3
 import subprocess
 import time
 
@@ -33,11 +34,46 @@ def _stage_pids(root) -> list[int]:
 def _versions(root) -> list:
     import mlflow
 
-    client = mlflow.tracking.MlflowClient(tracking_uri=f"sqlite:///{root / 'mlflow.db'}")
-    try:
-        return client.search_model_versions()
-    except Exception:  # noqa: BLE001 - no store yet
+    if not (root / "mlflow.db").exists():  # killed before the store was created (opening it would create it)
         return []
+    return mlflow.tracking.MlflowClient(tracking_uri=f"sqlite:///{root / 'mlflow.db'}").search_model_versions()
+
+
+def test_a_store_creation_killed_half_way_leaves_no_store_and_the_next_run_creates_it(tmp_path, monkeypatch):
+    """MLflow's schema is ~50 migrations: a run killed during the first one must not leave a half-built store
+    that every later run fails on ("table ... already exists", as a killed first `dvc repro` once did)."""
+    from seq2acc.mlops import store
+
+    db = tmp_path / "mlflow.db"
+    real = store._set_wal
+
+    def killed_half_way(path):  # the schema is in the file being built, and the process dies before handing it over
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(store, "_set_wal", killed_half_way)
+    with pytest.raises(KeyboardInterrupt):
+        store.ensure_store(f"sqlite:///{db}", tmp_path / "art")
+    assert not db.exists() and sorted(p.name for p in tmp_path.iterdir()) == ["mlflow.db.lock"]
+    monkeypatch.setattr(store, "_set_wal", real)
+    uri = store.ensure_store(f"sqlite:///{db}", tmp_path / "art")
+    import mlflow
+
+    client = mlflow.tracking.MlflowClient(tracking_uri=uri)
+    assert client.search_experiments()[0].name == "Default"
+    with sqlite3.connect(db) as con:
+        assert con.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+
+
+def test_a_half_built_store_from_an_older_run_is_a_clear_error(tmp_path):
+    from seq2acc.errors import InputError
+    from seq2acc.mlops import store
+
+    db = tmp_path / "mlflow.db"
+    with sqlite3.connect(db) as con:  # what a killed non-atomic creation left: some tables, no migration record
+        con.execute("CREATE TABLE secrets (secret_id VARCHAR(36) PRIMARY KEY)")
+    with pytest.raises(InputError) as e:
+        store.ensure_store(f"sqlite:///{db}", tmp_path / "art")
+    assert str(db) in str(e.value) and "mv " in str(e.value)
 
 
 @pytest.mark.skipif(not os.path.isdir("/proc"), reason="needs Linux /proc")

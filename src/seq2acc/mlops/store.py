@@ -14,9 +14,12 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import logging
+import os
 import sqlite3
 from pathlib import Path
 from urllib.parse import quote, urlsplit
+
+from seq2acc.errors import InputError
 
 log = logging.getLogger(__name__)
 
@@ -98,15 +101,57 @@ def ensure_store(uri: str, artifact_root: str | Path | None = None) -> str:
         _READY.add(uri)
         return uri
     with _file_lock(db.with_name(db.name + ".lock")):
-        store = SqlAlchemyStore(uri, root)
-        store.engine.dispose()
-        with contextlib.closing(sqlite3.connect(db, timeout=60)) as con:
-            mode = con.execute("PRAGMA journal_mode=WAL").fetchone()[0]
-        if str(mode).lower() != "wal":
-            log.warning("%s: SQLite refused WAL journalling (mode %s; a network filesystem?) - concurrent "
-                        "runs may wait on each other; use a PostgreSQL store for a team", db, mode)
+        if not db.exists() or db.stat().st_size == 0:
+            _create_sqlite(db, root)
+        else:
+            _open_sqlite(db, uri, root)
     _READY.add(uri)
     return uri
+
+
+def _set_wal(db: Path) -> None:
+    with contextlib.closing(sqlite3.connect(db, timeout=60)) as con:
+        mode = con.execute("PRAGMA journal_mode=WAL").fetchone()[0]
+    if str(mode).lower() != "wal":
+        log.warning("%s: SQLite refused WAL journalling (mode %s; a network filesystem?) - concurrent "
+                    "runs may wait on each other; use a PostgreSQL store for a team", db, mode)
+
+
+def _create_sqlite(db: Path, artifact_root: str) -> None:
+    """Build the schema in a temporary file next to ``db`` and rename it into place.
+
+    MLflow's schema is some 50 migrations; a process killed half-way (a scheduler's SIGTERM, Ctrl-C during the
+    first `dvc repro`) would otherwise leave a store that every later run fails to open ("table ... already
+    exists"). The rename is atomic: ``db`` is either absent or complete.
+    """
+    from mlflow.store.tracking.sqlalchemy_store import SqlAlchemyStore
+
+    tmp = db.with_name(f".{db.name}.init-{os.getpid()}")
+    try:
+        SqlAlchemyStore(f"sqlite:///{tmp.resolve()}", artifact_root).engine.dispose()
+        _set_wal(tmp)  # WAL is a property of the file: set once, before anyone else opens it
+        os.replace(tmp, db)
+    finally:
+        for leftover in (tmp, tmp.with_name(tmp.name + "-wal"), tmp.with_name(tmp.name + "-shm")):
+            leftover.unlink(missing_ok=True)
+    log.info("created MLflow store %s", db)
+
+
+def _open_sqlite(db: Path, uri: str, artifact_root: str) -> None:
+    """Upgrade an existing store if MLflow needs to; a store that cannot be opened is a clear error."""
+    import sqlalchemy.exc
+    from mlflow.store.tracking.sqlalchemy_store import SqlAlchemyStore
+
+    try:
+        SqlAlchemyStore(uri, artifact_root).engine.dispose()
+    except sqlalchemy.exc.OperationalError as e:
+        raise InputError(
+            db, f"the MLflow store cannot be opened ({str(e.orig).strip() if e.orig else e}); it is probably "
+            "half-created (a run killed while creating it, before stores were created atomically) or written "
+            "by another MLflow version",
+            fix=f"if it holds no runs you need, move it away (mv {db} {db}.broken) and re-run; otherwise "
+                "open it with the MLflow version that wrote it and export the runs") from e
+    _set_wal(db)
 
 
 def postgres_uri(user: str, host: str = "127.0.0.1", port: int = 5432, database: str = "mlflow",
