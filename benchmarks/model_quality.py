@@ -52,6 +52,12 @@ CONFIGS = {
     "shift-20": {"train": {"max_shift": 20}},
     "2-layer-dense": {"model": OLD_SMALL},
     "2-layer-dense-bn": {"model": OLD_SMALL | {"norm": "batch"}},
+    # issue 14: learning from little data
+    "motif-init": {"train": {"motif_init": "target"}},
+    "motif-init-seed2": {"train": {"motif_init": "target", "seed": 99}},
+    "exp-act": {"model": {"first_activation": "exponential"}},
+    "f64": {"model": {"conv_filters": [64]}},
+    "motif-init-f64": {"model": {"conv_filters": [64]}, "train": {"motif_init": "target"}},
 }
 HISTORY = {  # (overrides on OLD)
     "small-v0": {"train": {"rc_augment": False}},
@@ -121,12 +127,12 @@ def score_chroms(model, genome, data_dir, chroms, rc_average: bool):
 def train_one(p, genome, data_dir, folds_path, k):
     from seq2acc.data.loader import fold_data
     from seq2acc.model.fit import build_and_fit
-    from seq2acc.pipeline.train import load_elsewhere, validate_params
+    from seq2acc.pipeline.train import load_elsewhere, motif_init_pwms, validate_params
 
     tc, mc, context = validate_params(p)
     data = fold_data(genome, data_dir, folds_path, k, tc, context, load_elsewhere(p, tc))
     t0 = time.perf_counter()
-    model, hist = build_and_fit(genome, data, tc, mc, context)
+    model, hist = build_and_fit(genome, data, tc, mc, context, init_pwms=motif_init_pwms(p))
     return model, hist, data, time.perf_counter() - t0
 
 
@@ -134,6 +140,7 @@ def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--config", action="append", required=True, help="a name from CONFIGS or HISTORY (repeatable)")
     ap.add_argument("--cv", action="store_true", help="train every fold of data/folds.json and pool")
+    ap.add_argument("--folds", default=None, help="with --cv: comma-separated subset of folds, e.g. 0,1,2")
     ap.add_argument("--out", default=None, help="append the JSON rows to this file")
     ap.add_argument("--save", default=None, help="directory to save each config's model and test scores")
     a = ap.parse_args(argv)
@@ -153,14 +160,25 @@ def main(argv=None):
     if a.cv:
         folds_path = ROOT / base["folds"]["out"]
         folds = load_folds(folds_path)
+        if a.folds:
+            keep = {int(x) for x in a.folds.split(",")}
+            folds = [f for f in folds if f["fold"] in keep]
     else:
         chroms = base["dataset"]["chromosomes"]
         folds_path = Path(tempfile.mkdtemp()) / "folds.json"
         folds = [{"fold": 0, "test": TEST, "valid": VALID, "train": [c for c in chroms if c not in TEST + VALID]}]
         folds_path.write_text(json.dumps({"folds": folds}))
+    pwm = None
+    if base["baselines"]["pwm"]["jaspar_id"]:  # the 200-bp PWM on the same bins: the bar of issue 14
+        from seq2acc.evaluate.baselines import PWMBaseline
+
+        pwm = PWMBaseline(base["baselines"]["pwm"]["jaspar_id"], base["dataset"]["context"], 200,
+                          base["baselines"]["pwm"]["release"], None, base["baselines"]["pwm"]["pseudocount"])
+    pwm_scores: dict[int, tuple] = {}
     for name in a.config:
         p = Params(config_params(base, name))
-        row = {"config": name, "mode": "cv" if a.cv else "split chr4+chr11", "folds": []}
+        row = {"config": name, "mode": "cv" if a.cv else "split chr4+chr11", "folds": [],
+               "target": base["peaks"]["target"], "motif": base["baselines"]["pwm"]["jaspar_id"]}
         scores = {True: [], False: []}
         labels, t_total = [], 0.0
         for f in folds:
@@ -176,6 +194,16 @@ def main(argv=None):
                 scores[rc].append(s)
                 fold_row[f"auprc_{'rc' if rc else 'fw'}"] = round(float(average_precision_score(y, s)), 4)
             labels.append(y)
+            if pwm is not None:
+                if f["fold"] not in pwm_scores:
+                    from seq2acc.data.store import dataset_path, read_genomewide
+
+                    parts = []
+                    for c in f["test"]:
+                        chrom, _, _, df = read_genomewide(dataset_path(data_dir, c))
+                        parts.append(pwm.score(genome, chrom, df.start.to_numpy(), progress=False))
+                    pwm_scores[f["fold"]] = np.concatenate(parts)
+                fold_row["pwm200_auprc"] = round(float(average_precision_score(y, pwm_scores[f["fold"]])), 4)
             row["folds"].append(fold_row)
             row["params"] = model.count_params()
             if a.save:
@@ -183,6 +211,9 @@ def main(argv=None):
                 model.save(Path(a.save) / f"{name}-fold{f['fold']}.keras")
             print(json.dumps({"config": name, **fold_row}), flush=True)
         y = np.concatenate(labels)
+        if pwm is not None:
+            row["pwm200_auprc"] = round(float(average_precision_score(
+                y, np.concatenate([pwm_scores[f["fold"]] for f in folds]))), 4)
         row.update(train_s=round(t_total, 1), n_bins=int(len(y)), pos_rate=round(float(y.mean()), 5))
         for rc in (False, True):
             s = np.concatenate(scores[rc])

@@ -142,6 +142,42 @@ def test_small_model_trunk_stride_divides_grid_stride():
     assert m.get_layer("logit").activation.__name__ == "linear"
 
 
+@pytest.mark.parametrize("name", ["residual", "basset_p50", "small"])
+def test_zoo_models_share_their_trunk_and_say_how_many_positions_the_head_sees(name):
+    from seq2acc.model.zoo import build_model, output_length, trunk_stride
+
+    m = build_model({"name": name}, input_length=1000)
+    assert 50 % trunk_stride(m) == 0  # genome-wide scoring shares the trunk between windows 50 bp apart
+    assert m.get_layer("trunk_out").output.shape[1] == output_length({"name": name}, 1000)
+    if name == "residual":  # 4 dilated layers (2, 4, 8, 16) of width 3 remove 60 positions before pooling
+        assert output_length({"name": name}, 1000) == (1000 - 19 + 1 - 60) // 50
+        assert output_length({"name": name, "dilated_layers": 0}, 1000) == (1000 - 19 + 1) // 50
+
+
+def test_motif_initialised_filters_score_the_motif_and_its_reverse_complement():
+    from seq2acc.model.zoo import build_model, init_first_filters
+    from seq2acc.seq.encoding import onehot, reverse_complement
+
+    rng = np.random.default_rng(0)
+    pwm = np.log2(rng.dirichlet(np.ones(4) * 0.3, size=9) / 0.25 + 1e-3)  # a 9-bp motif, log-odds bits
+    site = "".join("ACGT"[i] for i in pwm.argmax(1))
+    m = build_model({"name": "small", "conv_filters": [8], "conv_widths": [19]}, input_length=200, seed=1)
+    assert init_first_filters(m, [pwm], scale=2.0, threshold=0.5) == 2
+    conv = m.get_layer("conv1")
+    kernel, bias = conv.get_weights()
+    assert np.allclose(bias[:2], -1.0)
+    seq = "".join(rng.choice(list("ACGT"), 200))
+    seq = seq[:100] + site + seq[109:]
+    pre = np.asarray(conv(onehot(seq)[None].astype("float32")))[0] - bias  # (182, 8), before the bias
+    rc = np.asarray(conv(reverse_complement(onehot(seq))[None].astype("float32")))[0] - bias
+    # the best-scoring word scores exactly `scale` on its own filter (kernel centred: offset (19 - 9) // 2 = 5)
+    assert pre[100 - 5, 0] == pytest.approx(2.0, abs=1e-5) and pre[:, 0].max() == pytest.approx(2.0, abs=1e-5)
+    assert rc[:, 1].max() == pytest.approx(2.0, abs=1e-5)  # the RC filter finds the site on the other strand
+    assert np.abs(kernel[:, :, 2:]).sum() > 0  # other filters keep their random start
+    with pytest.raises(Exception, match="filters"):
+        init_first_filters(m, [pwm] * 5)  # 10 filters needed, 8 there
+
+
 # ----------------------------------------------------------------------------- params
 @pytest.mark.parametrize("key,value,needle", [
     ("train.lr", -0.01, "train.lr"),
@@ -157,6 +193,10 @@ def test_small_model_trunk_stride_divides_grid_stride():
     ("model.dropout", 1.5, "model.dropout"),
     ("model.norm", "group", "model.norm"),
     ("model.kernel", 3, "model.kernel"),
+    ("model.dilated_width", 0, "model.dilated_width"),
+    ("model.dilated_layers", -1, "model.dilated_layers"),
+    ("train.motif_init", "reb1", "train.motif_init"),
+    ("train.motif_init", ["MA9999"], "train.motif_init"),
 ])
 def test_bad_params_fail_before_training(tmp_path, key, value, needle):
     from seq2acc.pipeline.train import train_fold

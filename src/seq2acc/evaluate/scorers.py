@@ -128,14 +128,46 @@ class WindowScorer:
 # ----------------------------------------------------------------------------- shared trunk
 @dataclass
 class TrunkPlan:
-    layers: list  # the trunk's layers in order (input excluded), ending with ``trunk_out``
+    layers: list  # the trunk's layers (input excluded), ending with ``trunk_out``
     stride: int  # product of pooling strides
     out_length: int  # trunk positions seen by the head for one window
+    trunk: object  # keras.Model: the same layers from an input of any length, (1, L, 4) -> (1, Lt, C)
+
+
+def _check_layer(lay) -> int:
+    """The pooling factor a trunk layer contributes (1 for non-pooling layers); raises if it is not translation-
+    equivariant with 'valid' geometry."""
+    import keras
+
+    kind = type(lay).__name__
+    if isinstance(lay, keras.layers.Conv1D) and not isinstance(lay, keras.layers.Conv1DTranspose):
+        if tuple(lay.strides) != (1,) or lay.padding != "valid" or lay.data_format != "channels_last":
+            raise SharedTrunkNotApplicable(f"conv layer {lay.name!r} needs strides 1, 'valid' padding, channels_last "
+                                           f"(has strides {lay.strides}, padding {lay.padding!r})")
+    elif isinstance(lay, keras.layers.MaxPooling1D):
+        if lay.padding != "valid" or tuple(lay.strides) != tuple(lay.pool_size):
+            raise SharedTrunkNotApplicable(f"pooling layer {lay.name!r} needs 'valid' padding and strides == pool size")
+        return int(lay.pool_size[0])
+    elif isinstance(lay, (keras.layers.BatchNormalization, keras.layers.LayerNormalization)):
+        if list(np.atleast_1d(lay.axis)) not in ([-1], [2]):
+            raise SharedTrunkNotApplicable(f"normalisation {lay.name!r} must act on the channel axis only")
+    elif isinstance(lay, keras.layers.Cropping1D):
+        a, b = (int(v) for v in np.atleast_1d(lay.cropping)) if np.size(lay.cropping) == 2 else (lay.cropping,) * 2
+        if a != b:
+            raise SharedTrunkNotApplicable(f"cropping layer {lay.name!r} must crop both ends equally")
+    elif kind not in _POSITIONWISE and kind not in ("Add", "Multiply", "Subtract", "Average", "Maximum", "Minimum"):
+        raise SharedTrunkNotApplicable(f"trunk layer {lay.name!r} ({kind}) is not known to act position-wise")
+    return 1
 
 
 def shared_trunk_support(model, grid_stride: int) -> TrunkPlan:
     """Check that the trunk can be shared between windows ``grid_stride`` apart; raise
-    :class:`SharedTrunkNotApplicable` with the reason otherwise."""
+    :class:`SharedTrunkNotApplicable` with the reason otherwise.
+
+    The trunk is every layer from the input to ``trunk_out``: a chain (small, Basset) or a graph of
+    position-wise layers (the residual tower: dilated valid convolutions added to the symmetrically cropped
+    input). Pooling must be on the path to ``trunk_out`` only, and its product must divide ``grid_stride``.
+    """
     import keras
 
     names = [lay.name for lay in model.layers]
@@ -143,37 +175,19 @@ def shared_trunk_support(model, grid_stride: int) -> TrunkPlan:
         raise SharedTrunkNotApplicable(f"model {model.name} has no layer named 'trunk_out'")
     if len(model.inputs) != 1:
         raise SharedTrunkNotApplicable("model has several inputs")
-    chain, prev, stride = [], model.inputs[0], 1
-    for lay in model.layers[1:names.index("trunk_out") + 1]:
-        try:
-            ok = lay.input is prev
-        except (AttributeError, ValueError):  # layer used several times
-            ok = False
-        if not ok:
-            raise SharedTrunkNotApplicable(f"trunk is not a simple chain of layers (at layer {lay.name!r})")
-        kind = type(lay).__name__
-        if isinstance(lay, keras.layers.Conv1D) and not isinstance(lay, keras.layers.Conv1DTranspose):
-            if tuple(lay.strides) != (1,) or lay.padding != "valid" or lay.data_format != "channels_last":
-                raise SharedTrunkNotApplicable(f"conv layer {lay.name!r} needs strides 1, 'valid' padding, channels_last "
-                                               f"(has strides {lay.strides}, padding {lay.padding!r})")
-        elif isinstance(lay, keras.layers.MaxPooling1D):
-            if lay.padding != "valid" or tuple(lay.strides) != tuple(lay.pool_size):
-                raise SharedTrunkNotApplicable(f"pooling layer {lay.name!r} needs 'valid' padding and strides == pool size")
-            stride *= int(lay.pool_size[0])
-        elif isinstance(lay, keras.layers.BatchNormalization):
-            if list(np.atleast_1d(lay.axis)) not in ([-1], [2]):
-                raise SharedTrunkNotApplicable(f"batch norm {lay.name!r} must normalise the channel axis")
-        elif isinstance(lay, keras.layers.LayerNormalization):
-            if list(np.atleast_1d(lay.axis)) not in ([-1], [2]):
-                raise SharedTrunkNotApplicable(f"layer norm {lay.name!r} must normalise over channels only (axis -1)")
-        elif kind not in _POSITIONWISE:
-            raise SharedTrunkNotApplicable(f"trunk layer {lay.name!r} ({kind}) is not known to act position-wise")
-        chain.append(lay)
-        prev = lay.output
+    fixed = keras.Model(model.inputs[0], model.get_layer("trunk_out").output)
+    layers = [lay for lay in fixed.layers if not isinstance(lay, keras.layers.InputLayer)]
+    stride = 1
+    for lay in layers:
+        stride *= _check_layer(lay)
     if grid_stride % stride:
         raise SharedTrunkNotApplicable(f"trunk pooling factor {stride} does not divide the grid stride {grid_stride} "
                                        "(windows would not line up with pooling boundaries)")
-    return TrunkPlan(chain, stride, int(prev.shape[1]))
+    # the same layers (same weights) traced from an input of any length: the fixed-length input check of the
+    # model's own graph would reject a chromosome chunk
+    inp = keras.Input((None, 4), name="chunk_onehot")
+    trunk = keras.Model(inp, fixed._run_through_graph([inp], operation_fn=lambda op: op), name=f"{model.name}_trunk")
+    return TrunkPlan(layers, stride, int(model.get_layer("trunk_out").output.shape[1]), trunk)
 
 
 class SharedTrunkScorer:
@@ -194,11 +208,7 @@ class SharedTrunkScorer:
         self.model, self.context, self.grid_stride = model, int(context), int(grid_stride)
         self.chunk_windows, self.rc_average, self.head_batch = int(chunk_windows), rc_average, int(head_batch)
         self.plan = shared_trunk_support(model, self.grid_stride)
-        inp = keras.Input((None, 4), name="chunk_onehot")
-        x = inp
-        for lay in self.plan.layers:
-            x = lay(x)
-        self.trunk = keras.Model(inp, x, name=f"{model.name}_trunk")
+        self.trunk = self.plan.trunk
         self.head = keras.Model(model.get_layer("trunk_out").output, model.outputs[0], name=f"{model.name}_head")
         self.n_outputs = int(model.outputs[0].shape[-1])
         T, s = self.plan.out_length, self.plan.stride

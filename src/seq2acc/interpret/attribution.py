@@ -79,21 +79,26 @@ def _reduce_max_rule(explainer, op, *grads):
 
 
 class _Handlers:
-    """Use our ``Max`` rule while shap runs (restored afterwards: shap's global table is left as found)."""
+    """Use our rules while shap runs (restored afterwards: shap's global table is left as found): ``Max`` (above),
+    and the linear re-arrangements TensorFlow wraps dilated convolutions in (``SpaceToBatchND``,
+    ``BatchToSpaceND``: the residual model's tower), which shap 0.51 has no rule for; a linear op's DeepLIFT
+    multipliers are its gradient (shap's ``passthrough``)."""
 
     def __enter__(self):
         from shap.explainers._deep import deep_tf
 
         self.table = deep_tf.op_handlers
-        self.saved = self.table.get("Max")
-        self.table["Max"] = _reduce_max_rule
+        rules = {"Max": _reduce_max_rule, "SpaceToBatchND": deep_tf.passthrough, "BatchToSpaceND": deep_tf.passthrough}
+        self.saved = {k: self.table.get(k) for k in rules}
+        self.table.update(rules)
         return self
 
     def __exit__(self, *exc):
-        if self.saved is None:
-            self.table.pop("Max", None)
-        else:
-            self.table["Max"] = self.saved
+        for k, v in self.saved.items():
+            if v is None:
+                self.table.pop(k, None)
+            else:
+                self.table[k] = v
 
 
 _EXPLAINERS = weakref.WeakKeyDictionary()  # model -> {task: DeepShap}: traced graphs are reused across calls

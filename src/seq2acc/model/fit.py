@@ -24,7 +24,7 @@ import numpy as np
 
 from seq2acc.data.loader import FoldData, make_dataset
 from seq2acc.io.fasta import Genome
-from seq2acc.model.zoo import build_model
+from seq2acc.model.zoo import build_model, init_first_filters
 
 log = logging.getLogger(__name__)
 
@@ -201,8 +201,12 @@ def learned_something(history: dict, valid_labels: np.ndarray, tc: TrainConfig, 
     return best < margin * constant_loss(valid_labels)
 
 
-def build_and_fit(genome: Genome, data: FoldData, tc: TrainConfig, mc: dict, context: int, epoch_hook=None):
+def build_and_fit(genome: Genome, data: FoldData, tc: TrainConfig, mc: dict, context: int, epoch_hook=None,
+                  init_pwms: list | None = None):
     """Seed, build, compile and fit one model; returns (model, history).
+
+    ``init_pwms``: log-odds matrices the first conv layer starts from (:func:`~seq2acc.model.zoo.init_first_filters`,
+    each motif and its reverse complement; every attempt starts from them).
 
     If training collapses (best validation loss no better than predicting the positive rate, which small CNNs
     on small data occasionally do from an unlucky initialisation), it starts again from a new initialisation
@@ -219,6 +223,8 @@ def build_and_fit(genome: Genome, data: FoldData, tc: TrainConfig, mc: dict, con
 
         seed_everything(seed, tc.deterministic)
         model = build_model(mc, input_length=context, seed=seed)
+        if init_pwms:
+            init_first_filters(model, init_pwms)
         compile_model(model, tc, steps_per_epoch=len(data.train))
         data.train.epoch = 0
         history = fit(model, data, tc, context, hook)

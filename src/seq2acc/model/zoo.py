@@ -13,7 +13,7 @@ from typing import Any
 
 from seq2acc.errors import ArgumentError
 
-MODEL_NAMES = ("basset", "small")
+MODEL_NAMES = ("basset", "basset_p50", "residual", "small")
 
 
 def _keras():
@@ -27,17 +27,28 @@ ACTIVATIONS = ("relu", "exponential")
 
 
 def _defaults(name: str) -> dict[str, Any]:
-    if name == "basset":  # Kelley et al. 2016, Genome Research 26:990
-        return {"conv_filters": [300, 200, 200], "conv_widths": [19, 11, 7], "pool_sizes": [3, 4, 4],
+    tower = {"dilated_layers": 0, "dilated_width": 3}  # no residual tower unless the architecture has one
+    if name in ("basset", "basset_p50"):  # Kelley et al. 2016, Genome Research 26:990
+        # basset_p50: the same layers with pooling 2/5/5 (product 50 divides the 50 bp grid stride, so genome-wide
+        # scoring can share the trunk between overlapping windows; Basset's 3/4/4 = 48 cannot)
+        return {"conv_filters": [300, 200, 200], "conv_widths": [19, 11, 7],
+                "pool_sizes": [3, 4, 4] if name == "basset" else [2, 5, 5],
                 "norm": "batch", "first_activation": "relu", "dense_units": [1000, 1000], "dropout": 0.3,
-                "conv_dropout": 0.0, "l2": 0.0}
+                "conv_dropout": 0.0, "l2": 0.0, **tower}
     if name == "small":
         # Chosen by measured genome-wide AUPRC (docs/training.md, "Model quality"): 32 motif detectors of 19 bp,
         # max-pooled to 50 bp resolution (pool 50 divides the 50 bp grid stride: shared-trunk scoring works), and a
         # linear position-aware read-out (no hidden dense layer); L2 keeps the detectors sharp on little data.
         return {"conv_filters": [32], "conv_widths": [19], "pool_sizes": [50],
                 "norm": "none", "first_activation": "relu", "dense_units": [], "dropout": 0.0,
-                "conv_dropout": 0.0, "l2": 1e-3}
+                "conv_dropout": 0.0, "l2": 1e-3, **tower}
+    if name == "residual":
+        # BPNet/Basenji family: motif detectors, then a tower of dilated residual convolutions (dilation 2, 4, 8, ...:
+        # each layer sees pairs of motifs twice as far apart: spacing and combinations), pooled to 50 bp and read
+        # out by position (a bin is told from its flanks).
+        return {"conv_filters": [64], "conv_widths": [19], "pool_sizes": [50],
+                "norm": "none", "first_activation": "relu", "dense_units": [], "dropout": 0.0,
+                "conv_dropout": 0.0, "l2": 1e-3, "dilated_layers": 4, "dilated_width": 3}
     raise ArgumentError("name", f"unknown model {name!r}", f"choose one of {', '.join(MODEL_NAMES)}")
 
 
@@ -104,8 +115,11 @@ def validate_config(cfg: dict, input_length: int) -> None:
         raise ArgumentError("conv_filters/conv_widths/pool_sizes", f"must be non-empty lists of equal length (got "
                             f"{len(filters)}, {len(widths)} and {len(pools)} entries)",
                             "give one filter count, width and pool size per conv layer")
+    tower = _tower(cfg)
     length = input_length
     for i, (w, pool) in enumerate(zip(widths, pools)):
+        if i == 0:
+            w += tower
         if w > length:
             raise ArgumentError("conv_widths", f"filter width {w} of conv layer {i + 1} is longer than its input "
                                 f"({length} positions from a {input_length} bp input)",
@@ -124,12 +138,24 @@ def validate_config(cfg: dict, input_length: int) -> None:
                             f"choose one of {', '.join(ACTIVATIONS)}")
 
 
+def _tower(cfg: dict) -> int:
+    """Positions the residual tower removes (valid convolutions: (width - 1) x dilation per layer)."""
+    n = cfg.get("dilated_layers", 0)
+    w = cfg.get("dilated_width", 3)
+    for key, v, lo in (("dilated_layers", n, 0), ("dilated_width", w, 1)):
+        if isinstance(v, bool) or not isinstance(v, int) or v < lo:
+            raise ArgumentError(key, f"{v!r} is not an integer >= {lo}", "e.g. dilated_layers: 4, dilated_width: 3")
+    if n and w % 2 == 0:
+        raise ArgumentError("dilated_width", f"{w} is even: the residual crop must be symmetric", "use an odd width, e.g. 3")
+    return sum((w - 1) * 2 ** (i + 1) for i in range(n))
+
+
 def output_length(cfg: dict, input_length: int) -> int:
     """Length of the trunk output (positions seen by the head) for an input of ``input_length`` bp."""
     cfg = model_config(cfg)
     length = input_length
-    for w, pool in zip(cfg["conv_widths"], cfg["pool_sizes"]):
-        length = (length - int(w) + 1) // int(pool)
+    for i, (w, pool) in enumerate(zip(cfg["conv_widths"], cfg["pool_sizes"])):
+        length = (length - int(w) + 1 - (_tower(cfg) if i == 0 else 0)) // int(pool)
     return length
 
 
@@ -200,6 +226,8 @@ def build_model(cfg: dict | None, input_length: int = 1000, n_tasks: int = 1, se
             x = nl(x)
         act = cfg.get("first_activation", "relu") if i == 0 else "relu"
         x = layers.Activation(act, name=f"act{i + 1}")(x)
+        if i == 0:
+            x = _residual_tower(layers, x, int(f), cfg, reg, norm)
         x = layers.MaxPooling1D(int(pool), name="trunk_out" if i == n - 1 else f"pool{i + 1}")(x)
         if float(cfg.get("conv_dropout", 0)) > 0 and i < n - 1:
             x = layers.Dropout(float(cfg["conv_dropout"]), name=f"conv_drop{i + 1}")(x)
@@ -216,6 +244,21 @@ def build_model(cfg: dict | None, input_length: int = 1000, n_tasks: int = 1, se
     return keras.Model(inp, out, name=cfg["name"])
 
 
+def _residual_tower(layers, x, filters: int, cfg: dict, reg, norm: str):
+    """Dilated residual convolutions after the first layer: x + relu(conv_d(x)), cropped to the valid length."""
+    w = int(cfg.get("dilated_width", 3))
+    for j in range(int(cfg.get("dilated_layers", 0))):
+        d = 2 ** (j + 1)
+        y = layers.Conv1D(filters, w, dilation_rate=d, padding="valid", kernel_regularizer=reg, name=f"dil{j + 1}")(x)
+        nl = _norm_layer(layers, norm, f"dil_norm{j + 1}")
+        if nl is not None:
+            y = nl(y)
+        y = layers.Activation("relu", name=f"dil_act{j + 1}")(y)
+        crop = (w - 1) * d // 2
+        x = layers.Add(name=f"dil_add{j + 1}")([layers.Cropping1D(crop, name=f"dil_crop{j + 1}")(x), y])
+    return x
+
+
 def trunk_stride(model) -> int:
     """Total pooling factor of the convolutional trunk (product of MaxPooling1D pool sizes up to ``trunk_out``)."""
     keras = _keras()
@@ -226,3 +269,42 @@ def trunk_stride(model) -> int:
         if layer.name == "trunk_out":
             return s
     raise ValueError(f"model {model.name} has no 'trunk_out' layer")
+
+
+def init_first_filters(model, pwms: list, scale: float = 1.0, threshold: float = 0.6) -> int:
+    """Start the first conv layer from known motifs (learning from little data; they keep training afterwards).
+
+    Each ``(w, 4)`` log-odds matrix (ACGT, bits; e.g. a JASPAR PWM) and its reverse complement take one filter
+    each, in order, centred in the layer's width (a motif wider than the filter is cut to its most informative
+    window). Kernel = ``scale * (pwm - row mean)`` divided by the motif's best score, so a perfect site scores
+    ``scale``; bias = ``-threshold * scale``, so the ReLU passes only sites scoring above ``threshold`` of the best.
+    The remaining filters keep their random initialisation. Returns the number of filters set.
+    """
+    import numpy as np
+
+    conv = model.get_layer("conv1")
+    kernel, bias = (np.array(w) for w in conv.get_weights())
+    width, _, n_filters = kernel.shape
+    mats = []
+    for pwm in pwms:
+        m = np.asarray(pwm, dtype=np.float64)
+        if m.ndim != 2 or m.shape[1] != 4 or not np.all(np.isfinite(m)):
+            raise ArgumentError("pwms", f"a motif matrix has shape {m.shape} or non-finite values",
+                                "give (w, 4) log-odds matrices in ACGT order")
+        m = m - m.mean(axis=1, keepdims=True)
+        if len(m) > width:  # keep the most informative window of the filter's width
+            info = np.convolve(m.max(axis=1), np.ones(width), mode="valid")
+            start = int(np.argmax(info))
+            m = m[start:start + width]
+        mats += [m, m[::-1, ::-1]]  # the motif and its reverse complement (ACGT reversed = complement)
+    if len(mats) > n_filters:
+        raise ArgumentError("pwms", f"{len(mats) // 2} motifs need {len(mats)} filters (with reverse complements); "
+                            f"the first conv layer has {n_filters}", "initialise fewer motifs or use more filters")
+    for i, m in enumerate(mats):
+        best = float(m.max(axis=1).sum())
+        off = (width - len(m)) // 2
+        kernel[:, :, i] = 0.0
+        kernel[off:off + len(m), :, i] = scale * m / max(best, 1e-6)
+        bias[i] = -threshold * scale
+    conv.set_weights([kernel.astype(np.float32), bias.astype(np.float32)])
+    return len(mats)

@@ -155,6 +155,7 @@ def train_fold(p: Params, k: int) -> Path:
     from mlflow.tracking import MlflowClient
 
     tc, mc, context = validate_params(p)  # bad params fail here, before any data is read
+    init_pwms = motif_init_pwms(p)
     strategy_name = p.get("train.distribute", str, choices=distribute.STRATEGIES)  # ... train.distribute too
     pp = paths(p)
     _require_checks_passed(p)
@@ -172,7 +173,7 @@ def train_fold(p: Params, k: int) -> Path:
         # multi_worker: a non-chief worker takes part in every training step but writes nothing (no MLflow run,
         # no model); the chief's `dvc repro train@K` owns the outputs. Start it with `python stages/train.py K`.
         with params_keys(p, name="train.distribute"), distribute.scope(strategy_name):
-            build_and_fit(genome, data, tc, mc, context)
+            build_and_fit(genome, data, tc, mc, context, init_pwms=init_pwms)
         log.info("fold %d: non-chief worker finished; the chief writes %s", k, out)
         return out
     lin = lineage(p, k, data)
@@ -209,7 +210,8 @@ def train_fold(p: Params, k: int) -> Path:
             # train.distribute: one_device | mirrored | multi_worker
             with params_keys(p, name="train.distribute"), distribute.scope(strategy_name) as strategy:
                 mlflow.set_tags({f"distribute.{kk}": str(vv) for kk, vv in distribute.describe(strategy).items()})
-                model, history = build_and_fit(genome, data, tc, mc, context, epoch_hook=hook)
+                model, history = build_and_fit(genome, data, tc, mc, context, epoch_hook=hook,
+                                               init_pwms=init_pwms)
             best = history["best_epoch"]
             mlflow.set_tags({"train.attempts": str(len(history["attempts"])), "train.seed_used": str(history["seed"])})
             summary = {"best_epoch": best, "epochs_run": history["epochs_run"],
@@ -348,6 +350,31 @@ def validate_params(p: Params) -> tuple[TrainConfig, dict, int]:
         raise ParamsError("train.max_shift", f"{tc.max_shift} bp moves the labelled bin outside the input",
                           f"use at most {max_shift_limit} (a few tens of bp is typical)")
     return tc, mc, context
+
+
+def motif_init_pwms(p: Params) -> list | None:
+    """Log-odds PWMs the first conv layer starts from (``train.motif_init``): None = random initialisation;
+    ``target`` = the target's JASPAR motif (``baselines.pwm.jaspar_id``); or a list of JASPAR matrix ids."""
+    spec = p.raw("train.motif_init")
+    if spec is None or spec == [] or spec == "none":
+        return None
+    if spec == "target":
+        ids = [p.get("baselines.pwm.jaspar_id", str, allow_none=True)]
+        if ids == [None]:
+            raise ParamsError("train.motif_init", "'target' needs baselines.pwm.jaspar_id (it is null)",
+                              "set baselines.pwm.jaspar_id to the target's JASPAR id, list ids, or use null")
+    elif isinstance(spec, list) and spec and all(isinstance(i, str) and i for i in spec):
+        ids = spec
+    else:
+        raise ParamsError("train.motif_init", f"{spec!r} is not null, 'target' or a list of JASPAR ids",
+                          "use null, target or e.g. [MA0363, MA0330]")
+    from seq2acc.interpret.motifs import fetch_jaspar, log_odds
+
+    release = p.get("baselines.pwm.release", str)
+    with params_keys(p, ids="train.motif_init", release="baselines.pwm.release"):
+        motifs = fetch_jaspar(ids=ids, release=release)
+    pseudo = p.get("baselines.pwm.pseudocount", float, ge=0)
+    return [log_odds(m, None, pseudo) for m in motifs]
 
 
 def load_elsewhere(p: Params, tc: TrainConfig):
