@@ -254,7 +254,8 @@ def _project(tmp_path, blacklist=("c2", 1000, 1100)):
     params["genome"].update(fasta_out=str(tmp_path / "g.fa"), chrom_sizes=str(tmp_path / "data" / "chrom.sizes"))
     params["dataset"]["out_dir"] = str(ddir)
     params["folds"]["out"] = str(tmp_path / "data" / "folds.json")
-    params.setdefault("train", {}).update(out_dir=str(tmp_path / "models"), folds=[0, 1, 2])
+    params.setdefault("train", {}).update(out_dir=str(tmp_path / "models"), folds=[0, 1, 2],
+                                          plots_dir=str(tmp_path / "metrics" / "train"))  # cv_summary prunes it
     params["evaluate"].update(out_dir=str(tmp_path / "predictions"), metrics_dir=str(tmp_path / "metrics"),
                               summary_tracks=str(tmp_path / "tracks"), chunk_windows=16)
     params["baselines"]["kmer"].update(k=4, C=[0.01, 1.0])
