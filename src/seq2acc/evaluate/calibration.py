@@ -94,11 +94,12 @@ def fit_calibration(logits, labels, method: str) -> dict:
         log.warning("%s calibration not fitted: %s; using the identity (uncalibrated logits)", method, why)
         return identity(method, n, npos, before, fallback=why)
     from scipy.optimize import minimize
+    from scipy.special import expit
 
     def loss_grad(theta):
         a, b = (theta[0], theta[1]) if method == "platt" else (theta[0], 0.0)
         u = a * z + b
-        r = 1.0 / (1.0 + np.exp(-u)) - y  # d loss / d u
+        r = expit(u) - y  # d loss / d u
         g = np.array([np.mean(r * z), np.mean(r)]) if method == "platt" else np.array([np.mean(r * z)])
         return _bce(y, u), g
 
