@@ -108,7 +108,8 @@ def fit_calibration(logits, labels, method: str) -> dict:
     a = float(res.x[0])
     b = float(res.x[1]) if method == "platt" else 0.0
     if not (np.isfinite(a) and np.isfinite(b)) or a <= 0:
-        why = f"the fitted slope a = {a:.4g} is not positive (the logits rank the validation bins no better than random)"
+        why = (f"the fitted slope a = {a:.4g} is not positive (the logits rank the validation bins no better than "
+               "random)")
         log.warning("%s calibration not used: %s; using the identity (uncalibrated logits)", method, why)
         return identity(method, n, npos, before, fallback=why)
     return {"method": method, "a": a, "b": b, "n_bins": n, "n_positive": npos, "val_loss_before": before,

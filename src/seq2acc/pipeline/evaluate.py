@@ -19,8 +19,8 @@ Outputs
   AUPRC/AUROC are unchanged by the (monotone) calibration; ``genomewide.loss`` is the raw logits' loss.
 - ``metrics/fold<K>/pr.csv``, ``roc.csv`` (DVC plots, genome-wide CNN curves), ``curves.png`` (CNN + baselines).
 - ``predictions/fold<K>/``: ``scores.h5`` (every scored bin: label and CNN/PWM/k-mer scores; the sampled test
-  examples), ``<chrom>.bedGraph`` and ``cnn.bw`` browser tracks (calibrated CNN probability), ``info.json`` (scorer, timings,
-  motif, choices, ``calibration``).
+  examples), ``<chrom>.bedGraph`` and ``cnn.bw`` browser tracks (calibrated CNN probability), ``info.json``
+  (scorer, timings, motif, choices, ``calibration``).
 - The same metrics and ``curves.png`` logged to the fold's MLflow run (``models/fold<K>/mlflow_run.json``).
 """
 
