@@ -255,7 +255,8 @@ def _project(tmp_path, blacklist=("c2", 1000, 1100)):
     params["genome"].update(fasta_out=str(tmp_path / "g.fa"), chrom_sizes=str(tmp_path / "data" / "chrom.sizes"))
     params["dataset"]["out_dir"] = str(ddir)
     params["folds"]["out"] = str(tmp_path / "data" / "folds.json")
-    params.setdefault("train", {}).update(out_dir=str(tmp_path / "models"), folds=[0, 1, 2])
+    params.setdefault("train", {}).update(out_dir=str(tmp_path / "models"), folds=[0, 1, 2],
+                                          plots_dir=str(tmp_path / "metrics" / "train"))  # cv_summary prunes it
     params["evaluate"].update(out_dir=str(tmp_path / "predictions"), metrics_dir=str(tmp_path / "metrics"),
                               summary_tracks=str(tmp_path / "tracks"), chunk_windows=16)
     params["baselines"]["kmer"].update(k=4, C=[0.01, 1.0])
@@ -302,8 +303,9 @@ def test_evaluation_never_touches_a_training_chromosome(tmp_path, monkeypatch):
 
         monkeypatch.setattr(cls, "score", spy)
     metrics = ev.evaluate_fold(p, 0)  # fold 0: test c1, valid c2, train c3
-    assert set(scored_chroms["cnn"]) == {"c1"} and set(scored_chroms["pwm"]) == {"c1"}
-    assert set(scored_chroms["kmer"]) <= {"c1", "c2"}  # c2 = validation bins, only to choose C
+    assert set(scored_chroms["cnn"]) == {"c1", "c2"} and set(scored_chroms["pwm"]) == {"c1"}  # PWM: no calibration
+    assert set(scored_chroms["kmer"]) <= {"c1", "c2"}  # c2 = validation bins, only to choose C and to calibrate
+    assert metrics["calibration"]["cnn"]["n_bins"] == len(read_genomewide(tmp_path / "data/datasets/c2.h5")[3])
     pred = tmp_path / "predictions" / "fold0"
     assert list(read_scores(pred / "scores.h5")["genomewide"]) == ["c1"]
     assert set(read_scores(pred / "scores.h5")["sampled"].chrom) == {"c1"}
@@ -313,6 +315,7 @@ def test_evaluation_never_touches_a_training_chromosome(tmp_path, monkeypatch):
     head = json.loads((tmp_path / "metrics" / "fold0" / "headline.json").read_text())
     assert head == {"auprc": metrics["genomewide"]["auprc"], "auroc": metrics["genomewide"]["auroc"],
                     "loss": metrics["genomewide"]["loss"], "positive_rate": metrics["genomewide"]["positive_rate"],
+                    "loss_calibrated": metrics["calibration"]["cnn"]["test_loss_after"],
                     **{f"{n}_auprc": b["genomewide"]["auprc"] for n, b in metrics["baselines"].items()}}
     with pytest.raises(Seq2AccError, match="also training"):
         ev.check_fold({"fold": 0, "test": ["c1"], "valid": ["c2"], "train": ["c1", "c3"]})
@@ -347,11 +350,22 @@ def test_evaluate_outputs_mlflow_and_cv_summary(tmp_path, monkeypatch):
         m0["baselines"]["pwm"]["genomewide"]["auprc"])
     arts = [a.path for a in mlflow.MlflowClient().list_artifacts(run.info.run_id, "evaluation")]
     assert "evaluation/curves.png" in arts
-    # bigWig of the fold holds the sigmoid of the logits
+    # calibration (params.yaml: platt) fitted on the validation chromosome c2, recorded in info.json,
+    # evaluate.json and the MLflow run; the per-fold AUPRC is that of the raw logits (a monotone map keeps it)
+    info0 = json.loads((tmp_path / "predictions" / "fold0" / "info.json").read_text())
+    cal = info0["calibration"]["cnn"]
+    assert set(info0["calibration"]) == {"cnn", "kmer"} and cal["method"] == "platt" and cal["a"] > 0
+    assert cal["n_bins"] == len(read_genomewide(tmp_path / "data" / "datasets" / "c2.h5")[3])
+    assert m0["calibration"]["cnn"]["a"] == cal["a"] and m0["calibration"]["cnn"]["test_loss_before"] == \
+        pytest.approx(m0["genomewide"]["loss"])
+    assert logged.data.metrics["eval.calibration.cnn.a"] == pytest.approx(cal["a"])
+    assert logged.data.tags["eval.calibration.cnn.method"] == "platt"
+    # bigWig of the fold holds the sigmoid of the calibrated logits
     s0 = read_scores(tmp_path / "predictions" / "fold0" / "scores.h5")["genomewide"]["c1"]
     bw = pyBigWig.open(str(tmp_path / "predictions" / "fold0" / "cnn.bw"))
     b0 = int(s0.bin_start.iloc[3])
-    assert bw.values("c1", b0 + 100, b0 + 101)[0] == pytest.approx(1 / (1 + np.exp(-s0.cnn.iloc[3])), abs=1e-5)
+    z = cal["a"] * s0.cnn.iloc[3] + cal["b"]
+    assert bw.values("c1", b0 + 100, b0 + 101)[0] == pytest.approx(1 / (1 + np.exp(-z)), abs=1e-5)
     bw.close()
 
     summary = cv_summary(p)
@@ -370,8 +384,15 @@ def test_evaluate_outputs_mlflow_and_cv_summary(tmp_path, monkeypatch):
                                                                                    "kmer"]
     bw = pyBigWig.open(str(tmp_path / "tracks" / "cnn_heldout.bw"))
     assert bw.chroms() == sizes
+    assert bw.values("c1", b0 + 100, b0 + 101)[0] == pytest.approx(1 / (1 + np.exp(-z)), abs=1e-5)  # calibrated
     bw.close()
     assert summary["pooled"]["cnn"]["auprc"] == js["pooled"]["cnn"]["auprc"]
+    # pooled: calibrated scores; the raw pool next to it
+    head = json.loads((tmp_path / "metrics" / "headline.json").read_text())
+    assert head["pooled_auprc"] == js["pooled"]["cnn"]["auprc"]
+    assert head["pooled_auprc_uncalibrated"] == js["pooled_uncalibrated"]["cnn"]["auprc"]
+    assert set(js["pooled_uncalibrated"]) == {"cnn", "kmer"} and set(js["calibration"]) == {"fold0", "fold1", "fold2"}
+    assert "Pooled AUPRC without calibration" in md
 
 
 def test_summary_refuses_a_chromosome_tested_twice(tmp_path):

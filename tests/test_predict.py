@@ -40,6 +40,12 @@ def test_chromosome_predictions_equal_the_evaluation_scores(project, capsys):
     m = ev.merge(got, on="bin_start")
     assert len(m) == len(ev) == len(got)  # every evaluated bin, no other
     np.testing.assert_allclose(m.logit, m.cnn, atol=1e-6)  # the same scorer, the same numbers
+    # probabilities are of the fold's calibration (evaluate@0 fitted it on its validation chromosome)
+    import json
+
+    cal = json.loads((root / "predictions/fold0/info.json").read_text())["calibration"]["cnn"]
+    np.testing.assert_allclose(m.calibrated_logit, cal["a"] * m.cnn + cal["b"], atol=1e-5)
+    np.testing.assert_allclose(m.probability, 1 / (1 + np.exp(-m.calibrated_logit)), atol=1e-5)  # TSV: 6 digits
     # held-out mode picks fold 0 for c1 (the fold whose test chromosome it is), and writes a bigWig
     _cli("--chrom", "c1", "--model", "heldout", "--out", "c1.bw")
     import pyBigWig
@@ -64,6 +70,8 @@ def test_regions_and_fasta_windows_match_the_same_genome_windows(project):
     x = onehot_codes(np.stack([g.codes("c1")[1600:2600], g.codes("c3")[2000:3000]]))
     want = np.mean([predict_logits(m, x, 0, rc_average=True) for m in models], axis=0)
     np.testing.assert_allclose(r.logit, want, rtol=1e-6)
+    # only fold 0 is evaluated (calibrated): the ensemble averages no mix of calibrated and raw logits
+    np.testing.assert_array_equal(r.calibrated_logit, r.logit)
     # the same windows given as sequences: same numbers; a longer record is tiled at the stride
     seq = "".join("ACGTN"[c] for c in g.codes("c1")[1600:2700])
     (root / "s.fa").write_text(">w\n" + seq + "\n")

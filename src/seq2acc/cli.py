@@ -99,7 +99,7 @@ def _predict(args):
 
     p = Params.load(args.params)
     lay = layout(p)
-    models = P.resolve_models(args.model, lay.models, lay.folds, p.get("train.folds", list))
+    models = P.resolve_models(args.model, lay.models, lay.folds, p.get("train.folds", list), lay.predictions)
     bin_size, stride = p.get("dataset.bin_size", int, gt=0), p.get("dataset.stride", int, gt=0)
     rc = not args.no_rc_average
     genome = None

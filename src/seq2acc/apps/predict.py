@@ -6,7 +6,17 @@ region string ``chr:start-end`` (0-based half-open, like BED), or whole chromoso
 genome-wide evaluation scores them). Models: a ``model.keras`` path, ``fold<K>``, ``ensemble`` (the mean logit of
 every trained fold), ``heldout`` (genomic inputs: each chromosome scored by the fold model that held it out,
 leakage-free) or a registry URI ``models:/<name>@champion``. Outputs: a TSV (window, labelled bin, logit,
-probability) and, for genomic inputs, a bedGraph or bigWig of the probability per labelled bin.
+calibrated_logit, probability) and, for genomic inputs, a bedGraph or bigWig of the probability per labelled bin.
+
+Calibration: for ``fold<K>``, ``ensemble`` and ``heldout`` each fold's model has a calibration fitted by
+``evaluate@K`` on its validation chromosomes (``predictions/fold<K>/info.json``, key ``calibration.cnn``).
+``logit`` is the raw model logit (the mean over the models for ``ensemble``), the number stored in the evaluation's
+``scores.h5``; ``calibrated_logit`` applies each fold's calibration to its own logit first (then averages over the
+models), and ``probability`` is its sigmoid, so probabilities are comparable across folds and chromosomes (as in
+``tracks/cnn_heldout.bw``). When a fold's calibration is not available (not evaluated yet; a model file or registry
+URI, whose fold is unknown) that fold's logits stay raw (``ensemble``: no fold is calibrated then, so raw and
+calibrated logits are never averaged), with a warning. The calibration was fitted on the evaluation's strand setting
+(``evaluate.rc_average``).
 
 Every window is predicted with the project's one predict primitive (:func:`seq2acc.model.predict.predict_logits`)
 or, for whole chromosomes, with the same shared-trunk scorer as ``evaluate@K``, so the numbers equal the
@@ -26,6 +36,7 @@ import pandas as pd
 from seq2acc.artifacts import fold_model
 from seq2acc.data.folds import load_folds
 from seq2acc.errors import InputError
+from seq2acc.evaluate.calibration import apply_calibration
 from seq2acc.io.atomic import atomic_path
 from seq2acc.io.fasta import Genome
 from seq2acc.model.load import load_model
@@ -39,27 +50,59 @@ _REGION = re.compile(r"^([^:\s]+):([\d,]+)-([\d,]+)$")
 
 @dataclass
 class Models:
-    """Fold -> Keras model; ``heldout`` maps chromosomes to the fold that held them out (None: average all)."""
+    """Fold -> Keras model; ``heldout`` maps chromosomes to the fold that held them out (None: average all);
+    ``calibration``: fold -> its CNN calibration (None: none applied)."""
 
     models: dict
     heldout: dict | None = None
+    calibration: dict | None = None
 
     @property
     def context(self) -> int:
         return int(next(iter(self.models.values())).input_shape[1])
 
     def for_chrom(self, chrom: str | None) -> list:
-        """The models that score ``chrom``: its held-out fold's in ``heldout`` mode, else all of them (whose logits
-        are averaged). ``chrom`` None (FASTA sequences): all of them."""
+        """The folds whose models score ``chrom``: its held-out fold in ``heldout`` mode, else all of them (whose
+        logits are averaged). ``chrom`` None (FASTA sequences): all of them."""
         if self.heldout is None or chrom is None:
-            return list(self.models.values())
+            return list(self.models)
         if chrom not in self.heldout:
             raise InputError(chrom, "no trained fold holds this chromosome out", "use --model ensemble or a fold")
-        return [self.models[self.heldout[chrom]]]
+        return [self.heldout[chrom]]
+
+    def combine(self, per_fold: dict) -> tuple[np.ndarray, np.ndarray]:
+        """(mean raw logit, mean calibrated logit) of ``{fold: logits}``."""
+        raw = np.mean([np.asarray(v, dtype=np.float64) for v in per_fold.values()], axis=0)
+        if not self.calibration:
+            return raw, raw
+        return raw, np.mean([apply_calibration(v, self.calibration.get(k)) for k, v in per_fold.items()], axis=0)
 
 
-def resolve_models(spec: str, models_dir, folds_path=None, folds=None) -> Models:
-    """The models named by ``spec`` (see the module docstring); ``folds``: the trained folds (``train.folds``)."""
+def fold_calibrations(folds, predictions_dir, require_all: bool = False) -> dict | None:
+    """``{fold: calibration}`` of the folds' CNN read from ``predictions/fold<K>/info.json`` (a fold without one:
+    left out, with a warning; its logits stay raw). ``require_all`` (the ensemble, which averages the folds'
+    logits): None unless every fold has one, so calibrated and raw logits are never averaged together."""
+    import json
+
+    if predictions_dir is None:
+        return None
+    out = {}
+    for k in folds:
+        path = Path(predictions_dir) / f"fold{k}" / "info.json"
+        cal = (json.loads(path.read_text()).get("calibration") or {}).get("cnn") if path.exists() else None
+        if cal is None:
+            log.warning("no calibration of fold %s (%s; run `dvc repro evaluate@%s`): %s", k, path, k,
+                        "no fold's logits are calibrated" if require_all else "its logits stay uncalibrated")
+            if require_all:
+                return None
+        else:
+            out[k] = cal
+    return out or None
+
+
+def resolve_models(spec: str, models_dir, folds_path=None, folds=None, predictions_dir=None) -> Models:
+    """The models named by ``spec`` (see the module docstring); ``folds``: the trained folds (``train.folds``);
+    ``predictions_dir``: the evaluation's ``predictions/`` (fold calibrations; None = no calibration)."""
     if spec.startswith("models:/"):
         import mlflow
 
@@ -73,7 +116,9 @@ def resolve_models(spec: str, models_dir, folds_path=None, folds=None) -> Models
                              "check the name and alias (`seq2acc ui` lists them) or give --model fold<K>") from e
     m = re.fullmatch(r"fold(\d+)", spec)
     if m:
-        return Models({int(m.group(1)): load_model(fold_model.model_path(models_dir, int(m.group(1))))})
+        k = int(m.group(1))
+        return Models({k: load_model(fold_model.model_path(models_dir, k))},
+                      calibration=fold_calibrations([k], predictions_dir))
     if spec in ("ensemble", "heldout"):
         folds = list(folds or [])
         if not folds:
@@ -82,25 +127,28 @@ def resolve_models(spec: str, models_dir, folds_path=None, folds=None) -> Models
         heldout = None
         if spec == "heldout":
             heldout = {c: f["fold"] for f in load_folds(folds_path) if f["fold"] in models for c in f["test"]}
-        return Models(models, heldout)
+        return Models(models, heldout, fold_calibrations(list(models), predictions_dir, require_all=heldout is None))
     if Path(spec).exists():
         return Models({0: load_model(spec)})
     raise InputError(spec, "no such model",
                      "give a model.keras path, fold<K>, ensemble, heldout or models:/<name>@<alias>")
 
 
-def _logits(models: Models, x: np.ndarray, chrom: str | None, rc_average: bool) -> np.ndarray:
-    return np.mean([predict_logits(m, x, 0, rc_average=rc_average) for m in models.for_chrom(chrom)], axis=0)
+def _logits(models: Models, x: np.ndarray, chrom: str | None, rc_average: bool) -> tuple[np.ndarray, np.ndarray]:
+    return models.combine({k: predict_logits(models.models[k], x, 0, rc_average=rc_average)
+                           for k in models.for_chrom(chrom)})
 
 
-def _table(rows: dict, logits: np.ndarray, context: int, bin_size: int) -> pd.DataFrame:
-    """Window columns + the labelled central bin (``bin_start``, ``bin_end``) + logit and probability."""
+def _table(rows: dict, logits: tuple[np.ndarray, np.ndarray], context: int, bin_size: int) -> pd.DataFrame:
+    """Window columns + the labelled central bin (``bin_start``, ``bin_end``) + logit, calibrated logit and
+    probability (of the calibrated logit)."""
     df = pd.DataFrame(rows)
     off = (context - bin_size) // 2
     df.insert(3, "bin_start", df.start + off)
     df.insert(4, "bin_end", df.start + off + bin_size)
-    df["logit"] = logits.astype(np.float64)
-    df["probability"] = 1.0 / (1.0 + np.exp(-df["logit"]))
+    df["logit"] = np.asarray(logits[0], dtype=np.float64)
+    df["calibrated_logit"] = np.asarray(logits[1], dtype=np.float64)
+    df["probability"] = 1.0 / (1.0 + np.exp(-df["calibrated_logit"]))
     return df
 
 
@@ -208,8 +256,8 @@ def predict_chromosome(models: Models, genome: Genome, chrom: str, bin_size: int
     starts = starts[(starts >= 0) & (starts + L <= genome.sizes[chrom])]
     if not len(starts):
         raise InputError(chrom, f"shorter than the model's {L} bp input", "score a longer chromosome")
-    logits = np.mean([make_scorer(m, L, stride, rc_average=rc_average).score(genome, chrom, starts, progress=True)[:, 0]
-                      for m in models.for_chrom(chrom)], axis=0)
+    logits = models.combine({k: make_scorer(models.models[k], L, stride, rc_average=rc_average).score(
+        genome, chrom, starts, progress=True)[:, 0] for k in models.for_chrom(chrom)})
     return _table({"chrom": chrom, "start": starts, "end": starts + L}, logits, L, bin_size)
 
 

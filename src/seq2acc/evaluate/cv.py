@@ -1,6 +1,12 @@
 """The cross-validation at a glance (protocol 3.3): per-fold rows, mean and sd over folds, and metrics POOLED over
 every held-out bin (each chromosome is a test chromosome exactly once), for the CNN next to the baselines; as a
 dict, a markdown table, a plot and a recall-grid table. Input: a list of scored folds (``read_scores`` results).
+
+Per-fold numbers use each fold's raw scores (AUPRC/AUROC do not change under a fold's monotone calibration). Pooled
+numbers, the pooled curves and the recall-grid table use the CALIBRATED scores of every fold (each fold's
+``info["calibration"]``, :func:`seq2acc.evaluate.fold.calibrated`): fold models' logits live on different scales,
+and ranking them together without calibration understates the genome-wide AUPRC. The pooled metrics of the raw
+scores are reported next to them (``pooled_uncalibrated``) so the effect of calibration is visible.
 """
 
 from __future__ import annotations
@@ -11,7 +17,7 @@ import numpy as np
 import pandas as pd
 
 from seq2acc.errors import Seq2AccError
-from seq2acc.evaluate.fold import fold_metrics, is_logit, score_names
+from seq2acc.evaluate.fold import calibrated, fold_metrics, is_logit, score_names
 from seq2acc.evaluate.metrics import binary_metrics, interpolated_precision
 from seq2acc.io.atomic import atomic_path
 
@@ -33,6 +39,7 @@ def _row(k: int, m: dict, info: dict) -> dict:
     g = m["genomewide"]
     row = {"fold": k, "test": ",".join(info["test"]), "n_bins": g["n_bins"], "positive_rate": g["positive_rate"],
            "cnn_auprc": g["auprc"], "cnn_auroc": g["auroc"], "cnn_loss": g["loss"],
+           "cnn_loss_calibrated": m.get("calibration", {}).get("cnn", {}).get("test_loss_after"),
            "cnn_sampled_auprc": m["sampled"]["auprc"]}
     for name in ("flank", "random", "elsewhere"):
         row[f"cnn_auprc_vs_{name}"] = m["by_negative_type"][name]["auprc"]
@@ -56,8 +63,9 @@ def summarize(scored: list[dict]) -> dict:
     rows = [_row(s["fold"], fold_metrics(s), s["info"]) for s in scored]
     table = pd.DataFrame(rows)
     num = table.drop(columns=["fold", "test"]).apply(pd.to_numeric, errors="coerce")
-    gw = _pooled_table(scored)
-    sm = pd.concat([s["sampled"] for s in scored], ignore_index=True)
+    cal = [calibrated(s) for s in scored]
+    gw = _pooled_table(cal)
+    sm = pd.concat([s["sampled"] for s in cal], ignore_index=True)
     y = gw.label.to_numpy()
     names = score_names(gw)
     pooled = {name: binary_metrics(y, gw[name].to_numpy(), is_logit=is_logit(name)) for name in names}
@@ -65,11 +73,17 @@ def summarize(scored: list[dict]) -> dict:
     for name in names[1:]:
         if pooled[name]["auprc"] and pooled["cnn"]["auprc"] is not None:
             pooled[f"cnn_over_{name}_auprc"] = pooled["cnn"]["auprc"] / pooled[name]["auprc"]
+    raw = _pooled_table(scored)
+    has_cal = {n for s in scored for n in (s["info"].get("calibration") or {})}
+    cal_names = [n for n in names if n in has_cal]
+    uncal = {name: binary_metrics(y, raw[name].to_numpy(), is_logit=is_logit(name)) for name in cal_names}
     return {
         "n_folds": len(scored),
         "n_chromosomes": len(seen),
         "baselines": names[1:],
         "pooled": pooled,
+        "pooled_uncalibrated": uncal,
+        "calibration": {f"fold{s['fold']}": s["info"].get("calibration") for s in scored},
         "mean": {c: _num(num[c].mean()) for c in num.columns if c != "n_bins"},
         "std": {c: _num(num[c].std(ddof=1)) if len(num) > 1 else None for c in num.columns if c != "n_bins"},
         "folds": {f"fold{r['fold']}": {k: v for k, v in r.items() if k not in ("fold", "test")} for r in rows},
@@ -121,6 +135,15 @@ def markdown(summary: dict, motif: str = "") -> str:
     ratios = [f"CNN / {lab.get(n, n)} pooled AUPRC = {_fmt(p.get(f'cnn_over_{n}_auprc'), 2)}x" for n in has]
     if ratios:
         out += ["; ".join(ratios) + (f" (PWM: {motif})" if motif else ""), ""]
+    u = summary.get("pooled_uncalibrated") or {}
+    if u:
+        methods = sorted({c["method"] for cal in summary.get("calibration", {}).values() for c in (cal or {}).values()})
+        missing = [f for f, cal in summary.get("calibration", {}).items() if not cal]
+        out += [f"Calibration ({', '.join(methods)}; fitted per fold on its validation chromosomes' genome-wide bins): "
+                "pooled rows use calibrated scores. Pooled AUPRC without calibration: "
+                + ", ".join(f"{lab.get(n, n)} {_fmt(u[n]['auprc'])} (calibrated {_fmt(p[n]['auprc'])})" for n in u)
+                + (f"; not calibrated (evaluated without calibration): {', '.join(missing)}" if missing else "")
+                + ".", ""]
     return "\n".join(out)
 
 
@@ -133,7 +156,7 @@ def plot_summary(scored: list[dict], path: Path) -> None:
 
     from seq2acc.evaluate.metrics import _clean
 
-    gw = _pooled_table(scored)
+    gw = _pooled_table([calibrated(s) for s in scored])  # pooled: calibrated; per fold: raw (same ranking)
     y = gw.label.to_numpy()
     lab = labels(scored)
     fig, (a1, a2) = plt.subplots(1, 2, figsize=(11.5, 4.8))
@@ -168,7 +191,8 @@ def plot_summary(scored: list[dict], path: Path) -> None:
 
 
 def pr_grid_table(scored: list[dict], n: int = 201) -> pd.DataFrame:
-    gw = _pooled_table(scored)
+    """Pooled (calibrated) interpolated precision of every score on a recall grid of ``n`` points."""
+    gw = _pooled_table([calibrated(s) for s in scored])
     grid = np.linspace(0, 1, n)
     out = {"recall": grid}
     for name in score_names(gw):
@@ -178,10 +202,13 @@ def pr_grid_table(scored: list[dict], n: int = 201) -> pd.DataFrame:
 
 def cv_headline(summary: dict) -> dict:
     """The cross-validation's headline numbers (``metrics/headline.json``): pooled genome-wide AUPRC and AUROC of the
-    CNN, pooled AUPRC of each baseline and the CNN's ratio to it, and the mean and sd of the per-fold CNN AUPRC."""
+    CNN (calibrated scores), the same AUPRC without calibration, pooled AUPRC of each baseline and the CNN's ratio
+    to it, and the mean and sd of the per-fold CNN AUPRC."""
     pooled = summary["pooled"]
     out = {"n_folds": summary["n_folds"], "pooled_auprc": pooled["cnn"]["auprc"], "pooled_auroc": pooled["cnn"]["auroc"],
            "mean_fold_auprc": summary["mean"]["cnn_auprc"], "sd_fold_auprc": summary["std"]["cnn_auprc"]}
+    if "cnn" in summary.get("pooled_uncalibrated", {}):
+        out["pooled_auprc_uncalibrated"] = summary["pooled_uncalibrated"]["cnn"]["auprc"]
     for name in summary["baselines"]:
         out[f"{name}_pooled_auprc"] = pooled[name]["auprc"]
         out[f"cnn_over_{name}"] = pooled.get(f"cnn_over_{name}_auprc")

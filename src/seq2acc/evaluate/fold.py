@@ -3,6 +3,10 @@
 A scored table has columns ``bin_start, start, label, n_frac`` (genome-wide bins) or ``chrom, bin_start, label,
 source`` (sampled examples) followed by one column per scorer: ``cnn`` first, then the baselines in the order they
 were added (``pwm``, ``pwm_<bp>``, ``kmer``). CNN and k-mer scores are logits; PWM scores are log-odds bits.
+
+The stored scores are the RAW logits of the fold's models. ``info["calibration"]`` (``{score name: calibration}``,
+see :mod:`seq2acc.evaluate.calibration`) holds the fold's calibration of its learned scores (CNN, k-mer), fitted on
+the genome-wide bins of its validation chromosomes; :func:`calibrated` applies it (pooling over folds needs it).
 """
 
 from __future__ import annotations
@@ -10,7 +14,8 @@ from __future__ import annotations
 import pandas as pd
 
 from seq2acc.errors import Seq2AccError
-from seq2acc.evaluate.metrics import auprc_by_negative_type, binary_metrics
+from seq2acc.evaluate.calibration import apply_calibration
+from seq2acc.evaluate.metrics import auprc_by_negative_type, bce_with_logits, binary_metrics
 
 
 NON_SCORE = ("bin_start", "start", "label", "n_frac", "chrom", "source")
@@ -39,6 +44,27 @@ def sampled_scores(examples: pd.DataFrame, gw: dict) -> pd.DataFrame:
     return out
 
 
+def calibrated(scored: dict) -> dict:
+    """A copy of a scored fold whose calibrated score columns (those named in ``info["calibration"]``) hold the
+    calibrated logits, in the genome-wide tables and the sampled table. A fold without calibration (evaluated
+    before it existed, or ``evaluate.calibration: none``) comes back unchanged; an already calibrated copy
+    (``info["calibrated"]``) too, so calibrating twice is harmless."""
+    info = scored.get("info", {})
+    cals = info.get("calibration") or {}
+    if info.get("calibrated") or not cals:
+        return scored
+
+    def cal(df: pd.DataFrame) -> pd.DataFrame:
+        df = df.copy()
+        for name, c in cals.items():
+            if name in df.columns:
+                df[name] = apply_calibration(df[name].to_numpy(), c)
+        return df
+
+    return {**scored, "genomewide": {c: cal(d) for c, d in scored["genomewide"].items()},
+            "sampled": cal(scored["sampled"]), "info": {**info, "calibrated": True}}
+
+
 def fold_metrics(scored: dict) -> dict:
     """All numbers of ``evaluate.json`` from :func:`score_fold`'s output (also used by the summary)."""
     gw = pd.concat(list(scored["genomewide"].values()), ignore_index=True)
@@ -54,13 +80,26 @@ def fold_metrics(scored: dict) -> dict:
         out["baselines"][name] = {
             "genomewide": binary_metrics(y, gw[name].to_numpy(), is_logit=is_logit(name)),
             "sampled": binary_metrics(sm.label.to_numpy(), sm[name].to_numpy(), is_logit=is_logit(name))}
+    cals = scored.get("info", {}).get("calibration") or {}
+    if cals and not scored["info"].get("calibrated"):  # raw scores: add the calibration and its effect on the loss
+        out["calibration"] = {}
+        for name, c in cals.items():
+            if name not in gw.columns:
+                continue
+            z = gw[name].to_numpy()
+            out["calibration"][name] = {**c, "test_loss_before": bce_with_logits(y, z) if len(y) else None,
+                                        "test_loss_after": bce_with_logits(y, apply_calibration(z, c)) if len(y)
+                                        else None}
     return out
 
 
 def headline(metrics: dict) -> dict:
     """The few numbers ``dvc metrics show`` lists for a fold (``headline.json``): genome-wide AUPRC, AUROC, loss and
-    positive rate of the CNN, and each baseline's genome-wide AUPRC. The detail stays in ``evaluate.json``."""
+    positive rate of the CNN (``loss``: raw logits; ``loss_calibrated``: after the fold's calibration), and each
+    baseline's genome-wide AUPRC. The detail stays in ``evaluate.json``."""
     g = metrics["genomewide"]
     out = {"auprc": g["auprc"], "auroc": g["auroc"], "loss": g["loss"], "positive_rate": g["positive_rate"]}
+    if "cnn" in metrics.get("calibration", {}):
+        out["loss_calibrated"] = metrics["calibration"]["cnn"]["test_loss_after"]
     out.update({f"{name}_auprc": b["genomewide"]["auprc"] for name, b in metrics["baselines"].items()})
     return out

@@ -8,7 +8,11 @@ Reads every evaluated fold's ``predictions/fold<K>/scores.h5`` (folds in ``train
 - ``metrics/summary_pr.png``: pooled precision-recall curves (CNN vs baselines) and the per-fold CNN curves;
 - ``metrics/summary_pr.csv``: pooled interpolated precision on a common recall grid (DVC plot, one column per model);
 - ``tracks/cnn_heldout.bw``: the genome-wide held-out prediction track (each chromosome scored by the fold model
-  that never saw it).
+  that never saw it), as calibrated probabilities (each fold's calibration, fitted on its validation chromosomes),
+  so values are comparable across chromosomes.
+
+Pooled metrics use the calibrated scores; ``pooled_uncalibrated`` (summary.json) and ``pooled_auprc_uncalibrated``
+(headline.json) show the same without calibration.
 """
 
 from __future__ import annotations
@@ -26,6 +30,7 @@ from seq2acc.artifacts.scores import read_scores
 from seq2acc.config import layout
 from seq2acc.data.folds import load_folds
 from seq2acc.evaluate.cv import cv_headline, markdown, plot_summary, pr_grid_table, summarize
+from seq2acc.evaluate.fold import calibrated
 
 log = logging.getLogger(__name__)
 
@@ -39,6 +44,10 @@ def cv_summary(p: Params) -> dict:
     for folder, what in ((mdir, "metrics"), (pred, "predictions"), (lay.train_plots, "training curves")):
         prune_other_folds(folder, folds, what)
     summary = summarize(scored)
+    uncal = [s["fold"] for s in scored if not s["info"].get("calibration")]
+    if uncal:
+        log.warning("fold(s) %s have no calibration (evaluated before it existed): their raw logits are pooled; "
+                    "fix: re-run `dvc repro evaluate`", uncal)
     n_folds_total = None
     try:
         n_folds_total = len(load_folds(lay.folds))
@@ -61,7 +70,7 @@ def cv_summary(p: Params) -> dict:
     per, bin_size, stride = {}, None, None
     for s in scored:
         bin_size, stride = s["info"]["bin_size"], s["info"]["stride"]
-        for c, d in s["genomewide"].items():
+        for c, d in calibrated(s)["genomewide"].items():
             per[c] = (d.bin_start.to_numpy(), sigmoid(d.cnn.to_numpy()))
     write_bigwig(tracks_dir / "cnn_heldout.bw", per, bin_size, stride, sizes)
     print(md)

@@ -2,18 +2,25 @@
 
 Genome-wide bins are the ``genomewide`` group of each test chromosome's HDF5 (every 50 bp grid bin whose 1000 bp
 context fits the chromosome, not blacklisted, N fraction within limits; labels by the >50% overlap rule). Only the
-test chromosomes are scored; training chromosomes are read only to fit the k-mer baseline (examples) and the
-validation chromosomes only to choose its regularisation.
+test chromosomes are evaluated; training chromosomes are read only to fit the k-mer baseline (examples), and the
+genome-wide bins of the validation chromosomes (never test chromosomes of the fold) only to choose the k-mer
+baseline's regularisation and to fit the fold's calibration (``evaluate.calibration``: platt | temperature | none)
+of its learned scores, the CNN and k-mer logits (:mod:`seq2acc.evaluate.calibration`; PWM scores are the same
+function on every fold and are not calibrated). Scores stay raw logits in ``scores.h5``; the calibration is
+recorded next to them and applied where folds are pooled (``cv_summary``) and in the probability tracks.
 
 Outputs
 - ``metrics/fold<K>/evaluate.json`` (DVC metric): ``genomewide`` (loss, auprc, auroc, positive_rate, n_bins,
   n_positive), ``sampled`` (the same on the sampled test examples: the inflated view), ``by_negative_type``
   (AUPRC of positives vs flank / random / elsewhere negatives), ``per_chromosome``, ``baselines.<name>``
   (``pwm``: the target's JASPAR motif in the central ``baselines.pwm.central[0]`` bp, ``pwm_<bp>`` for further
-  central windows, ``kmer``: k-mer logistic regression).
+  central windows, ``kmer``: k-mer logistic regression), ``calibration.<cnn|kmer>`` (method, a, b, n_bins,
+  n_positive, val_loss_before/after on the validation bins, test_loss_before/after on the test bins, fallback).
+  AUPRC/AUROC are unchanged by the (monotone) calibration; ``genomewide.loss`` is the raw logits' loss.
 - ``metrics/fold<K>/pr.csv``, ``roc.csv`` (DVC plots, genome-wide CNN curves), ``curves.png`` (CNN + baselines).
 - ``predictions/fold<K>/``: ``scores.h5`` (every scored bin: label and CNN/PWM/k-mer scores; the sampled test
-  examples), ``<chrom>.bedGraph`` and ``cnn.bw`` browser tracks, ``info.json`` (scorer, timings, motif, choices).
+  examples), ``<chrom>.bedGraph`` and ``cnn.bw`` browser tracks (calibrated CNN probability), ``info.json``
+  (scorer, timings, motif, choices, ``calibration``).
 - The same metrics and ``curves.png`` logged to the fold's MLflow run (``models/fold<K>/mlflow_run.json``).
 """
 
@@ -40,7 +47,8 @@ from seq2acc.evaluate.scorers import make_scorer
 from seq2acc.io.bigwig import sigmoid, write_bedgraph, write_bigwig
 from seq2acc.artifacts import fold_model
 from seq2acc.artifacts.scores import write_scores
-from seq2acc.evaluate.fold import fold_metrics, headline, sampled_scores, score_names
+from seq2acc.evaluate.calibration import METHODS, fit_calibration
+from seq2acc.evaluate.fold import calibrated, fold_metrics, headline, sampled_scores, score_names
 from seq2acc.config import layout
 from seq2acc.model.load import load_model
 
@@ -140,12 +148,17 @@ def score_fold(p: Params, k: int, progress: bool = True) -> dict:
         log.info("fold %d %s: %d bins (%d positive) scored", k, chrom, len(df), int(df.label.sum()))
     n_bins = sum(len(d) for d in gw.values())
     sampled = sampled_scores(read_examples(list(paths.values())), gw)
+    method = p.get("evaluate.calibration", str, choices=METHODS)
+    t = time.perf_counter()
+    calibration = fit_fold_calibration(fold, pp["data_dir"], spec, genome, scorer, baselines, method, progress)
+    t_cal = time.perf_counter() - t
     info = {"fold": k, "test": fold["test"], "train": fold["train"], "valid": fold["valid"],
             "model": str(pp["model"]), "scorer": scorer.method, "rc_average": bool(scorer.rc_average),
             "n_bins": n_bins, "cnn_seconds": timing["cnn"],
             "cnn_windows_per_s": n_bins / timing["cnn"] if timing["cnn"] > 0 else None,
             "baseline_seconds": {n: timing[n] for n in baselines}, "baseline_fit_seconds": t_fit,
-            "bin_size": spec.bin_size, "stride": spec.stride, "context": spec.context}
+            "bin_size": spec.bin_size, "stride": spec.stride, "context": spec.context,
+            "calibration": calibration, "calibration_seconds": t_cal}
     info["baselines"] = {}
     for name, b in baselines.items():
         d = {"label": b.label, "short": b.short}
@@ -155,6 +168,41 @@ def score_fold(p: Params, k: int, progress: bool = True) -> dict:
             d.update(k=b.k, window=b.window, chosen_C=b.chosen_C, selection=b.selection)
         info["baselines"][name] = d
     return {"fold": k, "genomewide": gw, "sampled": sampled, "info": info}
+
+
+def fit_fold_calibration(fold: dict, data_dir: Path, spec, genome: Genome, scorer, baselines: dict, method: str,
+                         progress: bool = True) -> dict:
+    """``{score name: calibration}`` of the fold's learned scores (``cnn`` and the k-mer baseline, when enabled),
+    fitted on every genome-wide bin of the fold's validation chromosomes, scored exactly as the test bins (same
+    scorer, same strand averaging). No validation chromosome: the identity, with a warning."""
+    learned = {"cnn": None, **{n: b for n, b in baselines.items() if isinstance(b, KmerBaseline)}}
+    z = {n: [] for n in learned}
+    y = []
+    for c in fold["valid"]:
+        path = dataset_path(data_dir, c)
+        if not path.exists():
+            raise InputError(path, f"dataset of validation chromosome {c} missing", f"run `dvc repro dataset@{c}`")
+        chrom, _, cspec, df = read_genomewide(path)
+        if cspec != spec:
+            raise InputError(path, f"bin settings {cspec} differ from the test chromosomes' {spec}",
+                             "rebuild all datasets with the same params (`dvc repro dataset`)")
+        starts = df.start.to_numpy()
+        y.append(df.label.to_numpy())
+        for n, b in learned.items():
+            z[n].append(scorer.score(genome, chrom, starts, progress=progress)[:, 0] if b is None
+                        else b.score(genome, chrom, starts, progress=progress))
+    if not fold["valid"]:
+        log.warning("fold %d has no validation chromosome: scores are not calibrated", fold["fold"])
+    y = np.concatenate(y) if y else np.zeros(0, np.int8)
+    out = {}
+    for n in learned:
+        zz = np.concatenate(z[n]) if z[n] else np.zeros(0)
+        out[n] = fit_calibration(zz, y, method)
+        c = out[n]
+        log.info("fold %d %s calibration (%s on %d validation bins, %d positive): a=%.4g b=%.4g, validation loss "
+                 "%s -> %s%s", fold["fold"], n, method, c["n_bins"], c["n_positive"], c["a"], c["b"],
+                 _f(c["val_loss_before"]), _f(c["val_loss_after"]), f" ({c['fallback']})" if c["fallback"] else "")
+    return out
 
 
 # ----------------------------------------------------------------------------- outputs
@@ -178,9 +226,9 @@ def write_curve_files(metrics_dir: Path, scored: dict, max_points: int) -> None:
 
 
 def write_tracks(pred_dir: Path, scored: dict, genome: Genome, spec_bin: int, stride: int, name: str) -> None:
-    """CNN probability per bin: one bedGraph per test chromosome and one bigWig for the fold."""
+    """Calibrated CNN probability per bin: one bedGraph per test chromosome and one bigWig for the fold."""
     per = {}
-    for c, d in scored["genomewide"].items():
+    for c, d in calibrated(scored)["genomewide"].items():
         per[c] = (d.bin_start.to_numpy(), sigmoid(d.cnn.to_numpy()))
         write_bedgraph(pred_dir / f"{c}.bedGraph", c, *per[c], spec_bin, stride, genome.sizes[c],
                        name=f"{name} {c}", view_limits=(0, 1))
@@ -205,6 +253,10 @@ def log_to_mlflow(run_file: Path, metrics: dict, artifacts: list[Path], info: di
     walk({kk: vv for kk, vv in metrics.items() if kk != "per_chromosome"}, "")
     tags = {"eval.scorer": info["scorer"], "eval.rc_average": str(info["rc_average"]),
             "eval.test_chromosomes": ",".join(info["test"])}
+    for name, c in metrics.get("calibration", {}).items():
+        tags[f"eval.calibration.{name}.method"] = c["method"]
+        if c.get("fallback"):
+            tags[f"eval.calibration.{name}.fallback"] = c["fallback"]
     return tracking.log_to_run(json.loads(run_file.read_text())["run_id"], flat, tags, artifacts, "evaluation")
 
 
@@ -229,6 +281,10 @@ def evaluate_fold(p: Params, k: int) -> dict:
            f"{g['n_bins']} bins), AUROC {_f(g['auroc'])}; sampled test set AUPRC {_f(s['auprc'])}")
     for name, b in metrics["baselines"].items():
         msg += f"; {name} AUPRC {_f(b['genomewide']['auprc'])}"
+    c = metrics.get("calibration", {}).get("cnn")
+    if c:
+        msg += (f"; CNN {c['method']} calibration a={c['a']:.3g} b={c['b']:.3g}: test loss "
+                f"{_f(c['test_loss_before'])} -> {_f(c['test_loss_after'])}")
     log.info("%s%s", msg, f" (logged to MLflow run {run_id})" if run_id else "")
     return metrics
 
