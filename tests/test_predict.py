@@ -8,7 +8,6 @@ import pandas as pd
 import pytest
 import yaml
 
-from seq2acc.errors import InputError
 from test_evaluation import _project
 
 
