@@ -58,6 +58,11 @@ CONFIGS = {
     "exp-act": {"model": {"first_activation": "exponential"}},
     "f64": {"model": {"conv_filters": [64]}},
     "motif-init-f64": {"model": {"conv_filters": [64]}, "train": {"motif_init": "target"}},
+    "gw10": {"train": {"genomewide_negatives": 10}},
+    "gw20": {"train": {"genomewide_negatives": 20}},
+    "residual": {"model": {"name": "residual"}},
+    "residual-f32": {"model": {"name": "residual", "conv_filters": [32]}},
+    "residual-2": {"model": {"name": "residual", "dilated_layers": 2}},
 }
 HISTORY = {  # (overrides on OLD)
     "small-v0": {"train": {"rc_augment": False}},
