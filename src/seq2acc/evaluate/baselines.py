@@ -4,8 +4,9 @@
     ``central`` bp of each input window. JASPAR matrices, log-odds and the convolutional scanner come from
     :mod:`seq2acc.interpret.motifs`.
 (b) :class:`KmerBaseline` -- logistic regression (scikit-learn) on canonical k-mer counts (a k-mer and its reverse
-    complement are one feature) of the central ``window`` bp, trained on the fold's training examples, with the L2
-    strength chosen on the genome-wide bins of the fold's validation chromosomes. Counts are scaled to unit
+    complement are one feature) of the central ``window`` bp, trained on the fold's training examples (plus
+    genome-wide negatives, as the CNN; the caller builds the table), with the L2 strength chosen on the genome-wide
+    bins of the fold's validation chromosomes (:func:`search_C`: the grid is extended past an edge up to a bound). Counts are scaled to unit
     variance (sparse, no centring); the fitted model is linear in the counts, so a window's logit is the intercept
     plus the sum, over the k-mers in the window, of one weight per k-mer: genome-wide scoring is a running sum over
     the chromosome instead of a count matrix (identical to ``decision_function``, tested).
@@ -116,6 +117,28 @@ def kmer_ids(codes: np.ndarray, k: int) -> np.ndarray:
     return ids
 
 
+def search_C(evaluate, grid, bounds, step: float) -> tuple[float, str | None]:
+    """Maximise ``evaluate(C)`` (a validation score) over the grid ``grid``, extended past an edge: while the best C
+    is the smallest (largest) tried, try ``best / step`` (``best * step``), clipped to ``bounds`` = (low, high).
+    Returns (best C, None when interior, "low" / "high" when the best is that bound). Ties: the smallest C."""
+    lo, hi = (float(b) for b in bounds)
+    vals = {}
+    for C in grid:
+        vals[float(C)] = evaluate(float(C))
+    while True:
+        tried = sorted(vals)
+        best = max(tried, key=lambda c: vals[c])  # first maximum of the ascending list: the smallest C of a tie
+        if best == tried[0] and best > lo:
+            nxt = max(best / step, lo)
+        elif best == tried[-1] and best < hi:
+            nxt = min(best * step, hi)
+        else:
+            break
+        vals[nxt] = evaluate(nxt)
+    at = "low" if best <= lo else "high" if best >= hi else None
+    return best, at
+
+
 class KmerBaseline:
     """Logistic regression on canonical k-mer counts of the central window (scikit-learn)."""
 
@@ -136,7 +159,7 @@ class KmerBaseline:
         if C_bounds is None:  # no extension: the grid is all that is tried
             C_bounds = (float(grid.min()), float(grid.max()))
         lo, hi = (float(b) for b in C_bounds)
-        if not 0 < lo <= grid.min() or hi < grid.max():
+        if not (0 < lo <= grid.min() and grid.max() <= hi < np.inf):
             raise ArgumentError("C_bounds", f"{list(C_bounds)!r} must be [low, high] with 0 < low <= min(C) and "
                                 f"high >= max(C) (C = {grid.tolist()})", "use e.g. [1e-7, 1.0]")
         if not C_step > 1:
@@ -226,7 +249,7 @@ class KmerBaseline:
             grid, yv = grid[:1], None
         self.selection, fitted = [], {}
 
-        def run(C: float) -> None:
+        def run(C: float) -> float | None:
             pipe = make_pipeline(StandardScaler(with_mean=False),
                                  LogisticRegression(C=C, max_iter=self.max_iter, random_state=self.seed))
             pipe.fit(X, y)
@@ -237,28 +260,17 @@ class KmerBaseline:
                 val = float(average_precision_score(yv, sv))
             self.selection.append({"C": C, "valid_genomewide_auprc": val})
             fitted[C] = (val, pipe)
+            return val
 
-        for C in grid:
-            run(float(C))
-        lo, hi = self.C_bounds
-        while True:
-            tried = sorted(fitted)
-            best = grid[0] if yv is None else max(tried, key=lambda c: fitted[c][0])  # ties: the smallest C
-            if yv is not None and best == tried[0] and best > lo:
-                run(max(best / self.C_step, lo))
-            elif yv is not None and best == tried[-1] and best < hi:
-                run(min(best * self.C_step, hi))
-            else:
-                break
+        if yv is None:
+            run(float(grid[0]))
+            best, self.C_at_bound = float(grid[0]), None
+        else:
+            best, self.C_at_bound = search_C(run, grid, self.C_bounds, self.C_step)
         self.chosen_C = float(best)
-        self.C_at_bound = None
-        if yv is not None:
-            self.C_at_bound = "low" if best <= lo else "high" if best >= hi else None
         self._set(fitted[best][1])
-        log.info("k-mer baseline: k=%d (%d canonical features), %d training examples (%d positive), C=%g%s "
-                 "(selection %s)", self.k, self.n_features, len(y), self.n_train_positive, self.chosen_C,
-                 f" AT THE {self.C_at_bound.upper()} BOUND of C_bounds {list(self.C_bounds)}" if self.C_at_bound else "",
-                 self.selection)
+        log.info("k-mer baseline: k=%d (%d canonical features), %d training examples (%d positive), C=%g "
+                 "(selection %s)", self.k, self.n_features, len(y), self.n_train_positive, self.chosen_C, self.selection)
         if self.C_at_bound:
             log.warning("k-mer baseline: the chosen C=%g is the %s bound of C_bounds %s: the best regularisation may "
                         "lie beyond it", self.chosen_C, self.C_at_bound, list(self.C_bounds))
