@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 from conftest import random_seqs, write_fasta
 from seq2acc.data.bins import BinSpec, sample_examples
 from seq2acc.data.store import read_genomewide, write_chrom_dataset
-from seq2acc.errors import Seq2AccError
+from seq2acc.errors import ArgumentError, ParamsError, Seq2AccError
 from seq2acc.evaluate.metrics import (auprc_by_negative_type, bce_with_logits, binary_metrics, interpolated_precision,
                                 pr_curve, roc_curve)
 from seq2acc.data.folds import make_folds
@@ -189,6 +189,57 @@ def test_kmer_baseline_running_sum_equals_sklearn(tmp_path):
     assert np.allclose(km.score(g, "a", starts, progress=False), km.pipeline.decision_function(X), atol=1e-4)
 
 
+def test_kmer_C_search_extends_past_an_edge_until_interior_or_the_bound():
+    from seq2acc.evaluate.baselines import search_C
+
+    calls = []
+
+    def peak(at):  # a validation score peaked at C = at (log scale)
+        def f(C):
+            calls.append(C)
+            return -abs(np.log10(C) - np.log10(at))
+        return f
+
+    step = 10 ** 0.5
+    best, bound = search_C(peak(1e-2), [1e-5, 1e-4], (1e-7, 1.0), step)  # best beyond the grid's top edge
+    assert bound is None and best == pytest.approx(1e-2, rel=0.01) and max(calls) > best  # interior of the tried
+    calls.clear()
+    best, bound = search_C(peak(1e-9), [1e-5, 1e-4], (1e-7, 1.0), step)  # beyond the low bound: stops there
+    assert bound == "low" and best == 1e-7 and min(calls) == 1e-7
+    best, bound = search_C(peak(1e3), [1e-5, 1e-4], (1e-7, 1.0), step)
+    assert bound == "high" and best == 1.0
+    calls.clear()
+    best, bound = search_C(peak(1e-4), [1e-5, 1e-4, 1e-3], (1e-7, 1.0), step)  # interior already: no extension
+    assert (best, bound) == (1e-4, None)
+    assert sorted(calls) == [1e-5, 1e-4, 1e-3]
+    best, bound = search_C(peak(1e-9), [1e-5, 1e-4], (1e-5, 1e-4), step)  # bounds = the grid: the old fixed grid
+    assert (best, bound) == (1e-5, "low")
+
+
+def test_kmer_fit_records_the_extended_C_search(tmp_path):
+    from seq2acc.evaluate.baselines import KmerBaseline
+
+    g, seqs = _genome(tmp_path, {"a": 20000, "b": 12000}, seed=11)
+    rng = np.random.default_rng(1)
+    table = pd.DataFrame({"chrom": "a", "start": rng.integers(0, 19000, 200), "label": rng.integers(0, 2, 200)})
+    vs = np.arange(0, 11000, 50)
+    valid = [("b", vs, rng.integers(0, 2, len(vs)))]  # labels unrelated to sequence: no C is really better
+    km = KmerBaseline(1000, k=3, window=200, C=[1e-3, 1e-2], C_bounds=(1e-5, 10.0), C_step=10.0)
+    km.fit(g, table, valid)
+    info = km.info()
+    tried = sorted(s["C"] for s in info["selection"])
+    assert info["chosen_C"] == km.chosen_C in tried and info["C_bounds"] == [1e-5, 10.0]
+    assert info["n_train"] == 200 and info["n_train_positive"] == int(table.label.sum())
+    if info["C_at_bound"] is None:  # interior of what was tried
+        assert tried[0] < km.chosen_C < tried[-1]
+    else:
+        assert km.chosen_C == {"low": 1e-5, "high": 10.0}[info["C_at_bound"]]
+    vals = {s["C"]: s["valid_genomewide_auprc"] for s in info["selection"]}
+    assert vals[km.chosen_C] == max(vals.values())
+    with pytest.raises(ArgumentError, match="C_bounds"):
+        KmerBaseline(1000, C=[1e-3, 1e-2], C_bounds=(1e-2, 1.0))  # low above min(C)
+
+
 def test_pwm_baseline_is_best_score_in_central_window_both_strands(tmp_path):
     from seq2acc.evaluate.baselines import PWMBaseline
     from seq2acc.interpret.motifs import log_odds
@@ -319,6 +370,55 @@ def test_evaluation_never_touches_a_training_chromosome(tmp_path, monkeypatch):
                     **{f"{n}_auprc": b["genomewide"]["auprc"] for n, b in metrics["baselines"].items()}}
     with pytest.raises(Seq2AccError, match="also training"):
         ev.check_fold({"fold": 0, "test": ["c1"], "valid": ["c2"], "train": ["c1", "c3"]})
+
+
+def test_kmer_baseline_trains_on_examples_plus_genomewide_negatives(tmp_path, monkeypatch):
+    from seq2acc.evaluate import baselines
+    from seq2acc.pipeline import evaluate as ev
+
+    p, g, sizes = _project(tmp_path)
+    ddir = tmp_path / "data" / "datasets"
+    seen = []
+    real = baselines.KmerBaseline.fit
+
+    def spy(self, genome, table, valid_bins=None):
+        seen.append(table)
+        return real(self, genome, table, valid_bins)
+
+    monkeypatch.setattr(baselines.KmerBaseline, "fit", spy)
+    fold = {"fold": 0, "test": ["c1"], "valid": ["c2"], "train": ["c3"]}
+    _, _, _, gw = read_genomewide(ddir / "c3.h5")
+    for ratio in (0, 2, 10_000):
+        p.data["baselines"]["kmer"]["genomewide_negatives"] = ratio
+        km = ev.build_baselines(p, g, fold, ddir, 1000)["kmer"]
+        t = seen[-1]
+        ex, extra = t[~t.genomewide], t[t.genomewide]
+        n_pos = int(ex.label.sum())
+        assert n_pos > 0 and len(ex) == len(ev.read_examples([ddir / "c3.h5"]))
+        assert len(extra) == min(round(ratio * n_pos), int((gw.label == 0).sum()))  # 10_000: every negative bin
+        assert (extra.label == 0).all() and set(extra.chrom) <= {"c3"}
+        assert set(extra.start) <= set(gw.start[gw.label == 0])  # genome-wide negative bins of the training chromosome
+        assert km.n_train == len(t)
+    assert len(seen[1][seen[1].genomewide]) == 2 * n_pos > 0
+    # a fixed (seeded) sample: the same table twice
+    p.data["baselines"]["kmer"]["genomewide_negatives"] = 2
+    a = ev.kmer_training_table(ddir, ["c3"], 2, 7)
+    assert a.equals(ev.kmer_training_table(ddir, ["c3"], 2, 7))
+
+
+@pytest.mark.parametrize("key,value", [("genomewide_negatives", -1), ("genomewide_negatives", "many"),
+                                       ("C", [1e-4, -1.0]), ("C", "small"), ("C_bounds", [0.1, 1.0]),
+                                       ("C_bounds", [1e-7]), ("C_bounds", [1e-7, float("inf")]), ("C_step", 1.0),
+                                       ("k", 11), ("window", 999)])
+def test_bad_kmer_params_name_their_key(tmp_path, key, value):
+    from seq2acc.pipeline import evaluate as ev
+
+    p, g, sizes = _project(tmp_path)
+    p.data["baselines"]["kmer"][key] = value
+    fold = {"fold": 0, "test": ["c1"], "valid": ["c2"], "train": ["c3"]}
+    with pytest.raises(ParamsError, match=f"baselines.kmer.{key}") as e:
+        ev.build_baselines(p, g, fold, tmp_path / "data" / "datasets", 1000)
+    assert e.value.key == f"baselines.kmer.{key}"
 
 
 def test_evaluate_outputs_mlflow_and_cv_summary(tmp_path, monkeypatch):

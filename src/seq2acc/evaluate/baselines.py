@@ -4,8 +4,9 @@
     ``central`` bp of each input window. JASPAR matrices, log-odds and the convolutional scanner come from
     :mod:`seq2acc.interpret.motifs`.
 (b) :class:`KmerBaseline` -- logistic regression (scikit-learn) on canonical k-mer counts (a k-mer and its reverse
-    complement are one feature) of the central ``window`` bp, trained on the fold's training examples, with the L2
-    strength chosen on the genome-wide bins of the fold's validation chromosomes. Counts are scaled to unit
+    complement are one feature) of the central ``window`` bp, trained on the fold's training examples (plus
+    genome-wide negatives, as the CNN; the caller builds the table), with the L2 strength chosen on the genome-wide
+    bins of the fold's validation chromosomes (:func:`search_C`: the grid is extended past an edge up to a bound). Counts are scaled to unit
     variance (sparse, no centring); the fitted model is linear in the counts, so a window's logit is the intercept
     plus the sum, over the k-mers in the window, of one weight per k-mer: genome-wide scoring is a running sum over
     the chromosome instead of a count matrix (identical to ``decision_function``, tested).
@@ -116,13 +117,35 @@ def kmer_ids(codes: np.ndarray, k: int) -> np.ndarray:
     return ids
 
 
+def search_C(evaluate, grid, bounds, step: float) -> tuple[float, str | None]:
+    """Maximise ``evaluate(C)`` (a validation score) over the grid ``grid``, extended past an edge: while the best C
+    is the smallest (largest) tried, try ``best / step`` (``best * step``), clipped to ``bounds`` = (low, high).
+    Returns (best C, None when interior, "low" / "high" when the best is that bound). Ties: the smallest C."""
+    lo, hi = (float(b) for b in bounds)
+    vals = {}
+    for C in grid:
+        vals[float(C)] = evaluate(float(C))
+    while True:
+        tried = sorted(vals)
+        best = max(tried, key=lambda c: vals[c])  # first maximum of the ascending list: the smallest C of a tie
+        if best == tried[0] and best > lo:
+            nxt = max(best / step, lo)
+        elif best == tried[-1] and best < hi:
+            nxt = min(best * step, hi)
+        else:
+            break
+        vals[nxt] = evaluate(nxt)
+    at = "low" if best <= lo else "high" if best >= hi else None
+    return best, at
+
+
 class KmerBaseline:
     """Logistic regression on canonical k-mer counts of the central window (scikit-learn)."""
 
     name = "kmer"
 
     def __init__(self, context: int, k: int = 6, window: int = 200, C=(3e-5, 1e-4, 3e-4, 1e-3), max_iter: int = 2000,
-                 seed: int = 0, chunk_windows: int = 4096):
+                 seed: int = 0, chunk_windows: int = 4096, C_bounds=None, C_step: float = 10 ** 0.5):
         if not 1 <= k <= 10:
             raise ArgumentError("k", f"k={k} is out of range [1, 10]", "use 4-8 (4**k features before merging strands)")
         self.context, self.k, self.window = int(context), int(k), int(window)
@@ -132,9 +155,21 @@ class KmerBaseline:
         self.C = [float(c) for c in C] if isinstance(C, (list, tuple)) else float(C)
         if any(c <= 0 for c in np.atleast_1d(self.C)):
             raise ArgumentError("C", f"{C!r}: regularisation strengths must be > 0", "use e.g. [1e-4, 1e-3]")
+        grid = np.atleast_1d(self.C)
+        if C_bounds is None:  # no extension: the grid is all that is tried
+            C_bounds = (float(grid.min()), float(grid.max()))
+        lo, hi = (float(b) for b in C_bounds)
+        if not (0 < lo <= grid.min() and grid.max() <= hi < np.inf):
+            raise ArgumentError("C_bounds", f"{list(C_bounds)!r} must be [low, high] with 0 < low <= min(C) and "
+                                f"high >= max(C) (C = {grid.tolist()})", "use e.g. [1e-7, 1.0]")
+        if not C_step > 1:
+            raise ArgumentError("C_step", f"{C_step!r} must be > 1", "use 10 ** 0.5 (half a decade)")
+        self.C_bounds, self.C_step = (lo, hi), float(C_step)
         self.max_iter, self.seed, self.chunk_windows = int(max_iter), int(seed), int(chunk_windows)
         self.selection: list[dict] = []
         self.chosen_C = None
+        self.C_at_bound = None  # "low" / "high" when the best C is a bound of C_bounds (the search could go no further)
+        self.n_train = self.n_train_positive = 0
         self.lookup, self.n_features = canonical_kmer_index(self.k)
         self.weights = None  # per feature, in raw-count units
         self.intercept = 0.0
@@ -147,6 +182,13 @@ class KmerBaseline:
     @property
     def short(self) -> str:
         return f"{self.k}-mer LR"
+
+    def info(self) -> dict:
+        """What was fitted and chosen (``predictions/fold<K>/info.json``; ``chosen_C`` and ``C_at_bound`` also go to
+        ``evaluate.json``)."""
+        return {"k": self.k, "window": self.window, "chosen_C": self.chosen_C, "C_at_bound": self.C_at_bound,
+                "C_bounds": list(self.C_bounds), "n_train": self.n_train, "n_train_positive": self.n_train_positive,
+                "selection": self.selection}
 
     def _feature_track(self, codes: np.ndarray) -> np.ndarray:
         ids = kmer_ids(codes, self.k)
@@ -182,11 +224,14 @@ class KmerBaseline:
         return sp.vstack([p[0] for p in parts]).tocsr(), np.concatenate([p[1] for p in parts])
 
     def fit(self, genome, table, valid_bins=None) -> "KmerBaseline":
-        """Fit on an example table (``chrom``, ``start``, ``label``: the fold's training examples).
+        """Fit on an example table (``chrom``, ``start``, ``label``: the fold's training examples, optionally with
+        genome-wide negatives of the training chromosomes added, as ``evaluate@K`` does).
 
         With several ``C`` and ``valid_bins`` -- ``[(chrom, context_starts, labels), ...]``, the genome-wide bins of
         the fold's validation chromosomes -- the model with the best validation AUPRC is kept (chosen the way the
-        models are judged; validation bins are never trained on). Otherwise the first ``C`` is used.
+        models are judged; validation bins are never trained on). When the best C is the smallest (largest) tried,
+        the grid is extended by ``C_step`` in that direction until the best is interior or the bound ``C_bounds``
+        is reached (``C_at_bound`` = "low" / "high" then, else None). Otherwise the first ``C`` is used.
         """
         from sklearn.linear_model import LogisticRegression
         from sklearn.metrics import average_precision_score
@@ -197,27 +242,38 @@ class KmerBaseline:
             raise ArgumentError("table", f"the training examples have a single class ({table.label.unique().tolist()})",
                                 "check the dataset stage")
         X, y = self._training_matrix(genome, table)
+        self.n_train, self.n_train_positive = int(len(y)), int(y.sum())
         grid = list(self.C) if isinstance(self.C, (list, tuple)) else [self.C]
         yv = np.concatenate([np.asarray(lab) for _, _, lab in valid_bins]) if valid_bins else None
         if yv is None or len(grid) == 1 or not 0 < yv.sum() < len(yv):
             grid, yv = grid[:1], None
-        best = None
-        for C in grid:
+        self.selection, fitted = [], {}
+
+        def run(C: float) -> float | None:
             pipe = make_pipeline(StandardScaler(with_mean=False),
-                                 LogisticRegression(C=float(C), max_iter=self.max_iter, random_state=self.seed))
+                                 LogisticRegression(C=C, max_iter=self.max_iter, random_state=self.seed))
             pipe.fit(X, y)
             self._set(pipe)
             val = None
             if yv is not None:
                 sv = np.concatenate([self.score(genome, c, st, progress=False) for c, st, _ in valid_bins])
                 val = float(average_precision_score(yv, sv))
-            self.selection.append({"C": float(C), "valid_genomewide_auprc": val})
-            if best is None or (val is not None and val > best[0]):
-                best = (val, float(C), pipe)
-        _, self.chosen_C, pipe = best
-        self._set(pipe)
-        log.info("k-mer baseline: k=%d (%d canonical features), %d training examples, C=%g (selection %s)",
-                 self.k, self.n_features, len(y), self.chosen_C, self.selection)
+            self.selection.append({"C": C, "valid_genomewide_auprc": val})
+            fitted[C] = (val, pipe)
+            return val
+
+        if yv is None:
+            run(float(grid[0]))
+            best, self.C_at_bound = float(grid[0]), None
+        else:
+            best, self.C_at_bound = search_C(run, grid, self.C_bounds, self.C_step)
+        self.chosen_C = float(best)
+        self._set(fitted[best][1])
+        log.info("k-mer baseline: k=%d (%d canonical features), %d training examples (%d positive), C=%g "
+                 "(selection %s)", self.k, self.n_features, len(y), self.n_train_positive, self.chosen_C, self.selection)
+        if self.C_at_bound:
+            log.warning("k-mer baseline: the chosen C=%g is the %s bound of C_bounds %s: the best regularisation may "
+                        "lie beyond it", self.chosen_C, self.C_at_bound, list(self.C_bounds))
         return self
 
     def _set(self, pipe) -> None:

@@ -80,6 +80,10 @@ def fold_metrics(scored: dict) -> dict:
         out["baselines"][name] = {
             "genomewide": binary_metrics(y, gw[name].to_numpy(), is_logit=is_logit(name)),
             "sampled": binary_metrics(sm.label.to_numpy(), sm[name].to_numpy(), is_logit=is_logit(name))}
+        fit = ((scored.get("info") or {}).get("baselines") or {}).get(name) or {}
+        if "chosen_C" in fit:  # k-mer LR: the regularisation chosen, and whether it is a bound of the search
+            out["baselines"][name]["chosen_C"] = fit["chosen_C"]
+            out["baselines"][name]["C_at_bound"] = fit.get("C_at_bound")
     cals = scored.get("info", {}).get("calibration") or {}
     if cals and not scored["info"].get("calibrated"):  # raw scores: add the calibration and its effect on the loss
         out["calibration"] = {}

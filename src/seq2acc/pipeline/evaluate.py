@@ -42,7 +42,7 @@ from seq2acc.errors import InputError, ParamsError, Seq2AccError
 from seq2acc.evaluate.metrics import plot_curves, pr_curve, roc_curve
 from seq2acc.data.folds import get_fold
 from seq2acc.io.fasta import Genome
-from seq2acc.config import Params
+from seq2acc.config import Params, params_keys
 from seq2acc.evaluate.scorers import make_scorer
 from seq2acc.io.bigwig import sigmoid, write_bedgraph, write_bigwig
 from seq2acc.artifacts import fold_model
@@ -73,7 +73,9 @@ def check_fold(fold: dict) -> None:
 
 
 def build_baselines(p: Params, genome: Genome, fold: dict, data_dir: Path, context: int) -> dict:
-    """The enabled baselines (name -> scorer), the k-mer one fitted on the fold's training examples.
+    """The enabled baselines (name -> scorer), the k-mer one fitted on the fold's training examples plus
+    ``baselines.kmer.genomewide_negatives`` genome-wide negatives per positive (:func:`kmer_training_table`), its C
+    chosen on the validation chromosomes' genome-wide bins.
 
     PWM: one baseline per ``baselines.pwm.central`` window, named ``pwm`` (the first) and ``pwm_<bp>``."""
     out = {}
@@ -91,17 +93,62 @@ def build_baselines(p: Params, genome: Genome, fold: dict, data_dir: Path, conte
                 motif, context, central=c, release=p.get("baselines.pwm.release", str, allow_none=True),
                 background=bg, pseudocount=p.get("baselines.pwm.pseudocount", float, ge=0))
     if p.get("baselines.kmer.enabled", bool):
-        C = p.raw("baselines.kmer.C")
-        km = KmerBaseline(context, k=p.get("baselines.kmer.k", int, ge=1, le=10),
-                          window=p.get("baselines.kmer.window", int, gt=0),
-                          C=[float(c) for c in C] if isinstance(C, list) else float(C), seed=p.get("seed", int))
-        train = read_examples([dataset_path(data_dir, c) for c in fold["train"]])
+        out["kmer"] = kmer_baseline(p, context)
+        train = kmer_training_table(data_dir, fold["train"], p.get("baselines.kmer.genomewide_negatives", float, ge=0),
+                                    p.get("seed", int))
         valid = []
         for c in fold["valid"]:
             _, _, _, df = read_genomewide(dataset_path(data_dir, c))
             valid.append((c, df.start.to_numpy(), df.label.to_numpy()))
-        out["kmer"] = km.fit(genome, train, valid)
+        out["kmer"].fit(genome, train, valid)
     return out
+
+
+def kmer_baseline(p: Params, context: int) -> KmerBaseline:
+    """The (unfitted) k-mer baseline of ``baselines.kmer``; a bad value is a ParamsError naming its key."""
+    C = p.raw("baselines.kmer.C")
+    grid = C if isinstance(C, list) else [C]
+    try:
+        grid = [float(c) for c in grid]
+    except (TypeError, ValueError):
+        grid = []
+    if not grid or not all(np.isfinite(c) and c > 0 for c in grid):
+        raise ParamsError("baselines.kmer.C", f"{C!r} must be a positive number or a list of them",
+                          "use e.g. [3.0e-5, 1.0e-4, 3.0e-4, 1.0e-3]", p.path)
+    bounds = p.raw("baselines.kmer.C_bounds")
+    try:
+        lo, hi = (float(b) for b in bounds)
+    except (TypeError, ValueError):
+        raise ParamsError("baselines.kmer.C_bounds", f"{bounds!r} must be a list [low, high] of two numbers",
+                          "use e.g. [1.0e-7, 1.0]", p.path) from None
+    step = p.get("baselines.kmer.C_step", float, gt=1)
+    with params_keys(p, prefix="baselines.kmer."):
+        return KmerBaseline(context, k=p.get("baselines.kmer.k", int, ge=1, le=10),
+                            window=p.get("baselines.kmer.window", int, gt=0),
+                            C=grid if isinstance(C, list) else grid[0], C_bounds=(lo, hi), C_step=step,
+                            seed=p.get("seed", int))
+
+
+def kmer_training_table(data_dir: Path, chroms, genomewide_negatives: float, seed: int) -> pd.DataFrame:
+    """Training table of the k-mer baseline: the sampled examples of ``chroms`` (the fold's training chromosomes)
+    plus ``round(genomewide_negatives * n_positive)`` negative genome-wide bins of the same chromosomes drawn once
+    (seeded; all of them when fewer) -- the mixture ``train@K`` trains the CNN on (``train.genomewide_negatives``).
+    Columns ``chrom``, ``start``, ``label``, ``genomewide`` (True for the added bins)."""
+    ex = read_examples([dataset_path(data_dir, c) for c in chroms])
+    ex = pd.DataFrame({"chrom": ex.chrom, "start": ex.start.to_numpy(np.int64), "label": ex.label.to_numpy(np.int64),
+                       "genomewide": False})
+    n = round(genomewide_negatives * int((ex.label == 1).sum()))
+    if n <= 0:
+        return ex
+    pool = []
+    for c in chroms:
+        chrom, _, _, df = read_genomewide(dataset_path(data_dir, c))
+        neg = df[df.label.to_numpy() == 0]
+        pool.append(pd.DataFrame({"chrom": chrom, "start": neg.start.to_numpy(np.int64), "label": 0,
+                                  "genomewide": True}))
+    pool = pd.concat(pool, ignore_index=True)
+    pick = np.random.default_rng([int(seed), 7919]).choice(len(pool), size=min(n, len(pool)), replace=False)
+    return pd.concat([ex, pool.iloc[np.sort(pick)]], ignore_index=True)
 
 
 def score_fold(p: Params, k: int, progress: bool = True) -> dict:
@@ -165,7 +212,7 @@ def score_fold(p: Params, k: int, progress: bool = True) -> dict:
         if isinstance(b, PWMBaseline):
             d.update(motif_id=b.motif.id, motif_name=b.motif.name, width=b.width, central=b.central)
         else:
-            d.update(k=b.k, window=b.window, chosen_C=b.chosen_C, selection=b.selection)
+            d.update(b.info())
         info["baselines"][name] = d
     return {"fold": k, "genomewide": gw, "sampled": sampled, "info": info}
 
