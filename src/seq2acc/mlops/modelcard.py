@@ -35,12 +35,12 @@ import yaml
 from seq2acc.io.atomic import atomic_path, write_text
 from seq2acc.artifacts.tables import read_table
 from seq2acc.mlops.lineage import lock_hashes
+from seq2acc.mlops.tracking import BEST_FOLD_ALIAS, CHAMPION_ALIAS as ALIAS
 from seq2acc.errors import Seq2AccError
 from seq2acc.config import Params
 
 log = logging.getLogger(__name__)
 
-ALIAS = "champion"
 MONITOR_WORDS = {"val_loss": "loss", "val_auprc": "AUPRC"}
 
 
