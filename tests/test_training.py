@@ -66,7 +66,8 @@ def make_toy_project(root: Path, **train_overrides) -> Params:
             "folds": {"out": str(root / "folds.json")}, "model": dict(TINY_MODEL), "train": train,
             "validate": {"report": str(root / "validation/summary.json")},
             "tracking": {"experiment": None, "model_name": None},
-            "promote": {"out": str(root / "reports/train.json")}, "evaluate": {"metrics_dir": str(root / "metrics")}}
+            "promote": {"out": str(root / "reports/train.json")},
+            "evaluate": {"metrics_dir": str(root / "metrics"), "out_dir": str(root / "predictions")}}
     return Params(shipped_params(data), str(root / "params.yaml"))
 
 
@@ -95,8 +96,14 @@ def trained(store, tmp_path_factory):
     p = make_toy_project(root)
     for k in (0, 1):
         train_fold(p, k)
+    for k, cal in CALIBRATIONS.items():  # as evaluate@K writes it (fitted on the fold's validation chromosomes)
+        (root / f"predictions/fold{k}").mkdir(parents=True, exist_ok=True)
+        (root / f"predictions/fold{k}/info.json").write_text(json.dumps({"calibration": {"cnn": cal}}))
     summary = promote(p)
     return p, root, summary
+
+
+CALIBRATIONS = {0: {"method": "platt", "a": 1.7, "b": -0.3}, 1: {"method": "platt", "a": 0.6, "b": 0.4}}
 
 
 # ----------------------------------------------------------------------------- architecture
@@ -363,15 +370,97 @@ def test_fold_runs_are_tracked_with_lineage(trained):
     assert mlflow.get_tracking_uri().startswith("sqlite:///")
 
 
-def test_registry_champion_gives_identical_predictions(trained):
+def _toy_sequences(n=12, L=200, seed=0):
+    rng = np.random.default_rng(seed)
+    seqs = ["".join(rng.choice(list("ACGT"), size=L)) for _ in range(n)]
+    seqs[0] = seqs[0][:90] + MOTIF + seqs[0][98:]
+    seqs[1] = seqs[1][:50].lower() + "N" * 10 + seqs[1][60:]  # lower case and N are DNA too
+    return seqs
+
+
+def _expected_ensemble(root, seqs):
+    """Mean over folds of the calibrated, strand-averaged logits of each models/fold<K>/model.keras."""
+    from seq2acc.evaluate.calibration import apply_calibration
+    from seq2acc.model.load import load_model
+    from seq2acc.model.predict import predict_logits
+    from seq2acc.seq.encoding import onehot
+
+    x = np.stack([onehot(s) for s in seqs])
+    return x, np.mean([apply_calibration(predict_logits(load_model(root / f"models/fold{k}/model.keras"), x, 0,
+                                                        rc_average=True), CALIBRATIONS[k]) for k in (0, 1)], axis=0)
+
+
+def test_registry_champion_is_the_calibrated_fold_ensemble(trained):
+    import mlflow
+    import pandas as pd
+    from mlflow.tracking import MlflowClient
+
+    p, root, summary = trained
+    name = summary["registered_model_name"]
+    ens = summary["ensemble"]
+    assert summary["champion_version"] == ens["version"] == summary["aliases"]["champion"]
+    assert ens["folds"] == [0, 1] and ens["calibrated_folds"] == [0, 1] and ens["uncalibrated_folds"] == []
+    mv = MlflowClient().get_model_version_by_alias(name, "champion")
+    assert str(mv.version) == ens["version"] and mv.tags["kind"] == "ensemble" and mv.tags["folds"] == "0,1"
+    assert "genomewide_auprc" not in mv.tags  # no metrics/headline.json in this project yet
+    model = mlflow.pyfunc.load_model(f"models:/{name}@champion")
+    assert "keras" not in model.metadata.flavors
+    seqs = _toy_sequences()
+    x, expected = _expected_ensemble(root, seqs)
+    out = model.predict(pd.DataFrame({"sequence": seqs}))
+    assert list(out.columns) == ["logit", "probability"] and len(out) == len(seqs)
+    np.testing.assert_allclose(out["logit"].to_numpy(), expected, atol=1e-5, rtol=0)
+    np.testing.assert_allclose(out["probability"].to_numpy(), 1 / (1 + np.exp(-expected)), atol=1e-6)
+    from_onehot = model.unwrap_python_model().predict(None, x)  # one-hot arrays (the signature is for strings)
+    np.testing.assert_allclose(from_onehot["logit"].to_numpy(), out["logit"].to_numpy(), atol=1e-6, rtol=0)
+
+
+def test_ensemble_rejects_bad_sequences_naming_row_and_fix(trained):
+    import mlflow
+    import pandas as pd
+
+    from seq2acc.errors import InputError
+
+    p, root, summary = trained
+    model = mlflow.pyfunc.load_model(f"models:/{summary['registered_model_name']}@champion").unwrap_python_model()
+    seqs = _toy_sequences(3)
+    with pytest.raises(InputError, match=r"row 2: sequence is 150 bp but the model takes 200 bp[\s\S]*fix: give "
+                       r"sequences of exactly 200 bp"):
+        model.predict(None, pd.DataFrame({"sequence": seqs[:2] + [seqs[2][:150]]}))
+    with pytest.raises(InputError, match=r"row 1: character 'X' at position 5 is not a DNA letter[\s\S]*fix: use only"):
+        model.predict(None, pd.DataFrame({"sequence": [seqs[0], seqs[1][:5] + "X" + seqs[1][6:]]}))
+    with pytest.raises(InputError, match="no 'sequence' column"):
+        model.predict(None, pd.DataFrame({"seq": seqs}))
+    with pytest.raises(InputError, match=r"one-hot \(n, 200, 4\)"):
+        model.predict(None, np.zeros((2, 150, 4), np.float32))
+
+
+def test_registry_champion_loads_in_a_fresh_process(trained):
+    import subprocess
+    import sys
+
+    p, root, summary = trained
+    seqs = _toy_sequences(4)
+    _, expected = _expected_ensemble(root, seqs)
+    code = ("import json, sys, mlflow, pandas as pd\n"
+            f"m = mlflow.pyfunc.load_model('models:/{summary['registered_model_name']}@champion')\n"
+            "print(json.dumps(m.predict(pd.DataFrame({'sequence': json.loads(sys.argv[1])}))['logit'].tolist()))")
+    res = subprocess.run([sys.executable, "-c", code, json.dumps(seqs)], capture_output=True, text=True,
+                         timeout=300, env=dict(os.environ))
+    assert res.returncode == 0, res.stderr[-3000:]
+    np.testing.assert_allclose(json.loads(res.stdout.strip().splitlines()[-1]), expected, atol=1e-5, rtol=0)
+
+
+def test_registry_best_fold_gives_identical_predictions(trained):
     import keras
     import mlflow
 
     p, root, summary = trained
-    v = summary["champion_version"]
+    v = summary["best_fold_version"]
+    assert summary["aliases"]["best_fold"] == v
     fold = next(int(k[4:]) for k, f in summary["folds"].items() if f["version"] == v)
     local = keras.models.load_model(root / f"models/fold{fold}/model.keras")
-    remote = mlflow.keras.load_model(f"models:/{summary['registered_model_name']}@champion")
+    remote = mlflow.keras.load_model(f"models:/{summary['registered_model_name']}@best_fold")
     x = np.random.default_rng(0).random((16, 200, 4)).astype(np.float32)
     assert np.array_equal(np.asarray(local(x)), np.asarray(remote(x)))
     assert summary["criterion"] == "val_loss"
@@ -391,20 +480,46 @@ def test_promotion_uses_auprc_and_only_moves_on_improvement(trained):
     for k, auprc in (("fold0", 0.30), ("fold1", 0.55)):
         (root / "metrics" / k).mkdir(parents=True, exist_ok=True)
         (root / "metrics" / k / "evaluate.json").write_text(json.dumps({"genomewide": {"auprc": auprc}}))
-    # an older champion (not among the current folds) that scored better than any candidate: kept
+    # an older best_fold (not among the current folds) that scored better than any candidate: kept
     src = client.get_model_version(name, versions["fold0"])
     old = client.create_model_version(name, src.source, run_id=src.run_id).version
     client.set_model_version_tag(name, old, "genomewide_auprc", "0.9")
-    client.set_registered_model_alias(name, "champion", old)
+    client.set_registered_model_alias(name, "best_fold", old)
     s = promote(p)
-    assert s["criterion"] == "genomewide_auprc" and not s["promoted"] and s["champion_version"] == str(old)
-    # the champion scored worse: the best candidate (fold1, AUPRC 0.55) takes the alias
+    assert s["criterion"] == "genomewide_auprc" and not s["promoted"] and s["best_fold_version"] == str(old)
+    # same folds and calibrations: the ensemble version is reused, and stays champion
+    assert s["ensemble"]["reused"] and s["champion_version"] == first["champion_version"]
+    assert str(client.get_model_version_by_alias(name, "champion").version) == first["champion_version"]
+    # the best_fold scored worse: the best candidate (fold1, AUPRC 0.55) takes the alias
     client.set_model_version_tag(name, old, "genomewide_auprc", "0.1")
     s = promote(p)
-    assert s["promoted"] and s["champion_version"] == versions["fold1"]
-    assert str(client.get_model_version_by_alias(name, "champion").version) == versions["fold1"]
+    assert s["promoted"] and s["best_fold_version"] == versions["fold1"]
+    assert str(client.get_model_version_by_alias(name, "best_fold").version) == versions["fold1"]
     assert client.get_model_version(name, versions["fold1"]).tags["genomewide_auprc"] == "0.55"
-    assert json.loads((root / "reports/train.json").read_text())["champion_version"] == versions["fold1"]
+    report = json.loads((root / "reports/train.json").read_text())
+    assert report["best_fold_version"] == versions["fold1"] and report["aliases"]["best_fold"] == versions["fold1"]
+    # a new calibration (evaluate@1 re-run) and a cross-validation headline: a new ensemble version is champion
+    (root / "metrics/headline.json").write_text(json.dumps({"pooled_auprc": 0.42}))
+    (root / "predictions/fold1/info.json").write_text(json.dumps({"calibration": {"cnn": {"a": 2.0, "b": 0.0}}}))
+    try:
+        s = promote(p)
+    finally:
+        (root / "predictions/fold1/info.json").write_text(json.dumps({"calibration": {"cnn": CALIBRATIONS[1]}}))
+    assert not s["ensemble"]["reused"] and int(s["champion_version"]) > int(first["champion_version"])
+    mv = client.get_model_version_by_alias(name, "champion")
+    assert str(mv.version) == s["champion_version"] and mv.tags["genomewide_auprc"] == "0.42"
+    assert report["champion_version"] == first["champion_version"]  # the report of the promotion before
+    assert json.loads((root / "reports/train.json").read_text())["champion_version"] == s["champion_version"]
+
+
+def test_ensemble_without_a_calibration_uses_the_identity_and_says_so(trained, tmp_path):
+    from seq2acc.mlops.ensemble_model import FoldEnsemble  # noqa: F401 - importable without a run
+    from seq2acc.artifacts.fold_calibration import fold_calibrations
+
+    (tmp_path / "fold0").mkdir()
+    (tmp_path / "fold0/info.json").write_text(json.dumps({"calibration": {"cnn": CALIBRATIONS[0]}}))
+    assert fold_calibrations([0, 1], tmp_path) == {0: CALIBRATIONS[0]}
+    assert fold_calibrations([0, 1], tmp_path, require_all=True) is None
 
 
 # ----------------------------------------------------------------------------- faults

@@ -184,6 +184,39 @@ def test_every_version_gets_a_complete_card_logged_to_mlflow(project):
         assert f"AUPRC {AUPRC[k]:.3f}" in mv.description and mv.tags["model_card"].endswith(".html")
 
 
+def test_champion_card_describes_the_fold_ensemble_and_best_fold_its_fold(project):
+    from mlflow.tracking import MlflowClient
+
+    from seq2acc.mlops.modelcard import build_all
+
+    _, versions = register_versions(project)
+    pipeline_outputs(project, versions, interpretation=False)
+    client = MlflowClient()
+    ens = client.create_model_version(MODEL, "runs:/x/ensemble", versions[0][0]).version  # the promote stage's
+    client.set_registered_model_alias(MODEL, "champion", ens)
+    client.set_registered_model_alias(MODEL, "best_fold", versions[1][1])
+    report = json.loads((project / "reports/train.json").read_text())
+    report.update({"champion_version": ens, "best_fold_version": versions[1][1],
+                   "aliases": {"champion": ens, "best_fold": versions[1][1]},
+                   "decision": "no best_fold yet: version 2 (fold 1) becomes best_fold",
+                   "ensemble": {"version": ens, "folds": [0, 1], "run_id": "r", "uncalibrated_folds": [1],
+                                "rc_average": True, "genomewide_auprc": 0.377}})
+    (project / "reports/train.json").write_text(json.dumps(report))
+    build_all(_p(project))
+    out = project / "reports/modelcards"
+    champ = (out / "champion.md").read_text()
+    assert f"version {ens} — **champion** (fold ensemble)" in champ and "fold models 0, 1" in champ
+    assert "0.377" in champ and "Fold(s) 1 had no calibration" in champ
+    assert f"mlflow.pyfunc.load_model(\"models:/{MODEL}@champion\")" in champ and "dataframe_records" in champ
+    assert f"models:/{MODEL}@best_fold` = version {versions[1][1]}" in champ
+    assert "<table>" in (out / "champion.html").read_text()
+    v2 = (out / f"{MODEL}-v{versions[1][1]}.md").read_text()
+    assert "— **best_fold**" in v2 and f"models:/{MODEL}@best_fold" in v2 and "@champion" not in v2
+    assert "**champion**" not in (out / f"{MODEL}-v{versions[0][1]}.md").read_text()
+    index = (out / "index.md").read_text()
+    assert f"@champion` = version {ens} the ensemble of folds 0, 1" in index and "@best_fold` = version" in index
+
+
 def test_missing_sections_are_named_with_the_stage_that_makes_them(project):
     from seq2acc.mlops.modelcard import build_all
 

@@ -38,10 +38,16 @@ def _print_training(p: Params) -> None:
     print(f"== training: registered model {tr['registered_model_name']} (criterion for champion: {tr['criterion']})")
     for k, f in tr["folds"].items():
         extra = f" genome-wide AUPRC={f['genomewide_auprc']:.4f}" if f.get("genomewide_auprc") is not None else ""
-        star = "  <- champion" if f["version"] == tr["champion_version"] else ""
+        star = ("  <- best_fold" if f["version"] == tr.get("best_fold_version")
+                else "  <- champion" if f["version"] == tr["champion_version"] else "")
         print(f"  {k:7s} val_loss={f['val_loss']:.4f}{extra} version={f['version']}{star}")
-    print(f"  mean val_loss={tr['mean_val_loss']:.4f}; {tr['decision']}; load it with "
-          f"mlflow.keras.load_model('{tr['champion_uri']}')")
+    if tr.get("ensemble"):
+        print(f"  mean val_loss={tr['mean_val_loss']:.4f}; {tr['decision']}; champion = fold ensemble version "
+              f"{tr['champion_version']} (folds {tr['ensemble']['folds']}): mlflow.pyfunc.load_model("
+              f"'{tr['champion_uri']}'); best fold: mlflow.keras.load_model('{tr['best_fold_uri']}')")
+    else:
+        print(f"  mean val_loss={tr['mean_val_loss']:.4f}; {tr['decision']}; load it with "
+              f"mlflow.keras.load_model('{tr['champion_uri']}')")
 
 
 def _print_evaluation(p: Params) -> None:

@@ -5,7 +5,8 @@ stride), a BED/narrowPeak of regions (the input window centred on the narrowPeak
 region string ``chr:start-end`` (0-based half-open, like BED), or whole chromosomes (every grid window, as the
 genome-wide evaluation scores them). Models: a ``model.keras`` path, ``fold<K>``, ``ensemble`` (the mean logit of
 every trained fold), ``heldout`` (genomic inputs: each chromosome scored by the fold model that held it out,
-leakage-free) or a registry URI ``models:/<name>@champion``. Outputs: a TSV (window, labelled bin, logit,
+leakage-free) or a registry URI (``models:/<name>@champion``: the registered fold ensemble, its folds' calibrations
+included; ``models:/<name>@best_fold``: one fold model). Outputs: a TSV (window, labelled bin, logit,
 calibrated_logit, probability) and, for genomic inputs, a bedGraph or bigWig of the probability per labelled bin.
 
 Calibration: for ``fold<K>``, ``ensemble`` and ``heldout`` each fold's model has a calibration fitted by
@@ -34,6 +35,7 @@ import numpy as np
 import pandas as pd
 
 from seq2acc.artifacts import fold_model
+from seq2acc.artifacts.fold_calibration import fold_calibrations
 from seq2acc.data.folds import load_folds
 from seq2acc.errors import InputError
 from seq2acc.evaluate.calibration import apply_calibration
@@ -78,28 +80,6 @@ class Models:
         return raw, np.mean([apply_calibration(v, self.calibration.get(k)) for k, v in per_fold.items()], axis=0)
 
 
-def fold_calibrations(folds, predictions_dir, require_all: bool = False) -> dict | None:
-    """``{fold: calibration}`` of the folds' CNN read from ``predictions/fold<K>/info.json`` (a fold without one:
-    left out, with a warning; its logits stay raw). ``require_all`` (the ensemble, which averages the folds'
-    logits): None unless every fold has one, so calibrated and raw logits are never averaged together."""
-    import json
-
-    if predictions_dir is None:
-        return None
-    out = {}
-    for k in folds:
-        path = Path(predictions_dir) / f"fold{k}" / "info.json"
-        cal = (json.loads(path.read_text()).get("calibration") or {}).get("cnn") if path.exists() else None
-        if cal is None:
-            log.warning("no calibration of fold %s (%s; run `dvc repro evaluate@%s`): %s", k, path, k,
-                        "no fold's logits are calibrated" if require_all else "its logits stay uncalibrated")
-            if require_all:
-                return None
-        else:
-            out[k] = cal
-    return out or None
-
-
 def resolve_models(spec: str, models_dir, folds_path=None, folds=None, predictions_dir=None) -> Models:
     """The models named by ``spec`` (see the module docstring); ``folds``: the trained folds (``train.folds``);
     ``predictions_dir``: the evaluation's ``predictions/`` (fold calibrations; None = no calibration)."""
@@ -110,6 +90,11 @@ def resolve_models(spec: str, models_dir, folds_path=None, folds=None, predictio
 
         mlflow.set_tracking_uri(tracking.tracking_uri())
         try:
+            if "keras" not in mlflow.models.get_model_info(spec).flavors:  # the fold ensemble (pyfunc): its folds
+                ens = mlflow.pyfunc.load_model(spec).unwrap_python_model()
+                if not ens.calibration:
+                    log.warning("%s: no fold of the ensemble is calibrated: raw logits", spec)
+                return Models(dict(ens.models), calibration=dict(ens.calibration) or None)
             return Models({0: mlflow.keras.load_model(spec)})
         except Exception as e:  # noqa: BLE001 - any registry failure is a user-facing problem with the URI
             raise InputError(spec, f"cannot load the registered model: {e}",

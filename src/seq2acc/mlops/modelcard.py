@@ -35,12 +35,12 @@ import yaml
 from seq2acc.io.atomic import atomic_path, write_text
 from seq2acc.artifacts.tables import read_table
 from seq2acc.mlops.lineage import lock_hashes
+from seq2acc.mlops.tracking import BEST_FOLD_ALIAS, CHAMPION_ALIAS as ALIAS
 from seq2acc.errors import Seq2AccError
 from seq2acc.config import Params
 
 log = logging.getLogger(__name__)
 
-ALIAS = "champion"
 MONITOR_WORDS = {"val_loss": "loss", "val_auprc": "AUPRC"}
 
 
@@ -153,9 +153,17 @@ def _registry_info(name: str, version: str) -> dict:
         return {}
 
 
+def _report_aliases(report: dict, version: str) -> list[str]:
+    """The aliases ``reports/train.json`` records for a fold version (when the registry is not reachable)."""
+    if report.get("aliases"):
+        return [a for a, v in report["aliases"].items() if str(v) == version]
+    # an older report, from before the ensemble was the champion: the champion was a fold version
+    return [ALIAS] if str(report.get("champion_version")) == version else []
+
+
 def _header(card: Card, entry: dict, report: dict, run_info: dict, cfg: dict, reg: dict, ev: dict | None) -> str:
     fold = cfg.get("fold") or {}
-    aliases = reg.get("aliases") or ([ALIAS] if str(report.get("champion_version")) == card.version else [])
+    aliases = reg.get("aliases") or _report_aliases(report, card.version)
     card.aliases = aliases
     badge = f" — **{', '.join(aliases)}**" if aliases else ""
     gw = (ev or {}).get("genomewide") or {}
@@ -358,8 +366,10 @@ def _params(p: Params) -> str:
 
 
 def _usage(card: Card, paths: CardPaths) -> str:
+    alias = next((a for a in (BEST_FOLD_ALIAS, ALIAS) if a in card.aliases), None)
+    also = f"   # or \"models:/{card.name}@{alias}\"" if alias else ""
     return (f"## Using it\n\n```python\nimport mlflow\nmodel = mlflow.keras.load_model(\"models:/{card.name}/"
-            f"{card.version}\")   # or \"models:/{card.name}@{ALIAS}\"\n# or, in this repository: "
+            f"{card.version}\"){also}\n# or, in this repository: "
             f"keras.models.load_model(\"{paths.models}/fold{card.fold}/model.keras\")\nlogits = model.predict(onehot)"
             "   # (n, input_length, 4) one-hot A C G T -> (n, 1) logits\n```")
 
@@ -473,6 +483,38 @@ def log_card(card: Card, md_path: Path, html_path: Path) -> bool:
         return False
 
 
+def ensemble_card(report: dict, fold_rows: list[list]) -> str:
+    """Markdown card of the registered fold ensemble (alias ``champion``) from ``reports/train.json``."""
+    name, ens = report.get("registered_model_name"), report["ensemble"]
+    folds = ", ".join(map(str, ens.get("folds", [])))
+    unc = ens.get("uncalibrated_folds") or []
+    lines = [f"# Model card: {name} version {report.get('champion_version')} — **{ALIAS}** (fold ensemble)", "",
+             f"The mean over the fold models {folds} of their calibrated logits, each averaged over both strands"
+             f"{'' if ens.get('rc_average', True) else ' (strand averaging off)'}: an MLflow pyfunc holding every "
+             "fold's Keras model and its calibration (fitted by `evaluate@K` on the fold's validation chromosomes)."
+             + (f" Fold(s) {', '.join(map(str, unc))} had no calibration: their logits enter raw." if unc else ""),
+             "", f"**Pooled genome-wide AUPRC of the cross-validation (calibrated; each chromosome scored by the fold "
+             f"that held it out): {_f(ens.get('genomewide_auprc'))}.** No chromosome is held out from the ensemble "
+             "as a whole (each was seen in training by some fold): judge it by this held-out number, not by its "
+             "predictions on the training genome.", "",
+             _table(["about this model", ""], [
+                 ["registered model", f"`{name}` version {report.get('champion_version')}"],
+                 ["aliases", ALIAS], ["MLflow run", f"`{ens.get('run_id')}`"],
+                 ["folds (versions)", ", ".join(f"{k} (v{f['version']})" for k, f in report.get("folds", {}).items())],
+                 ["input / output", "DataFrame column `sequence` (DNA, model input length) or one-hot (n, L, 4) → "
+                                    "`logit`, `probability`"],
+                 ["best single fold", f"`models:/{name}@{BEST_FOLD_ALIAS}` = version "
+                                      f"{report.get('best_fold_version')}: {report.get('decision', '')}"]]),
+             "", "## Fold models", "",
+             _table(["version", "fold", "genome-wide AUPRC", "positive rate", "aliases", "card"], fold_rows), "",
+             "## Using it", "", "```python\nimport mlflow, pandas as pd\n"
+             f"model = mlflow.pyfunc.load_model(\"models:/{name}@{ALIAS}\")\n"
+             "model.predict(pd.DataFrame({\"sequence\": [\"ACGT...\"]}))   # -> logit, probability\n```", "",
+             f"Serve it: `mlflow models serve -m models:/{name}@{ALIAS}`, then POST "
+             '`{"dataframe_records": [{"sequence": "ACGT..."}]}` to `/invocations`.', ""]
+    return "\n".join(lines)
+
+
 def build_all(p: Params) -> list[Path]:
     """Stage body of ``modelcard``: one card per fold version in ``reports/train.json``, champion copy, index."""
     paths = CardPaths.from_params(p)
@@ -495,8 +537,9 @@ def build_all(p: Params) -> list[Path]:
             md_path, html_path = write_card(card, tmp)
             if log_it:
                 log_card(card, md_path, html_path)
-            if ALIAS in card.aliases or str(report.get("champion_version")) == card.version:
-                shutil.copyfile(html_path, tmp / "champion.html")
+            if not report.get("ensemble") and (ALIAS in card.aliases
+                                               or str(report.get("champion_version")) == card.version):
+                shutil.copyfile(html_path, tmp / "champion.html")  # an older report: the champion is a fold
                 write_text(tmp / "champion.md", card.markdown)
             ev = _json(paths.metrics / f"fold{card.fold}" / "evaluate.json") or {}
             gw = ev.get("genomewide") or {}
@@ -504,9 +547,19 @@ def build_all(p: Params) -> list[Path]:
                          _f(gw.get("positive_rate"), 4), ", ".join(card.aliases) or "–",
                          ("incomplete: " + ", ".join(card.missing)) if card.missing else "complete"])
             written.append(out_dir / html_path.name)
-        index = [f"# Model cards: {report.get('registered_model_name')}", "",
-                 f"Champion: `models:/{report.get('registered_model_name')}@{ALIAS}` = version "
-                 f"{report.get('champion_version')} ([champion.html](champion.html)). {report.get('decision', '')}", "",
+        name = report.get("registered_model_name")
+        if report.get("ensemble"):
+            md = ensemble_card(report, rows)
+            write_text(tmp / "champion.md", md)
+            write_text(tmp / "champion.html", to_html(md, f"{name} v{report['champion_version']} ({ALIAS})"))
+            what = (f"the ensemble of folds {', '.join(map(str, report['ensemble']['folds']))} "
+                    f"([champion.html](champion.html)). Best single fold: `models:/{name}@{BEST_FOLD_ALIAS}` = "
+                    f"version {report.get('best_fold_version')}.")
+        else:
+            what = "([champion.html](champion.html))."
+        index = [f"# Model cards: {name}", "",
+                 f"Champion: `models:/{name}@{ALIAS}` = version {report.get('champion_version')} {what} "
+                 f"{report.get('decision', '')}", "",
                  _table(["version", "fold", "genome-wide AUPRC", "positive rate", "aliases", "card"], rows), ""]
         write_text(tmp / "index.md", "\n".join(index))
     log.info("model cards: %d written to %s", len(written), out_dir)

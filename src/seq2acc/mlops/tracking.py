@@ -31,6 +31,9 @@ CV_KEY_TAG = "seq2acc.cv_key"
 RUN_KIND_TAG = "seq2acc.run_kind"
 # Installed versions of these are pinned into every logged model's requirements.
 PINNED_PACKAGES = ("tensorflow-cpu", "keras", "numpy", "mlflow", "h5py")
+# Registry aliases (set by the promote stage): the fold ensemble, and the best single fold model.
+CHAMPION_ALIAS = "champion"
+BEST_FOLD_ALIAS = "best_fold"
 
 
 def project_root(start: Path | None = None) -> Path:
