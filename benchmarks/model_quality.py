@@ -62,6 +62,7 @@ CONFIGS = {
     "gw20": {"train": {"genomewide_negatives": 20}},
     "gw40": {"train": {"genomewide_negatives": 40}},
     "gw20-f64": {"model": {"conv_filters": [64]}, "train": {"genomewide_negatives": 20}},
+    "gw20-seed3": {"train": {"genomewide_negatives": 20, "seed": 7}},
     "gw20-seed2": {"train": {"genomewide_negatives": 20, "seed": 99}},
     "residual": {"model": {"name": "residual"}},
     "residual-f32": {"model": {"name": "residual", "conv_filters": [32]}},
@@ -101,11 +102,15 @@ HISTORY = {  # (overrides on OLD)
 
 def config_params(base: dict, name: str) -> dict:
     if name in CONFIGS:
-        return deep_update(copy.deepcopy(base), copy.deepcopy(CONFIGS[name]))
-    if name in HISTORY:
+        out = deep_update(copy.deepcopy(base), copy.deepcopy(CONFIGS[name]))
+    elif name in HISTORY:
         old = deep_update(copy.deepcopy(base), copy.deepcopy(OLD))
-        return deep_update(old, copy.deepcopy(HISTORY[name]))
-    raise SystemExit(f"unknown config {name!r}; known: {', '.join([*CONFIGS, *HISTORY])}")
+        out = deep_update(old, copy.deepcopy(HISTORY[name]))
+    else:
+        raise SystemExit(f"unknown config {name!r}; known: {', '.join([*CONFIGS, *HISTORY])}")
+    if "seed" in out["train"]:  # the configs' train.seed (an older param) is the global seed training reads now
+        out["seed"] = out["train"].pop("seed")
+    return out
 
 
 def deep_update(d, u):
