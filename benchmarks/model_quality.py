@@ -190,7 +190,10 @@ def main(argv=None):
     pwm_scores: dict[int, tuple] = {}
     for name in a.config:
         p = Params(config_params(base, name))
+        from seq2acc.mlops.machine import machine_info
+
         row = {"config": name, "mode": "cv" if a.cv else "split chr4+chr11", "folds": [],
+               "date": time.strftime("%Y-%m-%d %H:%M"), "machine": machine_info(),
                "target": base["peaks"]["target"], "motif": base["baselines"]["pwm"]["jaspar_id"]}
         scores = {True: [], False: []}
         labels, t_total = [], 0.0
