@@ -54,6 +54,13 @@ def main(argv=None) -> None:
     v.add_argument("--out", required=True, help="output directory (scores.tsv, plots, ...)")
     v.add_argument("--n-null", type=int, default=None, help="shuffled backgrounds per variant (default: params)")
     v.set_defaults(func=_score_variants)
+    lb = sub.add_parser("leaderboard", help="every cross-validation in the MLflow store ranked by genome-wide AUPRC "
+                        "(the search harness: dvc exp run --queue grids, then this)")
+    lb.add_argument("--experiment", default=None, help="one MLflow experiment (default: all)")
+    lb.add_argument("--metric", default="mean_genomewide_auprc",
+                    help="parent-run metric to rank by (default mean_genomewide_auprc; mean_val_loss ranks ascending)")
+    lb.add_argument("--top", type=int, default=None, help="show the best N only")
+    lb.set_defaults(func=_leaderboard)
     pr = sub.add_parser("predict", help="predictions of the trained model(s) for your sequences, regions or chromosomes "
                         "(TSV; bedGraph/bigWig for genomic inputs)")
     src = pr.add_mutually_exclusive_group(required=True)
@@ -75,6 +82,13 @@ def main(argv=None) -> None:
     except Seq2AccError as e:
         print(f"seq2acc error: {e}", file=sys.stderr)
         sys.exit(1)
+
+
+def _leaderboard(args):
+    from seq2acc.mlops import tracking
+    from seq2acc.mlops.leaderboard import leaderboard, markdown
+
+    print(markdown(leaderboard(tracking.tracking_uri(), args.experiment, args.metric, args.top), args.metric))
 
 
 def _score_variants(args):
