@@ -17,6 +17,46 @@ os.environ.setdefault("TQDM_DISABLE", "1")
 ROOT = Path(__file__).resolve().parents[1]
 
 
+def free_port() -> int:
+    """A free TCP port on 127.0.0.1 (for servers the tests start)."""
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_http(url: str, proc, timeout: float = 180) -> None:
+    """Poll ``url`` until it answers 200; fail if ``proc`` (the server) exits first (with its stderr when piped)."""
+    import time
+    import urllib.request
+
+    t0 = time.time()
+    while time.time() - t0 < timeout:
+        if proc.poll() is not None:
+            err = proc.stderr.read() if proc.stderr else b""
+            err = err.decode(errors="replace") if isinstance(err, bytes) else (err or "")
+            raise AssertionError(f"server exited ({proc.returncode})" + (f":\n{err[-3000:]}" if err else ""))
+        try:
+            with urllib.request.urlopen(url, timeout=5) as r:
+                if r.status == 200:
+                    return
+        except OSError:
+            time.sleep(1)
+    raise AssertionError(f"{url} did not answer in {timeout} s")
+
+
+def stop_process_group(proc, timeout: float = 30) -> None:
+    """SIGTERM the process group of ``proc`` (started with ``start_new_session=True``), SIGKILL if it lingers."""
+    import signal
+
+    os.killpg(proc.pid, signal.SIGTERM)
+    try:
+        proc.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+
+
 def write_fasta(path: Path, seqs: dict[str, str], width: int = 60) -> Path:
     with open(path, "w") as fh:
         for name, s in seqs.items():

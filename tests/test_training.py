@@ -454,35 +454,22 @@ def test_registry_champion_loads_in_a_fresh_process(trained):
 def test_mlflow_models_serve_answers_dna_sequences_with_the_ensemble(trained):
     """A real `mlflow models serve` of `@champion`: POST DNA strings, get the ensemble's logits (issue 15)."""
     import shutil
-    import signal
-    import socket
     import subprocess
     import sys
-    import time
     import urllib.request
+
+    from conftest import free_port, stop_process_group, wait_http
 
     p, root, summary = trained
     mlflow_bin = shutil.which("mlflow", path=str(Path(sys.executable).parent)) or shutil.which("mlflow")
     assert mlflow_bin, "the mlflow CLI is part of the pinned environment"
-    with socket.socket() as s_:
-        s_.bind(("127.0.0.1", 0))
-        port = s_.getsockname()[1]
+    port = free_port()
     server = subprocess.Popen([mlflow_bin, "models", "serve", "-m", f"models:/{summary['registered_model_name']}@champion",
                                "--env-manager", "local", "-h", "127.0.0.1", "-p", str(port)],
                               env={**os.environ, "PATH": f"{Path(mlflow_bin).parent}{os.pathsep}{os.environ['PATH']}"},
                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True)
     try:
-        deadline = time.time() + 240
-        while True:
-            try:
-                with urllib.request.urlopen(f"http://127.0.0.1:{port}/ping", timeout=5) as r:
-                    if r.status == 200:
-                        break
-            except OSError:
-                pass
-            assert server.poll() is None, server.stderr.read().decode()[-3000:]
-            assert time.time() < deadline, "the model server did not come up"
-            time.sleep(1)
+        wait_http(f"http://127.0.0.1:{port}/ping", server, timeout=240)
         seqs = _toy_sequences(3)
         _, expected = _expected_ensemble(root, seqs)
         body = json.dumps({"dataframe_records": [{"sequence": s} for s in seqs]}).encode()
@@ -493,11 +480,7 @@ def test_mlflow_models_serve_answers_dna_sequences_with_the_ensemble(trained):
         np.testing.assert_allclose([row["logit"] for row in preds], expected, atol=1e-5, rtol=0)
         assert all(0 < row["probability"] < 1 for row in preds)
     finally:
-        os.killpg(server.pid, signal.SIGTERM)
-        try:
-            server.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            os.killpg(server.pid, signal.SIGKILL)
+        stop_process_group(server)
 
 
 def test_registry_best_fold_gives_identical_predictions(trained):

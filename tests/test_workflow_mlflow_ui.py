@@ -9,16 +9,15 @@ if set). Chromium is Debian's `chromium` package: `make test` installs it when m
 import os
 import re
 import shutil
-import signal
-import socket
 import struct
 import subprocess
 import sys
 import time
-import urllib.request
 from pathlib import Path
 
 import pytest
+
+from conftest import free_port, stop_process_group, wait_http
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 pytestmark = pytest.mark.skipif(
@@ -26,26 +25,6 @@ pytestmark = pytest.mark.skipif(
     "installed here (`make test` runs `apt-get install chromium` when apt-get is available)")
 
 AUPRC = {"fold0": 0.6123, "fold1": 0.4877}
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def wait_http(url: str, proc, timeout: float = 180) -> None:
-    t0 = time.time()
-    while time.time() - t0 < timeout:
-        if proc.poll() is not None:
-            raise AssertionError(f"server exited ({proc.returncode})")
-        try:
-            with urllib.request.urlopen(url, timeout=5) as r:
-                if r.status == 200:
-                    return
-        except OSError:
-            time.sleep(1)
-    raise AssertionError(f"{url} did not answer in {timeout} s")
 
 
 def chromium(url: str, shot: Path, profile: Path) -> str:
@@ -109,11 +88,7 @@ def test_experiment_page_lists_fold_runs_with_auprc(store, tmp_path):
         shot = tmp_path / "mlflow_experiment.png"
         text = page_text(chromium(url, shot, tmp_path / "chrome-profile"))
     finally:
-        os.killpg(server.pid, signal.SIGTERM)
-        try:
-            server.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            os.killpg(server.pid, signal.SIGKILL)
+        stop_process_group(server)
     assert "seq2acc/demo/Reb1" in text
     # both fold runs listed with their AUPRC, best first (the view sorts by AUPRC, descending)
     for name, auprc in AUPRC.items():

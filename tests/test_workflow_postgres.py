@@ -9,7 +9,6 @@ processes at once, a model version registered, runs found again sorted by AUPRC.
 import glob
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
@@ -17,6 +16,8 @@ import textwrap
 from pathlib import Path
 
 import pytest
+
+from conftest import free_port
 
 
 def _pg_bin() -> Path | None:
@@ -44,12 +45,6 @@ pytestmark = [
 ]
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def _as_pg(args, **kw):
     """Run a PostgreSQL binary as the 'postgres' user when we are root (the server refuses root)."""
     if AS_ROOT:
@@ -64,7 +59,7 @@ def postgres():
     data = base / "data"
     if AS_ROOT:
         os.chown(base, PG_USER.pw_uid, PG_USER.pw_gid)
-    port = _free_port()
+    port = free_port()
     res = _as_pg([PG_BIN / "initdb", "-D", data, "-U", "mlflow", "--auth=trust", "-E", "UTF8", "--no-sync"], timeout=120)
     assert res.returncode == 0, res.stdout + res.stderr
     opts = f"-c listen_addresses=127.0.0.1 -c port={port} -c unix_socket_directories={base} -c fsync=off"
