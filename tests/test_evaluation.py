@@ -183,6 +183,8 @@ def test_kmer_baseline_running_sum_equals_sklearn(tmp_path):
     valid = [("b", np.arange(0, 5000, 50), (np.arange(0, 5000, 50) % 400 == 0).astype(int))]
     km.fit(g, table, valid)
     assert km.chosen_C in (0.01, 1.0) and len(km.selection) == 2
+    # the chosen model's validation logits, kept for the fold's calibration, are exactly its scores of those bins
+    np.testing.assert_array_equal(km.valid_scores, km.score(g, "b", valid[0][1], progress=False))
     starts = np.arange(0, 7000, 50)
     X = km.counts(g, "a", starts)
     assert X.shape == (len(starts), km.n_features) and np.all(X.sum(1) <= 400 - 4 + 1)

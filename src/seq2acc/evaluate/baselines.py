@@ -168,6 +168,7 @@ class KmerBaseline:
         self.max_iter, self.seed, self.chunk_windows = int(max_iter), int(seed), int(chunk_windows)
         self.selection: list[dict] = []
         self.chosen_C = None
+        self.valid_scores = None  # set by fit: the chosen model's logits of the validation bins
         self.C_at_bound = None  # "low" / "high" when the best C is a bound of C_bounds (the search could go no further)
         self.n_train = self.n_train_positive = 0
         self.lookup, self.n_features = canonical_kmer_index(self.k)
@@ -259,7 +260,7 @@ class KmerBaseline:
                 sv = np.concatenate([self.score(genome, c, st, progress=False) for c, st, _ in valid_bins])
                 val = float(average_precision_score(yv, sv))
             self.selection.append({"C": C, "valid_genomewide_auprc": val})
-            fitted[C] = (val, pipe)
+            fitted[C] = (val, pipe, sv if yv is not None else None)
             return val
 
         if yv is None:
@@ -269,6 +270,9 @@ class KmerBaseline:
             best, self.C_at_bound = search_C(run, grid, self.C_bounds, self.C_step)
         self.chosen_C = float(best)
         self._set(fitted[best][1])
+        # the chosen model's logits of the validation bins (in ``valid_bins`` order; None when no selection ran):
+        # whoever needs them next (the fold's calibration) need not score the validation chromosomes again
+        self.valid_scores = fitted[best][2]
         log.info("k-mer baseline: k=%d (%d canonical features), %d training examples (%d positive), C=%g "
                  "(selection %s)", self.k, self.n_features, len(y), self.n_train_positive, self.chosen_C, self.selection)
         if self.C_at_bound:

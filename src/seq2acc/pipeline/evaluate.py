@@ -221,8 +221,11 @@ def fit_fold_calibration(fold: dict, data_dir: Path, spec, genome: Genome, score
                          progress: bool = True) -> dict:
     """``{score name: calibration}`` of the fold's learned scores (``cnn`` and the k-mer baseline, when enabled),
     fitted on every genome-wide bin of the fold's validation chromosomes, scored exactly as the test bins (same
-    scorer, same strand averaging). No validation chromosome: the identity, with a warning."""
+    scorer, same strand averaging). No validation chromosome: the identity, with a warning. A k-mer baseline whose
+    fit already scored these bins (its C selection: ``valid_scores``, same bins in the same order) is not scored
+    again."""
     learned = {"cnn": None, **{n: b for n, b in baselines.items() if isinstance(b, KmerBaseline)}}
+    known = {n: b.valid_scores for n, b in learned.items() if b is not None and b.valid_scores is not None}
     z = {n: [] for n in learned}
     y = []
     for c in fold["valid"]:
@@ -236,12 +239,15 @@ def fit_fold_calibration(fold: dict, data_dir: Path, spec, genome: Genome, score
         starts = df.start.to_numpy()
         y.append(df.label.to_numpy())
         for n, b in learned.items():
-            z[n].append(scorer.score(genome, chrom, starts, progress=progress)[:, 0] if b is None
-                        else b.score(genome, chrom, starts, progress=progress))
+            if n not in known:
+                z[n].append(scorer.score(genome, chrom, starts, progress=progress)[:, 0] if b is None
+                            else b.score(genome, chrom, starts, progress=progress))
     if not fold["valid"]:
         log.warning("fold %d has no validation chromosome: scores are not calibrated", fold["fold"])
     y = np.concatenate(y) if y else np.zeros(0, np.int8)
     out = {}
+    for n, scores in known.items():
+        z[n] = [scores]
     for n in learned:
         zz = np.concatenate(z[n]) if z[n] else np.zeros(0)
         out[n] = fit_calibration(zz, y, method)
