@@ -26,6 +26,7 @@ from pathlib import Path
 import numpy as np
 
 from seq2acc.errors import InputError
+from seq2acc.io.bigwig import sigmoid
 
 log = logging.getLogger(__name__)
 
@@ -83,10 +84,6 @@ def to_onehot(model_input, length: int) -> np.ndarray:
     return x
 
 
-def _sigmoid(z: np.ndarray) -> np.ndarray:
-    return 0.5 * (1.0 + np.tanh(0.5 * np.asarray(z, dtype=np.float64)))
-
-
 try:
     from mlflow.pyfunc import PythonModel as _Base
 except ImportError:  # pragma: no cover - mlflow is a project dependency
@@ -111,7 +108,7 @@ class FoldEnsemble(_Base):
 
         x = to_onehot(model_input, self.input_length)
         z = ensemble_logits(self.models, self.calibration, x, self.rc_average) if len(x) else np.zeros(0)
-        return pd.DataFrame({"logit": z, "probability": _sigmoid(z)})
+        return pd.DataFrame({"logit": z, "probability": sigmoid(z)})
 
 
 def signature():
