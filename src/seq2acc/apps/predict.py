@@ -38,8 +38,9 @@ from seq2acc.artifacts import fold_model
 from seq2acc.artifacts.fold_calibration import fold_calibrations
 from seq2acc.data.folds import load_folds
 from seq2acc.errors import InputError
-from seq2acc.evaluate.calibration import apply_calibration
+from seq2acc.evaluate.calibration import mean_calibrated
 from seq2acc.io.atomic import atomic_path
+from seq2acc.io.bigwig import sigmoid
 from seq2acc.io.fasta import Genome
 from seq2acc.model.load import load_model
 from seq2acc.model.predict import predict_logits
@@ -74,10 +75,8 @@ class Models:
 
     def combine(self, per_fold: dict) -> tuple[np.ndarray, np.ndarray]:
         """(mean raw logit, mean calibrated logit) of ``{fold: logits}``."""
-        raw = np.mean([np.asarray(v, dtype=np.float64) for v in per_fold.values()], axis=0)
-        if not self.calibration:
-            return raw, raw
-        return raw, np.mean([apply_calibration(v, self.calibration.get(k)) for k, v in per_fold.items()], axis=0)
+        raw = mean_calibrated(per_fold, None)
+        return raw, (mean_calibrated(per_fold, self.calibration) if self.calibration else raw)
 
 
 def resolve_models(spec: str, models_dir, folds_path=None, folds=None, predictions_dir=None) -> Models:
@@ -133,7 +132,7 @@ def _table(rows: dict, logits: tuple[np.ndarray, np.ndarray], context: int, bin_
     df.insert(4, "bin_end", df.start + off + bin_size)
     df["logit"] = np.asarray(logits[0], dtype=np.float64)
     df["calibrated_logit"] = np.asarray(logits[1], dtype=np.float64)
-    df["probability"] = 1.0 / (1.0 + np.exp(-df["calibrated_logit"]))
+    df["probability"] = sigmoid(df["calibrated_logit"].to_numpy())
     return df
 
 

@@ -127,3 +127,11 @@ def apply_calibration(logits, cal: dict | None) -> np.ndarray:
     if not a > 0:
         raise ArgumentError("cal", f"slope a = {a} must be positive (a monotone map)", "refit the calibration")
     return a * z + b
+
+
+def mean_calibrated(per_fold: dict, calibration: dict | None) -> np.ndarray:
+    """Mean over folds of each fold's calibrated logits: ``per_fold`` fold -> logits, ``calibration`` fold -> cal
+    (a fold missing from it, or ``calibration`` None, stays raw). What a fold ensemble predicts (float64)."""
+    cal = calibration or {}
+    return np.mean([apply_calibration(v, cal.get(k)) for k, v in per_fold.items()], axis=0)
+

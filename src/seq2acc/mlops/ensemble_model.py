@@ -39,11 +39,11 @@ _NOT_DNA = re.compile(r"[^ACGTNacgtn]")
 def ensemble_logits(models: dict, calibration: dict, onehot: np.ndarray, rc_average: bool = True) -> np.ndarray:
     """Mean over ``models`` (fold -> Keras model) of each fold's calibrated logit (``calibration``: fold ->
     ``{a, b}``, a missing fold = identity) for one-hot ``(n, L, 4)``; float64, shape ``(n,)``."""
-    from seq2acc.evaluate.calibration import apply_calibration
+    from seq2acc.evaluate.calibration import mean_calibrated
     from seq2acc.model.predict import predict_logits
 
-    return np.mean([apply_calibration(predict_logits(m, onehot, 0, rc_average=rc_average), calibration.get(k))
-                    for k, m in models.items()], axis=0)
+    return mean_calibrated({k: predict_logits(m, onehot, 0, rc_average=rc_average) for k, m in models.items()},
+                           calibration)
 
 
 def to_onehot(model_input, length: int) -> np.ndarray:
