@@ -472,13 +472,14 @@ def test_mlflow_models_serve_answers_dna_sequences_with_the_ensemble(trained):
         wait_http(f"http://127.0.0.1:{port}/ping", server, timeout=240)
         seqs = _toy_sequences(3)
         _, expected = _expected_ensemble(root, seqs)
-        body = json.dumps({"dataframe_records": [{"sequence": s} for s in seqs]}).encode()
-        req = urllib.request.Request(f"http://127.0.0.1:{port}/invocations", data=body,
-                                     headers={"Content-Type": "application/json"})
-        with urllib.request.urlopen(req, timeout=120) as r:
-            preds = json.loads(r.read())["predictions"]
-        np.testing.assert_allclose([row["logit"] for row in preds], expected, atol=1e-5, rtol=0)
-        assert all(0 < row["probability"] < 1 for row in preds)
+        # the plain list of DNA strings the issue asks for, and MLflow's column-oriented records
+        for payload in ({"inputs": seqs}, {"dataframe_records": [{"sequence": s} for s in seqs]}):
+            req = urllib.request.Request(f"http://127.0.0.1:{port}/invocations", data=json.dumps(payload).encode(),
+                                         headers={"Content-Type": "application/json"})
+            with urllib.request.urlopen(req, timeout=120) as r:
+                preds = json.loads(r.read())["predictions"]
+            np.testing.assert_allclose([row["logit"] for row in preds], expected, atol=1e-5, rtol=0)
+            assert all(0 < row["probability"] < 1 for row in preds)
     finally:
         stop_process_group(server)
 

@@ -7,8 +7,9 @@ averaged over both strands first (``rc_average``, as the evaluation scores windo
 one predict primitive :func:`seq2acc.model.predict.predict_logits`.
 
 Input: a pandas DataFrame with a ``sequence`` column of DNA strings of the model's input length (A, C, G, T, N;
-case-insensitive; N = unknown base), or a float32 one-hot array ``(n, L, 4)`` (A, C, G, T columns). Output: a
-DataFrame with ``logit`` (the ensemble's calibrated logit) and ``probability`` (its sigmoid).
+case-insensitive; N = unknown base) -- what MLflow makes of a served ``{"inputs": ["ACGT...", ...]}`` or
+``{"dataframe_records": [{"sequence": "ACGT..."}]}`` -- or a float32 one-hot array ``(n, L, 4)`` (A, C, G, T
+columns). Output: a DataFrame with ``logit`` (the ensemble's calibrated logit) and ``probability`` (its sigmoid).
 
 The logged model imports ``seq2acc`` when loaded (``mlflow.pyfunc.load_model`` and ``mlflow models serve`` need an
 environment with seq2acc installed, as the project's venv); its requirements pin the same packages as the fold
