@@ -333,7 +333,7 @@ def test_bad_input_stops_with_file_line_fix_and_nothing_written(project, case):
 
 @pytest.mark.parametrize("stage,missing,words", [
     ("peaks", "data/genome/chrom.sizes", ("does not exist", "dvc repro genome")),
-    ("dataset", "data/peaks/target.bed", ("does not exist", "dvc repro peaks")),
+    ("dataset", "data/peaks/summary.json", ("does not exist", "dvc repro peaks")),
     ("folds", "data/datasets/chr1.h5", ("dataset file missing", "dvc repro dataset@chr1")),
 ], ids=["peaks-before-genome", "dataset-before-peaks", "folds-before-datasets"])
 def test_stage_run_before_its_inputs_names_the_stage_to_run(project, stage, missing, words):
