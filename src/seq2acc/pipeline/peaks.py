@@ -83,6 +83,10 @@ def prepare_peaks(p: Params) -> None:
     frames = []
     else_files = [tracked_input(p, "peaks.elsewhere", f)
                   for f in _expand(p.get("peaks.elsewhere", allow_none=True), exclude, p.path)]
+    if not else_files and p.get("peaks.elsewhere", allow_none=True):
+        log.warning("peaks.elsewhere matches only task peak files (excluded): no 'elsewhere' negatives; the "
+                    "other tasks' positives are the informative negatives of each task, and "
+                    "dataset.negatives.fractions.elsewhere goes to random bins")
     for f in tqdm(else_files, desc="elsewhere peak files", disable=None):
         iv = read_intervals(f, sizes, allow_empty=True, drop_unknown_chroms=drop, what="'elsewhere' peak file",
                             genome=lay.genome)
