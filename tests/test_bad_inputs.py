@@ -187,6 +187,10 @@ def par_case(id, stage, over, key, words=(), **kw):
     return Case(id, stage, over=over, exc=ParamsError, where="params.yaml", words=(f"parameter '{key}'", *words), **kw)
 
 
+def _task(name, peaks, min_width=200):
+    return {"name": name, "peaks": peaks, "signal": None, "jaspar_id": None, "min_width": min_width}
+
+
 TRUNCATED = "".join(l + "\n" for l in FA.splitlines()[:120])[:-25]  # cut mid-chr2 (mid-line, no final newline)
 CASES = [
     # --- FASTA ------------------------------------------------------------------------------------------------
@@ -281,6 +285,50 @@ CASES = [
     par_case("peaks-target-missing", "peaks", {"peaks.target": DELETE}, "peaks.target", ("is missing",)),
     par_case("peaks-chroms-changed", "peaks", {"dataset.chromosomes": ["chr1", "chr2", "chr9"]},
              "dataset.chromosomes", ("chr9",)),
+    # --- several tasks (peaks.tasks) ----------------------------------------------------------------------------
+    Case("task-peak-file-missing", "peaks", over={"peaks.target": None, "peaks.tasks": [
+        _task("Reb1", "raw/target.bed"), _task("Abf1", "raw/abf1.bed")]}, where="raw/abf1.bed",
+        words=("peak file of task 'Abf1' (peaks.tasks[1].peaks) does not exist", "remove task 'Abf1'")),
+    Case("task-peak-file-empty", "peaks", {"abf1.bed": "# no peaks\n"}, over={"peaks.target": None, "peaks.tasks": [
+        _task("Reb1", "raw/target.bed"), _task("Abf1", "raw/abf1.bed")]}, where="raw/abf1.bed",
+        words=("peak file of task 'Abf1' has no intervals", "remove task 'Abf1' from peaks.tasks")),
+    Case("task-peak-file-bad-line", "peaks", {"abf1.bed": "chr1\t100\t300\nchr2\t5\n"}, over={
+        "peaks.target": None, "peaks.tasks": [_task("Reb1", "raw/target.bed"), _task("Abf1", "raw/abf1.bed")]},
+        where="raw/abf1.bed", line=2, words=("peak file of task 'Abf1' line has 2 column(s)",)),
+    par_case("task-names-duplicate", "peaks", {"peaks.target": None, "peaks.tasks": [
+        _task("Reb1", "raw/target.bed"), _task("reb1", "raw/other.bed")]}, "peaks.tasks[1].name",
+        ("'reb1' is used twice", "peaks.tasks[0] ('Reb1')", "own name")),
+    par_case("task-name-unusable", "peaks", {"peaks.target": None, "peaks.tasks": [_task("Reb 1", "raw/target.bed")]},
+             "peaks.tasks[0].name", ("not a usable task name",)),
+    par_case("task-key-missing", "peaks", {"peaks.target": None, "peaks.tasks": [
+        {k: v for k, v in _task("Reb1", "raw/target.bed").items() if k != "jaspar_id"}]},
+        "peaks.tasks[0].jaspar_id", ("task 'Reb1' lacks 'jaspar_id'", "null when there is none")),
+    par_case("task-key-unknown", "peaks", {"peaks.target": None, "peaks.tasks": [
+        {**_task("Reb1", "raw/target.bed"), "minwidth": 200}]}, "peaks.tasks[0].minwidth", ("unknown key",)),
+    par_case("task-min-width-negative", "peaks", {"peaks.target": None, "peaks.tasks": [
+        {**_task("Reb1", "raw/target.bed"), "min_width": -5}]}, "peaks.tasks[0].min_width", (">= 0",)),
+    par_case("tasks-and-target", "peaks", {"peaks.tasks": [_task("Reb1", "raw/target.bed")]}, "peaks.target",
+             ("ambiguous", "peaks.target: null")),
+    par_case("tasks-empty-list", "peaks", {"peaks.target": None, "peaks.tasks": []}, "peaks.tasks",
+             ("non-empty list",)),
+    par_case("task-signal-not-a-track", "peaks", {"peaks.target": None, "peaks.tasks": [
+        {**_task("Reb1", "raw/target.bed"), "signal": "raw/target.bed"}]}, "peaks.tasks[0].signal",
+        ("neither a bigWig nor a bedGraph",)),
+    Case("task-signal-missing", "peaks", over={"peaks.target": None, "peaks.tasks": [
+        {**_task("Reb1", "raw/target.bed"), "signal": "raw/reb1.bw"}]}, where="raw/reb1.bw",
+        words=("signal track of task 'Reb1' (peaks.tasks[0].signal) does not exist",)),
+    Case("task-events-not-widened", "peaks", over={"peaks.target": None, "peaks.tasks": [
+        {**_task("Reb1", "raw/target.bed"), "min_width": 0}]}, where="raw/target.bed",
+        words=("task 'Reb1' peak(s)", "task 'Reb1' would have no positive example",
+               "set peaks.tasks[0].min_width to at least 200")),
+    Case("target-events-not-widened", "peaks", over={"peaks.min_width": 0}, where="raw/target.bed",
+         words=("no 200-bp window is covered by more than 100 bp", "target would have no positive example",
+                "set peaks.min_width to at least 200")),
+    Case("elsewhere-events-not-widened", "peaks", over={"peaks.elsewhere_min_width": 0}, where="raw/other.bed",
+         words=("'elsewhere' peak(s)", "no bin could be an 'elsewhere' negative",
+                "set peaks.elsewhere_min_width to at least 200")),
+    par_case("elsewhere-min-width-missing", "peaks", {"peaks.elsewhere_min_width": DELETE},
+             "peaks.elsewhere_min_width", ("is missing",)),
     # --- dataset / folds params -------------------------------------------------------------------------------
     par_case("stride-above-bin-size", "dataset", {"dataset.stride": 300}, "dataset.stride",
              ("larger than bin_size 200", "never be in a bin", "stride <= bin_size")),
@@ -333,7 +381,7 @@ def test_bad_input_stops_with_file_line_fix_and_nothing_written(project, case):
 
 @pytest.mark.parametrize("stage,missing,words", [
     ("peaks", "data/genome/chrom.sizes", ("does not exist", "dvc repro genome")),
-    ("dataset", "data/peaks/target.bed", ("does not exist", "dvc repro peaks")),
+    ("dataset", "data/peaks/summary.json", ("does not exist", "dvc repro peaks")),
     ("folds", "data/datasets/chr1.h5", ("dataset file missing", "dvc repro dataset@chr1")),
 ], ids=["peaks-before-genome", "dataset-before-peaks", "folds-before-datasets"])
 def test_stage_run_before_its_inputs_names_the_stage_to_run(project, stage, missing, words):

@@ -1,10 +1,12 @@
 """params.yaml, the only source of defaults: typed, range-checked access with dotted-key errors (:class:`Params`),
-the pipeline's file layout (:class:`Layout`), checked user inputs and the argument -> params-key mapping."""
+the pipeline's file layout (:class:`Layout`), the prediction tasks (:func:`task_specs`), checked user inputs and the
+argument -> params-key mapping."""
 
 from __future__ import annotations
 
 import contextlib
 import numbers
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -174,6 +176,122 @@ def tracked_input(p: "Params", key: str, path) -> Path:
                           f"copy it into {RAW_DIR}/ (for a large file also `dvc add {RAW_DIR}/<file>` and commit the "
                           f".dvc file) and point '{key}' there", p.path)
     return path
+
+
+# ----------------------------------------------------------------------------- the prediction tasks
+TASK_KEYS = ("name", "peaks", "signal", "jaspar_id", "min_width")  # every key of a peaks.tasks entry, all required
+TASK_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.\-]*")  # a file, folder, MLflow metric and HDF5 attribute name
+SIGNAL_SUFFIXES = (".bw", ".bigwig", ".bedgraph", ".bg", ".bedgraph.gz", ".bg.gz")
+
+
+@dataclass(frozen=True)
+class TaskSpec:
+    """One prediction task (one column of the label matrix): its name, peak file, optional signal track and the
+    widening of its peaks. ``key`` is the params key it came from (``peaks.target`` or ``peaks.tasks[i]``) and
+    ``min_width_key`` the key of its widening, for messages."""
+
+    name: str
+    peaks: Path
+    signal: Path | None
+    min_width: int
+    key: str
+    min_width_key: str
+
+
+def task_name_of(path) -> str:
+    """The task name of a single ``peaks.target`` file: its name up to the first dot (``Reb1.bed`` -> ``Reb1``,
+    as the MLflow experiment name), other characters than letters, digits, ``_ . -`` replaced by ``_``."""
+    stem = Path(path).name.split(".")[0] or "target"
+    name = re.sub(r"[^A-Za-z0-9_.\-]", "_", stem)
+    return name if TASK_NAME.fullmatch(name) else f"t{name}"
+
+
+def _task_entries(p: "Params") -> list[dict] | None:
+    """The raw ``peaks.tasks`` list (checked: a non-empty list of mappings), or None for the one-task form."""
+    tasks = p.raw("peaks.tasks")
+    if tasks is None:
+        return None
+    example = ("e.g. [{name: Reb1, peaks: data/raw/peaks/Reb1.bed, signal: null, jaspar_id: MA0363, "
+               "min_width: 200}]")
+    if not isinstance(tasks, list) or not tasks:
+        raise ParamsError("peaks.tasks", f"{tasks!r} is not a non-empty list of tasks",
+                          f"give one mapping per task ({example}), or null for the one task peaks.target", p.path)
+    for i, t in enumerate(tasks):
+        if not isinstance(t, dict):
+            raise ParamsError(f"peaks.tasks[{i}]", f"{t!r} is a {type(t).__name__}, not a mapping",
+                              f"write each task as a mapping with keys {', '.join(TASK_KEYS)} ({example})", p.path)
+    return tasks
+
+
+def task_specs(p: "Params") -> list[TaskSpec]:
+    """The tasks of this project, in label-matrix column order.
+
+    ``peaks.tasks: null`` (the default) gives one task from ``peaks.target`` (name: the file's name up to the first
+    dot; widening ``peaks.min_width``). A ``peaks.tasks`` list gives one task per entry; each entry has exactly the
+    keys :data:`TASK_KEYS` (``signal`` and ``jaspar_id`` may be null), names are unique (ignoring case) and
+    ``peaks.target`` must then be null. Every problem is a :class:`ParamsError` naming the task's key."""
+    entries = _task_entries(p)
+    if entries is None:
+        target = p.get("peaks.target", str)
+        return [TaskSpec(task_name_of(target), Path(target), None, p.get("peaks.min_width", int, ge=0),
+                         "peaks.target", "peaks.min_width")]
+    if p.raw("peaks.target") is not None:
+        raise ParamsError("peaks.target", f"is {p.raw('peaks.target')!r} while peaks.tasks lists the tasks: which "
+                          "peaks are the positives would be ambiguous",
+                          "set peaks.target: null (list that file as a task in peaks.tasks), or peaks.tasks: null "
+                          "for the one task peaks.target", p.path)
+    out, seen = [], {}
+    for i, t in enumerate(entries):
+        key = f"peaks.tasks[{i}]"
+        label = f"task {t.get('name')!r}" if isinstance(t.get("name"), str) else f"task {i}"
+        unknown = sorted(set(map(str, t)) - set(TASK_KEYS))
+        if unknown:
+            raise ParamsError(f"{key}.{unknown[0]}", f"{label} has unknown key(s) {unknown}",
+                              f"use exactly the keys {', '.join(TASK_KEYS)}", p.path)
+        for k in TASK_KEYS:
+            if k not in t:
+                none = " (null when there is none)" if k in ("signal", "jaspar_id") else ""
+                raise ParamsError(f"{key}.{k}", f"{label} lacks '{k}'",
+                                  f"add '{k}:' to {label}{none}; every task lists {', '.join(TASK_KEYS)}", p.path)
+        name = _coerce(f"{key}.name", t["name"], str, p.path)
+        if not TASK_NAME.fullmatch(name):
+            raise ParamsError(f"{key}.name", f"{name!r} is not a usable task name (it names files, folders and "
+                              "metrics)", "use letters, digits, '_', '.' and '-', starting with a letter or digit "
+                              "(e.g. Reb1)", p.path)
+        if name.lower() in seen:
+            j = seen[name.lower()]
+            raise ParamsError(f"{key}.name", f"task name {name!r} is used twice: peaks.tasks[{j}] "
+                              f"({entries[j]['name']!r}) and peaks.tasks[{i}] (names are compared ignoring case)",
+                              "give every task its own name (one label-matrix column, output folder and metric each)",
+                              p.path)
+        seen[name.lower()] = i
+        peaks = _coerce(f"{key}.peaks", t["peaks"], str, p.path)
+        signal = t["signal"]
+        if signal is not None:
+            signal = _coerce(f"{key}.signal", signal, str, p.path)
+            if not signal.lower().endswith(SIGNAL_SUFFIXES):
+                raise ParamsError(f"{key}.signal", f"{signal!r} of task {name!r} is neither a bigWig nor a bedGraph "
+                                  f"file (name ending in {', '.join(SIGNAL_SUFFIXES)})",
+                                  "give the task's signal track as .bw/.bigWig or .bedGraph[.gz], or null for none",
+                                  p.path)
+        if t["jaspar_id"] is not None:
+            _coerce(f"{key}.jaspar_id", t["jaspar_id"], str, p.path)
+        mw = _coerce(f"{key}.min_width", t["min_width"], int, p.path)
+        if mw < 0:
+            raise ParamsError(f"{key}.min_width", f"{mw!r} is out of range (must be >= 0)",
+                              f"set '{key}.min_width' >= 0 (0 = keep the widths of task {name!r}'s peaks)", p.path)
+        out.append(TaskSpec(name, Path(peaks), Path(signal) if signal else None, mw, key, f"{key}.min_width"))
+    return out
+
+
+def task_jaspar_ids(p: "Params") -> dict[str, str | None]:
+    """Task name -> the JASPAR id of its PWM baseline (None: no known motif): each ``peaks.tasks`` entry's
+    ``jaspar_id``, or ``baselines.pwm.jaspar_id`` for the one task ``peaks.target``."""
+    specs = task_specs(p)
+    entries = _task_entries(p)
+    if entries is None:
+        return {specs[0].name: p.get("baselines.pwm.jaspar_id", str, allow_none=True)}
+    return {s.name: t["jaspar_id"] for s, t in zip(specs, entries)}
 
 
 def layout(p: "Params") -> Layout:

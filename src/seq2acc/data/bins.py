@@ -9,6 +9,10 @@ Conventions (documented in README):
 - Each bin is extended symmetrically to ``context`` bp. Bins whose context would cross a chromosome end are
   dropped (not shifted), so the labelled bin is always at the centre of the model's input.
 - Bins overlapping the blacklist, or whose context is more than ``max_n_fraction`` N, are left out everywhere.
+- Several tasks (peak sets): each bin has a label vector, one entry per task, each by the same rule
+  (:meth:`BinSpec.label_matrix`). The training examples are drawn for the union: a bin positive for any task is a
+  positive example (label 0 for the tasks it is not positive for: an informative negative for them), and the
+  flank / elsewhere / random negatives are negative for every task.
 """
 
 from __future__ import annotations
@@ -65,6 +69,14 @@ class BinSpec:
         cov = overlap_bases(bin_starts, self.bin_size, peak_starts, peak_ends)
         return (cov > self.positive_overlap * self.bin_size).astype(np.uint8)
 
+    def label_matrix(self, bin_starts: np.ndarray, targets) -> np.ndarray:
+        """(n_bins, n_tasks) uint8: column t is :meth:`labels` of task t's merged peaks ``targets[t]`` =
+        (starts, ends)."""
+        out = np.zeros((len(bin_starts), len(targets)), dtype=np.uint8)
+        for t, (st, en) in enumerate(targets):
+            out[:, t] = self.labels(bin_starts, st, en)
+        return out
+
     def context_start(self, bin_starts: np.ndarray) -> np.ndarray:
         return np.asarray(bin_starts, dtype=np.int64) - self.pad
 
@@ -86,11 +98,24 @@ class ChromBins:
     """Genome-wide bins of one chromosome and the sampled training examples drawn from them."""
 
     bin_start: np.ndarray  # genome-wide bins (kept ones), int64
-    label: np.ndarray  # uint8
+    label: np.ndarray  # uint8, the first task's labels (= labels[:, 0])
     n_frac: np.ndarray  # float32, N fraction of each bin's context
     ex_index: np.ndarray  # indices into bin_start of the training examples
-    ex_source: np.ndarray  # uint8, one of SOURCES
+    ex_source: np.ndarray  # uint8, one of SOURCES (positive = positive for at least one task)
     counts: dict = field(default_factory=dict)  # grid bins and why bins were left out (see :func:`bin_counts`)
+    labels: np.ndarray | None = None  # (n_bins, n_tasks) uint8 label matrix; None = one task, ``label``
+
+    def __post_init__(self):
+        if self.labels is None:
+            self.labels = np.asarray(self.label, dtype=np.uint8)[:, None]
+        if self.labels.ndim != 2 or len(self.labels) != len(self.bin_start) or \
+                not np.array_equal(self.labels[:, 0], self.label):
+            raise ArgumentError("labels", f"shape {self.labels.shape} does not match {len(self.bin_start)} bins, or "
+                                "its first column is not 'label'", "pass the label matrix of these bins")
+
+    @property
+    def n_tasks(self) -> int:
+        return self.labels.shape[1]
 
 
 def _evaluable(spec: BinSpec, chrom_size: int, codes: np.ndarray, blacklist, max_n_fraction: float):
@@ -110,21 +135,42 @@ def genome_wide_bins(spec: BinSpec, chrom_size: int, codes: np.ndarray, target, 
     return grid, spec.labels(grid, *target), n_frac
 
 
+def _targets(target) -> list:
+    """``target`` as a list of (starts, ends), one per task: a list is one pair per task, a pair is one task."""
+    if isinstance(target, list):
+        if not target:
+            raise ArgumentError("target", "no task: the list of target peak sets is empty", "give at least one task")
+        return target
+    return [target]
+
+
 def bin_counts(spec: BinSpec, chrom_size: int, codes: np.ndarray, target, blacklist, max_n_fraction: float) -> dict:
     """How many grid bins a chromosome has and why bins are left out (ints): ``grid`` (bins whose context fits in
     the chromosome), ``blacklisted`` (overlapping the blacklist), ``too_many_n`` (not blacklisted, but more than
     ``max_n_fraction`` N/IUPAC in the context), ``kept``; and of the bins the target peaks make positive:
-    ``positive_grid``, ``positive_blacklisted``, ``positive_too_many_n``, ``positive_kept``."""
+    ``positive_grid``, ``positive_blacklisted``, ``positive_too_many_n``, ``positive_kept``. With several tasks
+    (``target`` a list of (starts, ends)), the positive counts are of bins positive for any task, and
+    ``per_task`` holds each task's own positive counts (a list in task order)."""
     grid, black, _, too_n = _evaluable(spec, chrom_size, codes, blacklist, max_n_fraction)
-    return _counts(black, too_n, spec.labels(grid, *target).astype(bool))
+    targets = _targets(target)
+    return _counts(black, too_n, spec.label_matrix(grid, targets).astype(bool), isinstance(target, list))
 
 
-def _counts(black: np.ndarray, too_n: np.ndarray, pos: np.ndarray) -> dict:
+def _counts(black: np.ndarray, too_n: np.ndarray, pos: np.ndarray, per_task: bool = False) -> dict:
+    """Counts of :func:`bin_counts`; ``pos`` is (n_grid,) or the (n_grid, n_tasks) positive matrix."""
     n_only = too_n & ~black
     keep = ~black & ~too_n
-    return {"grid": len(black), "blacklisted": int(black.sum()), "too_many_n": int(n_only.sum()),
-            "kept": int(keep.sum()), "positive_grid": int(pos.sum()), "positive_blacklisted": int((pos & black).sum()),
-            "positive_too_many_n": int((pos & n_only).sum()), "positive_kept": int((pos & keep).sum())}
+    pos = pos if pos.ndim == 2 else pos[:, None]
+
+    def positive(col: np.ndarray) -> dict:
+        return {"positive_grid": int(col.sum()), "positive_blacklisted": int((col & black).sum()),
+                "positive_too_many_n": int((col & n_only).sum()), "positive_kept": int((col & keep).sum())}
+
+    out = {"grid": len(black), "blacklisted": int(black.sum()), "too_many_n": int(n_only.sum()),
+           "kept": int(keep.sum()), **positive(pos.any(axis=1))}
+    if per_task:
+        out["per_task"] = [positive(pos[:, t]) for t in range(pos.shape[1])]
+    return out
 
 
 def sample_examples(spec: BinSpec, chrom_size: int, codes: np.ndarray, target, elsewhere, blacklist, *,
@@ -132,15 +178,24 @@ def sample_examples(spec: BinSpec, chrom_size: int, codes: np.ndarray, target, e
                     max_n_fraction: float = 0.1, seed: int = 0) -> ChromBins:
     """Positives plus informative negatives (flank / elsewhere / random) for one chromosome.
 
+    ``target`` is the (starts, ends) of one task's merged peaks, or a list of them, one per task (the columns of
+    the label matrix ``ChromBins.labels``). With several tasks the examples are drawn for their union: positives
+    are the bins positive for any task, flanks are those of any task's runs of positive bins, and every negative
+    (flank, elsewhere, random) is negative for every task; a positive of one task is an informative negative for
+    the others (its row of the label matrix says which).
+
     Negative budget = round(neg_ratio * n_positive), split by ``fractions`` (flank, elsewhere, random);
     a pool too small for its share passes the remainder on to random bins. Deterministic for a seed.
     """
     fractions = fractions or {"flank": 0.4, "elsewhere": 0.3, "random": 0.3}
     rng = np.random.default_rng(seed)
+    targets = _targets(target)
     full_grid, black, n_frac_all, too_n = _evaluable(spec, chrom_size, codes, blacklist, max_n_fraction)
     keep = ~black & ~too_n
-    positive = spec.labels(full_grid, *target).astype(bool)
+    full_labels = spec.label_matrix(full_grid, targets)
+    positive = full_labels.any(axis=1)
     grid, n_frac, label = full_grid[keep], n_frac_all[keep], positive[keep].astype(np.uint8)
+    labels = full_labels[keep]
     pos = np.flatnonzero(label == 1)
     neg_mask = label == 0
 
@@ -183,4 +238,5 @@ def sample_examples(spec: BinSpec, chrom_size: int, codes: np.ndarray, target, e
     ex = np.concatenate(chosen).astype(np.int64)
     src = np.concatenate(sources)
     order = np.argsort(ex, kind="stable")
-    return ChromBins(grid, label, n_frac, ex[order], src[order], _counts(black, too_n, positive))
+    return ChromBins(grid, labels[:, 0].copy(), n_frac, ex[order], src[order],
+                     _counts(black, too_n, full_labels.astype(bool), isinstance(target, list)), labels)

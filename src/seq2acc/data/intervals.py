@@ -65,6 +65,18 @@ def overlap_bases(bin_starts: np.ndarray, bin_size: int, starts: np.ndarray, end
     return covered_before(b + bin_size, starts, ends) - covered_before(b, starts, ends)
 
 
+def max_window_coverage(starts: np.ndarray, ends: np.ndarray, width: int) -> int:
+    """The most bases of the (sorted, merged) intervals that any window ``[x, x + width)`` covers, over every
+    position ``x`` (not only a bin grid): no bin of that width can be covered more than this."""
+    starts, ends = np.asarray(starts, dtype=np.int64), np.asarray(ends, dtype=np.int64)
+    if not len(starts):
+        return 0
+    # the coverage of [x, x + width) is piecewise linear in x: its maxima lie where the window's left edge is at an
+    # interval start or its right edge at an interval end
+    x = np.concatenate([starts, ends - width])
+    return int((covered_before(x + width, starts, ends) - covered_before(x, starts, ends)).max())
+
+
 def overlaps(iv: Intervals, other: Intervals) -> np.ndarray:
     """(len(iv),) bool: whether each interval of ``iv`` overlaps ``other`` (sorted and merged, e.g. by :func:`merge`)
     by at least one base."""

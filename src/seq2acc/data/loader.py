@@ -75,9 +75,10 @@ class BatchSource:
         self.epoch += 1
 
 
-def fold_table(data_dir, chroms) -> pd.DataFrame:
-    """Example table of a list of chromosomes (e.g. a fold's training chromosomes)."""
-    return read_examples([dataset_path(data_dir, c) for c in chroms])
+def fold_table(data_dir, chroms, tasks: bool = False) -> pd.DataFrame:
+    """Example table of a list of chromosomes (e.g. a fold's training chromosomes); ``tasks=True`` adds the
+    per-task label columns (``seq2acc.data.store.label_columns``)."""
+    return read_examples([dataset_path(data_dir, c) for c in chroms], tasks=tasks)
 
 
 EXTRA_KINDS = ("random", "elsewhere", "flank")  # genome-wide negative pools (source codes 4, 5, 6)

@@ -1,5 +1,6 @@
-"""DVC stage ``dataset@<chrom>``: bins, labels and informative negatives of one chromosome, plus every genome-wide
-bin -> ``data/datasets/<chrom>.h5`` (schema in README)."""
+"""DVC stage ``dataset@<chrom>``: bins, the label matrix (one column per task of ``data/peaks/summary.json``) and
+informative negatives of one chromosome, plus every genome-wide bin -> ``data/datasets/<chrom>.h5`` (schema in
+README and docs/multitask.md)."""
 
 from __future__ import annotations
 
@@ -8,12 +9,12 @@ from pathlib import Path
 
 import numpy as np
 
+from seq2acc.artifacts.peak_sets import read_peak_sets
 from seq2acc.config import Params, layout, params_keys
 from seq2acc.data.bins import BinSpec, chrom_seed, sample_examples
 from seq2acc.data.folds import check_fold_plan
 from seq2acc.data.store import write_chrom_dataset
 from seq2acc.errors import ParamsError
-from seq2acc.io.bed import read_bed3
 from seq2acc.io.fasta import Genome
 
 log = logging.getLogger(__name__)
@@ -63,11 +64,13 @@ def build_dataset(p: Params, chrom: str) -> Path:
                           f"add it to dataset.chromosomes or run a listed one (`dvc repro dataset@{chroms[0]}`)", p.path)
     size = genome.sizes[chrom]
     codes = genome.codes(chrom)
-    target, elsewhere, blacklist = (read_bed3(peaks_dir / f) for f in ("target.bed", "elsewhere.bed", "blacklist.bed"))
-    cb = sample_examples(spec, size, codes, target.chrom(chrom), elsewhere.chrom(chrom), blacklist.chrom(chrom),
-                         flank_bins=flank_bins, neg_ratio=neg_ratio, fractions=fractions, max_n_fraction=max_n,
-                         seed=chrom_seed(seed, chrom))
-    n = cb.counts
+    peaks = read_peak_sets(peaks_dir)
+    names = peaks.task_names
+    cb = sample_examples(spec, size, codes, [iv.chrom(chrom) for iv in peaks.tasks.values()],
+                         peaks.elsewhere.chrom(chrom), peaks.blacklist.chrom(chrom), flank_bins=flank_bins,
+                         neg_ratio=neg_ratio, fractions=fractions, max_n_fraction=max_n, seed=chrom_seed(seed, chrom))
+    n = dict(cb.counts)
+    n["per_task"] = dict(zip(names, n["per_task"]))
     dropped = (f"{n['grid']} grid bins; left out: {n['blacklisted']} overlapping the blacklist, {n['too_many_n']} with "
                f"more than {max_n:g} N in their context (dataset.max_n_fraction)")
     if not len(cb.bin_start):
@@ -77,8 +80,10 @@ def build_dataset(p: Params, chrom: str) -> Path:
     if n["positive_grid"] and not n["positive_kept"]:
         log.warning("%s: all %d bins the target peaks make positive are left out (%d overlap the blacklist, %d have "
                     "too many N)", chrom, n["positive_grid"], n["positive_blacklisted"], n["positive_too_many_n"])
-    write_chrom_dataset(out, chrom, size, spec, cb, meta={"fasta": str(genome_fa), "bins": n})
+    write_chrom_dataset(out, chrom, size, spec, cb, meta={"fasta": str(genome_fa), "bins": n}, task_names=names)
     counts = np.bincount(cb.ex_source, minlength=4)
-    log.info("%s: %s; %d genome-wide bins (%d positive); %d examples: %s", chrom, dropped, len(cb.bin_start),
-             int(cb.label.sum()), len(cb.ex_index), dict(zip(("positive", "flank", "random", "elsewhere"), counts.tolist())))
+    per_task = dict(zip(names, cb.labels.sum(axis=0).tolist()))
+    log.info("%s: %s; %d genome-wide bins (%d positive%s); %d examples: %s", chrom, dropped, len(cb.bin_start),
+             int(cb.labels.any(axis=1).sum()), f" for any task; per task {per_task}" if len(names) > 1 else "",
+             len(cb.ex_index), dict(zip(("positive", "flank", "random", "elsewhere"), counts.tolist())))
     return out

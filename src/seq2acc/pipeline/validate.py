@@ -6,11 +6,12 @@ import logging
 from pathlib import Path
 
 import great_expectations as gx
+import numpy as np
 import pandas as pd
 
 from seq2acc.io.atomic import write_json
 from seq2acc.data.bins import SOURCES
-from seq2acc.data.store import dataset_path, read_examples, read_genomewide, read_meta
+from seq2acc.data.store import dataset_path, label_columns, read_examples, read_genomewide, read_meta, read_task_names
 from seq2acc.errors import DataValidationError
 from seq2acc.data.folds import load_folds
 from seq2acc.io.fasta import index_fasta
@@ -41,11 +42,16 @@ def _no_positives(p: Params, chroms, data_dir) -> None:
                  f"have more than dataset.max_n_fraction N in their context and the rest overlap the blacklist")
         fix = "raise dataset.max_n_fraction, or check the FASTA is not hard-masked (N) where the peaks are"
     else:
-        cause = "no bin is positive: no target peak covers more than dataset.positive_overlap of a bin"
-        fix = ("check peaks.target is the right file for this genome and dataset.chromosomes, and that "
-               "peaks.min_width widens narrow peaks")
+        cause = "no bin is positive: no task's peak covers more than dataset.positive_overlap of a bin"
+        fix = ("check the peak files (peaks.target, or each of peaks.tasks) are the right files for this genome and "
+               "dataset.chromosomes, and that their min_width widens narrow peaks")
     raise DataValidationError(f"no positive example on any of the {len(chroms)} chromosome(s) (training must not "
                               f"read this data): {cause}\n    fix: {fix}")
+
+
+def _task_rule(text: str, name: str, n_tasks: int) -> str:
+    """A per-task rule's text: as it always read for one task, with the task named for several."""
+    return text if n_tasks == 1 else f"task '{name}': {text}"
 
 
 def run_checks(p: Params) -> tuple[Checker, dict]:
@@ -56,34 +62,51 @@ def run_checks(p: Params) -> tuple[Checker, dict]:
     fasta_names = sorted(index_fasta(p.get("genome.fasta_out", str)))
     ck = Checker(p.get("validate.example_rows", int, ge=1))
 
-    ex = read_examples([dataset_path(data_dir, c) for c in chroms])
-    if not len(ex) or int(ex.label.sum()) == 0:
+    paths = [dataset_path(data_dir, c) for c in chroms]
+    names = read_task_names(paths)
+    cols, nt = label_columns(names), len(names)
+    ex = read_examples(paths, tasks=True)
+    if not len(ex) or not (ex[cols] == 1).any(axis=1).any():
         _no_positives(p, chroms, data_dir)
     ex["length"] = ex.end - ex.start
+    ex["any_task_positive"] = (ex[cols] == 1).any(axis=1).astype(int)
+    ex["positive_source"] = (ex.source == SOURCES.index("positive")).astype(int)
     ck.check("examples", ex, [
         ("labels are 0 or 1", E.ExpectColumnValuesToBeInSet(column="label", value_set=[0, 1])),
+        *[(f"task '{n}': labels are 0 or 1", E.ExpectColumnValuesToBeInSet(column=c, value_set=[0, 1]))
+          for n, c in zip(names, cols)],
+        (f"label is the first task's ('{names[0]}') column of the label matrix",
+         E.ExpectColumnPairValuesToBeEqual(column_A="label", column_B=cols[0])),
+        ("an example's provenance is 'positive' exactly when it is positive for some task",
+         E.ExpectColumnPairValuesToBeEqual(column_A="positive_source", column_B="any_task_positive")),
         (f"every interval is exactly {context} bp", E.ExpectColumnValuesToBeInSet(column="length", value_set=[context])),
         ("start >= 0", E.ExpectColumnValuesToBeBetween(column="start", min_value=0)),
         ("end <= chromosome size", E.ExpectColumnPairValuesAToBeGreaterThanB(column_A="chrom_size", column_B="end", or_equal=True)),
         ("chromosome present in the FASTA", E.ExpectColumnValuesToBeInSet(column="chrom", value_set=fasta_names)),
         (f"N fraction <= {max_n}", E.ExpectColumnValuesToBeBetween(column="n_frac", min_value=0, max_value=max_n)),
         ("provenance is a known source", E.ExpectColumnValuesToBeInSet(column="source", value_set=list(range(len(SOURCES))))),
-        ("some positive examples exist", E.ExpectColumnSumToBeBetween(column="label", min_value=1)),
+        *[(_task_rule("some positive examples exist", n, nt), E.ExpectColumnSumToBeBetween(column=c, min_value=1))
+          for n, c in zip(names, cols)],
     ], _row)
 
     # Genome-wide bins: per-chromosome extremes (bounded memory at genome scale).
     rows = []
     for c in chroms:
-        _, size, spec, gw = read_genomewide(dataset_path(data_dir, c))
+        _, size, spec, gw = read_genomewide(dataset_path(data_dir, c), tasks=True)
+        lab = gw[cols].to_numpy()
         rows.append({"chrom": c, "chrom_size": size, "n_bins": len(gw),
                      "min_start": int(gw.start.min()) if len(gw) else 0,
                      "max_end": int(gw.start.max() + spec.context) if len(gw) else 0,
-                     "bad_labels": int((~gw.label.isin([0, 1])).sum()), "n_pos": int((gw.label == 1).sum())})
+                     "bad_labels": int((~gw.label.isin([0, 1])).sum()), "n_pos": int((gw.label == 1).sum()),
+                     **{f"bad:{n}": int((~np.isin(lab[:, t], [0, 1])).sum()) for t, n in enumerate(names)},
+                     **{f"pos:{n}": int((lab[:, t] == 1).sum()) for t, n in enumerate(names)}})
     gwdf = pd.DataFrame(rows)
     ck.check("genomewide", gwdf, [
         ("genome-wide bins start >= 0", E.ExpectColumnValuesToBeBetween(column="min_start", min_value=0)),
         ("genome-wide bins end <= chromosome size", E.ExpectColumnPairValuesAToBeGreaterThanB(column_A="chrom_size", column_B="max_end", or_equal=True)),
         ("genome-wide labels are 0 or 1", E.ExpectColumnValuesToBeInSet(column="bad_labels", value_set=[0])),
+        *[(f"task '{n}': genome-wide labels are 0 or 1", E.ExpectColumnValuesToBeInSet(column=f"bad:{n}", value_set=[0]))
+          for n in names],
         ("chromosome present in the FASTA", E.ExpectColumnValuesToBeInSet(column="chrom", value_set=fasta_names)),
     ], lambda r: f"{r['chrom']}: size={r['chrom_size']} min_start={r['min_start']} max_end={r['max_end']}")
 
@@ -93,24 +116,32 @@ def run_checks(p: Params) -> tuple[Checker, dict]:
     ck.check("folds", cover, [
         ("every chromosome is a test chromosome exactly once", E.ExpectColumnValuesToBeInSet(column="times_tested", value_set=[1])),
     ], lambda r: f"{r['chrom']} tested {r['times_tested']} times")
-    pos_frac = {}
+    pos_frac, per_task = {}, {n: {} for n in names}
+    split_word = {"train": "training", "valid": "valid", "test": "test"}
     for f in folds:
         k = f["fold"]
         held_out = sorted(set(f["test"]) | set(f["valid"]))
-        train = fold_table(data_dir, f["train"])  # exactly what training reads
-        ck.check(f"fold{k}_train", train, [
+        tables = {s: fold_table(data_dir, f[s], tasks=True) for s in ("train", "valid", "test")}  # what training reads
+        ck.check(f"fold{k}_train", tables["train"], [
             ("no test or validation chromosome among the training intervals (negatives included)",
              E.ExpectColumnValuesToNotBeInSet(column="chrom", value_set=held_out)),
-            ("training split has positives", E.ExpectColumnSumToBeBetween(column="label", min_value=1)),
+            *[(_task_rule("training split has positives", n, nt), E.ExpectColumnSumToBeBetween(column=c, min_value=1))
+              for n, c in zip(names, cols)],
         ], _row)
         for split in ("valid", "test"):
-            t = fold_table(data_dir, f[split])
-            ck.check(f"fold{k}_{split}", t, [(f"{split} split has positives", E.ExpectColumnSumToBeBetween(column="label", min_value=1))], _row)
-        pos_frac[f"fold{k}"] = {s: round(float(fold_table(data_dir, f[s]).label.mean()), 4) for s in ("train", "valid", "test")}
+            ck.check(f"fold{k}_{split}", tables[split], [
+                (_task_rule(f"{split_word[split]} split has positives", n, nt),
+                 E.ExpectColumnSumToBeBetween(column=c, min_value=1)) for n, c in zip(names, cols)], _row)
         test_gw = gwdf[gwdf.chrom.isin(f["test"])]
-        pos_frac[f"fold{k}"]["test_genomewide"] = round(float(test_gw.n_pos.sum() / max(test_gw.n_bins.sum(), 1)), 5)
+        n_test_bins = max(test_gw.n_bins.sum(), 1)
+        pos_frac[f"fold{k}"] = {s: round(float((t[cols] == 1).any(axis=1).mean()), 4) for s, t in tables.items()}
+        pos_frac[f"fold{k}"]["test_genomewide"] = round(float(test_gw.n_pos.sum() / n_test_bins), 5)
+        for n, c in zip(names, cols):
+            per_task[n][f"fold{k}"] = {s: round(float(t[c].mean()), 4) for s, t in tables.items()}
+            per_task[n][f"fold{k}"]["test_genomewide"] = round(float(test_gw[f"pos:{n}"].sum() / n_test_bins), 5)
     summary = {"success": ck.success, "n_checks": len(ck.results), "n_passed": sum(r.success for r in ck.results),
-               "n_examples": len(ex), "positive_fraction": pos_frac, "failures": ck.failure_lines()}
+               "n_examples": len(ex), "tasks": names, "positive_fraction": pos_frac,
+               "positive_fraction_per_task": per_task, "failures": ck.failure_lines()}
     return ck, summary
 
 

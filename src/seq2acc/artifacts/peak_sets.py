@@ -1,0 +1,71 @@
+"""``data/peaks/``, the output of the ``peaks`` stage, written and read in one place:
+
+- ``tasks/<name>.bed``: each task's widened, merged peaks (one file per label-matrix column, in the order of
+  ``summary.json`` ``tasks``);
+- ``target.bed``: the first task's peaks (the same intervals as ``tasks/<first>.bed``; the one-task layout);
+- ``elsewhere.bed``: the merged "elsewhere" peaks (informative negatives); ``blacklist.bed``: the merged blacklist;
+- ``summary.json``: counts, files, widening, and ``tasks`` (name, input file, signal track, counts) in column order.
+
+All of them appear together or not at all (:func:`seq2acc.io.atomic.atomic_paths`).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+from seq2acc.errors import ArgumentError, InputError
+from seq2acc.io.atomic import atomic_paths, write_json
+from seq2acc.io.bed import Intervals, read_bed3, write_bed
+
+SUMMARY = "summary.json"
+TASKS_DIR = "tasks"
+
+
+@dataclass
+class PeakSets:
+    """The merged peak sets of a project: ``tasks`` (name -> intervals, in label-matrix order), ``elsewhere`` and
+    ``blacklist``; ``summary`` is ``summary.json``."""
+
+    tasks: dict[str, Intervals]
+    elsewhere: Intervals
+    blacklist: Intervals
+    summary: dict
+
+    @property
+    def task_names(self) -> list[str]:
+        return list(self.tasks)
+
+
+def write_peak_sets(out_dir, tasks: dict[str, Intervals], elsewhere: Intervals, blacklist: Intervals,
+                    summary: dict) -> None:
+    """Write ``data/peaks/`` (every file or none). ``summary["tasks"]`` lists the tasks in ``tasks``' order."""
+    out = Path(out_dir)
+    names = list(tasks)
+    if [t["name"] for t in summary["tasks"]] != names:
+        raise ArgumentError("summary", f"its tasks {[t['name'] for t in summary['tasks']]} are not those of 'tasks' "
+                            f"({names}) in the same order", "list every task in summary['tasks'], in column order")
+    files = (out / "target.bed", out / "elsewhere.bed", out / "blacklist.bed", out / TASKS_DIR, out / SUMMARY)
+    with atomic_paths(*files) as (t_target, t_else, t_black, t_tasks, t_summary):
+        t_tasks.mkdir()
+        for name, iv in tasks.items():
+            write_bed(iv, t_tasks / f"{name}.bed")
+        write_bed(tasks[names[0]], t_target)
+        write_bed(elsewhere, t_else)
+        write_bed(blacklist, t_black)
+        write_json(t_summary, summary)
+
+
+def read_peak_sets(peaks_dir) -> PeakSets:
+    """Read ``data/peaks/``; a missing or older output stops with the stage to run."""
+    d = Path(peaks_dir)
+    path = d / SUMMARY
+    if not path.exists():
+        raise InputError(path, "peaks output does not exist", "run the peaks stage first (`dvc repro peaks`)")
+    summary = json.loads(path.read_text())
+    if not summary.get("tasks"):
+        raise InputError(path, "lists no tasks: written by an older seq2acc (one target, no label matrix)",
+                         "re-run the peaks stage (`dvc repro peaks`)")
+    tasks = {t["name"]: read_bed3(d / TASKS_DIR / f"{t['name']}.bed") for t in summary["tasks"]}
+    return PeakSets(tasks, read_bed3(d / "elsewhere.bed"), read_bed3(d / "blacklist.bed"), summary)
