@@ -109,20 +109,26 @@ def variant_windows(variants: pd.DataFrame, genome: Genome, length: int) -> Vari
 
 
 # ----------------------------------------------------------------------------- scoring
-def predict_strands(model, x: np.ndarray, batch_size: int = 256) -> np.ndarray:
+def predict_strands(model, x: np.ndarray, batch_size: int = 256, forward=None) -> np.ndarray:
     """(n, 2) logits (first task): column 0 forward input, column 1 reverse-complement input.
 
     Fewer than ``batch_size`` rows are padded (with all-N rows, dropped) to ``batch_size``, so every forward pass
     has the same batch shape whatever ``n`` is: a variant's numbers do not depend on how many are scored together
-    (a batch of one can differ from larger ones in the last float32 bit)."""
+    (a batch of one can differ from larger ones in the last float32 bit). ``forward``: the model's compiled
+    forward pass for task 0 and ``batch_size`` (:class:`seq2acc.model.predict.CompiledForward`, what
+    :func:`~seq2acc.model.predict.predict_logits` runs), kept by a caller that scores many chunks so that no
+    call traces the model again; None: :func:`~seq2acc.model.predict.predict_logits` (the same numbers)."""
     from seq2acc.model.predict import predict_logits
 
     x = np.asarray(x, dtype=np.float32)
     n = len(x)
     if 0 < n < batch_size:
         x = np.concatenate([x, np.zeros((batch_size - n,) + x.shape[1:], np.float32)])
-    fwd = predict_logits(model, x, 0, batch_size=batch_size)
-    rev = predict_logits(model, np.ascontiguousarray(reverse_complement(x)), 0, batch_size=batch_size)
+    if forward is None:
+        def forward(v):
+            return predict_logits(model, v, 0, batch_size=batch_size)
+    fwd = forward(x)
+    rev = forward(np.ascontiguousarray(reverse_complement(x)))
     return np.stack([fwd, rev], axis=1).astype(np.float64)[:n]
 
 
@@ -317,6 +323,12 @@ class VariantScorer:
         self.genome, self.n_null, self.seed, self.batch_size = genome, int(n_null), int(seed), int(batch_size)
         self.contrib, self.method, self.n_refs, self.flank = bool(contrib), method, int(n_refs), int(flank)
         self.heldout = dict(heldout or {})
+        from seq2acc.model.predict import CompiledForward, check_onehot
+
+        for k, m in self.models.items():  # the input length and task 0 checked once, as predict_logits does
+            check_onehot(m, np.zeros((1, self.length, 4), np.float32), 0)
+        # one compiled forward pass per model for every chunk (a new one per call would trace the model again)
+        self._forward = {k: CompiledForward(m, 0, self.batch_size) for k, m in self.models.items()}
 
     def contributions(self, w: VariantWindows, index_offset: int) -> tuple[np.ndarray, np.ndarray]:
         """Fold-mean actual-base contributions (n, L, 4) float32 of the ref and of the alt windows of ``w`` (variant
@@ -356,7 +368,7 @@ class VariantScorer:
         ref_l, alt_l, d_fwd, d_rc, delta = (np.zeros((n, K)) for _ in range(5))
         null = np.zeros((n, K, nn))
         for j, k in enumerate(self.folds):
-            lg = predict_strands(self.models[k], x, self.batch_size)
+            lg = predict_strands(self.models[k], x, self.batch_size, self._forward[k])
             t = allele_table(lg[:n], lg[n:2 * n])
             ref_l[:, j], alt_l[:, j] = t.ref_logit, t.alt_logit
             d_fwd[:, j], d_rc[:, j], delta[:, j] = t.delta_fwd, t.delta_rc, t.delta
