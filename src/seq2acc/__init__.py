@@ -8,6 +8,8 @@ functions that need it) and a DVC stage that imports one sub-module does not run
     >>> x = seq2acc.onehot("ACGTN")            # (5, 4) float32, N = all-zero row
     >>> model = seq2acc.load_model("models/fold0/model.keras")
     >>> seq2acc.predict_logits(model, windows, task=0, rc_average=True)   # (n,) logits
+    >>> seq2acc.score_variants("my.vcf.gz", [f"models/fold{k}/model.keras" for k in (0, 1)],
+    ...                        "data/genome/genome.fa", folds="data/folds.json")       # DataFrame, one row a variant
 
 The layers below (``seq2acc.seq``, ``io``, ``data``, ``model``, ``interpret``, ``evaluate``, ``artifacts``,
 ``mlops``, ``sim``, ``pipeline``) are described in docs/architecture.md.
@@ -33,6 +35,7 @@ _API = {
     "null_test": "seq2acc.interpret.null", "significant_regions": "seq2acc.interpret.null",
     "fetch_jaspar": "seq2acc.interpret.motifs", "PWMScanner": "seq2acc.interpret.motifs",
     "variant_windows": "seq2acc.interpret.variants", "score_alleles": "seq2acc.interpret.variants",
+    "score_variants": "seq2acc.interpret.variants",
     # evaluation
     "binary_metrics": "seq2acc.evaluate.metrics",
     # ground truth

@@ -53,6 +53,8 @@ def main(argv=None) -> None:
     v.add_argument("input", help="VCF (.vcf/.vcf.gz) or TSV chrom, pos (1-based), ref, alt[, id]")
     v.add_argument("--out", required=True, help="output directory (scores.tsv, plots, ...)")
     v.add_argument("--n-null", type=int, default=None, help="shuffled backgrounds per variant (default: params)")
+    v.add_argument("--chunk", type=int, default=None, help="variants per chunk: memory is bounded by it; an "
+                   "interrupted run resumes after the last complete chunk (default: params variants.chunk)")
     v.set_defaults(func=_score_variants)
     lb = sub.add_parser("leaderboard", help="every cross-validation in the MLflow store ranked by genome-wide AUPRC "
                         "(the search harness: dvc exp run --queue grids, then this)")
@@ -97,9 +99,15 @@ def _score_variants(args):
 
     p = Params.load(args.params)
     p.data.setdefault("variants", {}).update(input=args.input, out_dir=args.out)
-    if args.n_null is not None:
-        p.data["variants"]["n_null"] = args.n_null
-    out = score_variants(p)
+    for key, value in (("n_null", args.n_null), ("chunk", args.chunk)):
+        if value is not None:
+            p.data["variants"][key] = value
+    try:
+        out = score_variants(p)
+    except KeyboardInterrupt:
+        print(f"seq2acc: score-variants interrupted; run the same command again to resume after the last complete "
+              f"chunk ({args.out}/.partial)", file=sys.stderr)
+        sys.exit(130)
     print(f"{out}/scores.tsv")
 
 

@@ -10,6 +10,9 @@ import pandas as pd
 from seq2acc.io.atomic import atomic_path
 
 
+FLOAT_FORMAT = "%.6g"  # every float of every result table
+
+
 def write_tsv(df: pd.DataFrame, path: Path, header_comment: str | None = None, bed: bool = False) -> None:
     """Write ``df`` atomically. ``bed``: BED-like (first columns chrom, start, end, ...), the header line starts
     with '#'. Read back with :func:`read_table`."""
@@ -19,7 +22,43 @@ def write_tsv(df: pd.DataFrame, path: Path, header_comment: str | None = None, b
                 fh.write(f"## {header_comment}\n")
             if bed:
                 fh.write("#")
-            df.to_csv(fh, sep="\t", index=False, float_format="%.6g")
+            fh.write(tsv_text(df))
+
+
+def tsv_text(df: pd.DataFrame, header: bool = True) -> str:
+    """``df`` as :func:`write_tsv` writes it (header line if ``header``, then the rows; no comment): a table
+    written chunk by chunk (the header with the first chunk only) is byte for byte the table written at once."""
+    return df.to_csv(sep="\t", index=False, header=header, float_format=FLOAT_FORMAT)
+
+
+def finish_chunked_tsv(src, dst, header_comment: str | None = None, insert: tuple | None = None) -> int:
+    """Write the final table ``dst`` from ``src``, a table written chunk by chunk with :func:`tsv_text` (header line
+    first), prefixed with ``header_comment`` and, with ``insert = (after, name, values)``, a float column ``name``
+    (one value per row, e.g. q-values that need every row first) inserted after column ``after``: byte for byte
+    what :func:`write_tsv` writes for the whole table. ``dst`` is written directly (give a temporary path of
+    :mod:`seq2acc.io.atomic`); streams, memory ~ one line. Returns the number of rows."""
+    n = 0
+    with open(src) as fin, open(dst, "w") as fout:
+        if header_comment:
+            fout.write(f"## {header_comment}\n")
+        header = fin.readline().rstrip("\n").split("\t")
+        at = None
+        if insert is not None:
+            after, name, values = insert
+            at = header.index(after) + 1
+            header.insert(at, name)
+        fout.write("\t".join(header) + "\n")
+        for line in fin:
+            if at is not None:
+                fields = line.rstrip("\n").split("\t")  # no field holds a tab: the writer quotes none
+                v = float(values[n])
+                fields.insert(at, "" if v != v else FLOAT_FORMAT % v)
+                line = "\t".join(fields) + "\n"
+            fout.write(line)
+            n += 1
+    if insert is not None and n != len(insert[2]):
+        raise ValueError(f"{src}: {n} rows but {len(insert[2])} values of {insert[1]}")
+    return n
 
 
 def read_table(path, missing_ok: bool = False) -> pd.DataFrame | None:

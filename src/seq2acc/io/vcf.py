@@ -77,16 +77,37 @@ def read_variants(path, skip_unsupported: bool = False) -> pd.DataFrame:
         is not an integer >= 1, an unsupported allele (unless ``skip_unsupported``), ALT equal to REF, or a TSV
         header without chrom/pos/ref/alt. The message names the file, the 1-based line and the fix.
     """
-    path = Path(path)
-    if not path.exists():
-        raise InputError(path, "variant file does not exist", "check variants.input in params.yaml")
-    rows = _read_vcf(path, skip_unsupported) if _is_vcf(path) else _read_tsv(path, skip_unsupported)
+    path = _existing(path)
+    rows, problems = [], []
+    for kind, item in _records(path):
+        (rows if kind == "row" else problems).append(item)
+    report_problems(path, problems, skip_unsupported)
     if not rows:
         raise InputError(path, "no variants in the file", "give at least one variant (VCF or TSV chrom pos ref alt)")
-    df = pd.DataFrame(rows, columns=["id", "chrom", "pos", "ref", "alt", "line"])
+    return _frame(rows)
+
+
+_COLUMNS = ["id", "chrom", "pos", "ref", "alt", "line"]
+
+
+def _frame(rows: list) -> pd.DataFrame:
+    df = pd.DataFrame(rows, columns=_COLUMNS)
     df["pos"] = df["pos"].astype(np.int64)
     df["line"] = df["line"].astype(np.int64)
     return df
+
+
+def _existing(path) -> Path:
+    path = Path(path)
+    if not path.exists():
+        raise InputError(path, "variant file does not exist", "check variants.input in params.yaml")
+    return path
+
+
+def _records(path: Path):
+    """The file's records in order: ("row", [id, chrom, pos, ref, alt, line]) or ("problem", (line, text, problem,
+    fix)); a structural error (too few columns, a bad header) raises at once."""
+    return _vcf_records(path) if _is_vcf(path) else _tsv_records(path)
 
 
 class _RecordProblem(Exception):
@@ -146,8 +167,7 @@ def report_problems(path, problems: list, skip: bool, what: str = "variant recor
                      "; ".join(fixes) + "; or set variants.skip_unsupported: true to skip them", lineno, text)
 
 
-def _read_vcf(path: Path, skip: bool) -> list:
-    rows, problems = [], []
+def _vcf_records(path: Path):
     with _open_text(path) as fh:
         for lineno, line in enumerate(fh, start=1):
             if line.startswith("#") or not line.strip():
@@ -163,16 +183,13 @@ def _read_vcf(path: Path, skip: bool) -> list:
                     continue
                 rid = vid if len(alt_list) == 1 or vid in ("", ".") else f"{vid}_{j + 1}"
                 try:
-                    rows.append([*_row(rid, chrom, pos, ref, alt), lineno])
+                    yield "row", [*_row(rid, chrom, pos, ref, alt), lineno]
                 except _RecordProblem as e:
-                    problems.append((lineno, line, e.problem, e.fix))
-    report_problems(path, problems, skip)
-    return rows
+                    yield "problem", (lineno, line, e.problem, e.fix)
 
 
-def _read_tsv(path: Path, skip: bool) -> list:
-    rows, problems = [], []
-    cols = None
+def _tsv_records(path: Path):
+    cols, seen = None, False
     with _open_text(path) as fh:
         for lineno, line in enumerate(fh, start=1):
             s = line.strip()
@@ -180,7 +197,7 @@ def _read_tsv(path: Path, skip: bool) -> list:
                 continue
             parts = s.split("\t") if "\t" in s else s.split()
             low = [p.lower().lstrip("#") for p in parts]
-            if cols is None and not rows and ("ref" in low and "alt" in low):
+            if cols is None and not seen and ("ref" in low and "alt" in low):
                 names = {"chr": "chrom", "chromosome": "chrom", "position": "pos", "name": "id"}
                 low = [names.get(x, x) for x in low]
                 missing = [c for c in _TSV_COLS if c not in low]
@@ -202,13 +219,12 @@ def _read_tsv(path: Path, skip: bool) -> list:
             if len(parts) <= max(cols.values()):
                 raise InputError(path, f"line has {len(parts)} column(s), expected {max(cols.values()) + 1}",
                                  "give every line the same columns as the header", lineno, line)
+            seen = True
             try:
-                rows.append([*_row(parts[cols["id"]] if "id" in cols else None, parts[cols["chrom"]],
-                                   parts[cols["pos"]], parts[cols["ref"]], parts[cols["alt"]]), lineno])
+                yield "row", [*_row(parts[cols["id"]] if "id" in cols else None, parts[cols["chrom"]],
+                                    parts[cols["pos"]], parts[cols["ref"]], parts[cols["alt"]]), lineno]
             except _RecordProblem as e:
-                problems.append((lineno, line, e.problem, e.fix))
-    report_problems(path, problems, skip)
-    return rows
+                yield "problem", (lineno, line, e.problem, e.fix)
 
 
 def check_variants(variants: pd.DataFrame, genome, path, skip: bool = False) -> pd.DataFrame:
@@ -225,40 +241,160 @@ def check_variants(variants: pd.DataFrame, genome, path, skip: bool = False) -> 
     """
     problems, bad = [], []
     for i, r in enumerate(variants.itertuples(index=False)):
-        where = f"variant {r.id} ({r.chrom}:{r.pos} {r.ref}>{r.alt})"
-        text = f"{r.chrom}\t{r.pos}\t{r.ref}\t{r.alt}"
-        if r.chrom not in genome.sizes:
-            hint = suggest_rename([r.chrom], genome.sizes)
-            problems.append((r.line, text, f"{where}: chromosome {r.chrom!r} is not in {genome.path} (the FASTA uses "
-                             f"{naming_convention(genome.sizes)} names)", hint or "use the genome's chromosome names"))
-            bad.append(i)
-            continue
-        size = genome.sizes[r.chrom]
-        end = r.pos - 1 + len(r.ref)
-        if end > size:
-            problems.append((r.line, text, f"{where}: REF spans {r.pos}..{end} but {r.chrom} has {size} bases "
-                             f"(1-based: last position is {size})",
-                             "check the genome build and that positions are 1-based"))
-            bad.append(i)
-            continue
-        codes = genome.codes(r.chrom)
-        have = decode_codes(codes[r.pos - 1:end])
-        if have != r.ref:
-            hint = ""
-            for shift, word in ((1, "0-based (one base too far left)"), (-1, "shifted one base to the right")):
-                s0 = r.pos - 1 + shift
-                if 0 <= s0 and s0 + len(r.ref) <= size and decode_codes(codes[s0:s0 + len(r.ref)]) == r.ref:
-                    hint = f" The REF does match at position {r.pos + shift}: the file may be {word}."
-                    break
-            problems.append((r.line, text, f"{where}: REF {r.ref!r} does not match the genome, which has {have!r} "
-                             f"at {r.chrom}:{r.pos}-{end} (1-based).{hint}",
-                             "use the same genome build as the FASTA, 1-based positions (as in VCF), and REF on the "
-                             "forward strand"))
+        problem = genome_problem(r, genome)
+        if problem is not None:
+            problems.append((r.line, *problem))
             bad.append(i)
     report_problems(path, problems, skip, "variant")
     if bad and len(bad) == len(variants):
         raise InputError(path, f"all {len(variants)} variants were skipped", "fix the file (see the warnings above)")
     return variants.drop(variants.index[bad]).reset_index(drop=True) if bad else variants
+
+
+def genome_problem(r, genome) -> tuple[str, str, str] | None:
+    """(text, problem, fix) when variant ``r`` (a row with chrom, pos, ref, alt, id) does not fit the genome: an
+    unknown chromosome, a REF past the chromosome end, or a REF other than the genome's bases; None when it fits."""
+    where = f"variant {r.id} ({r.chrom}:{r.pos} {r.ref}>{r.alt})"
+    text = f"{r.chrom}\t{r.pos}\t{r.ref}\t{r.alt}"
+    if r.chrom not in genome.sizes:
+        hint = suggest_rename([r.chrom], genome.sizes)
+        return (text, f"{where}: chromosome {r.chrom!r} is not in {genome.path} (the FASTA uses "
+                f"{naming_convention(genome.sizes)} names)", hint or "use the genome's chromosome names")
+    size = genome.sizes[r.chrom]
+    end = r.pos - 1 + len(r.ref)
+    if end > size:
+        return (text, f"{where}: REF spans {r.pos}..{end} but {r.chrom} has {size} bases (1-based: last position is "
+                f"{size})", "check the genome build and that positions are 1-based")
+    codes = genome.codes(r.chrom)
+    have = decode_codes(codes[r.pos - 1:end])
+    if have == r.ref:
+        return None
+    hint = ""
+    for shift, word in ((1, "0-based (one base too far left)"), (-1, "shifted one base to the right")):
+        s0 = r.pos - 1 + shift
+        if 0 <= s0 and s0 + len(r.ref) <= size and decode_codes(codes[s0:s0 + len(r.ref)]) == r.ref:
+            hint = f" The REF does match at position {r.pos + shift}: the file may be {word}."
+            break
+    return (text, f"{where}: REF {r.ref!r} does not match the genome, which has {have!r} at {r.chrom}:{r.pos}-{end} "
+            f"(1-based).{hint}", "use the same genome build as the FASTA, 1-based positions (as in VCF), and REF on "
+            "the forward strand")
+
+
+# ----------------------------------------------------------------------------- streaming (any number of variants)
+def _checked(path: Path, genome):
+    """(kind, item) of every record, genome problems included: ("row", row) or ("problem", problem)."""
+    for kind, item in _records(path):
+        if kind == "row":
+            r = _RowView(item)
+            problem = genome_problem(r, genome)
+            if problem is not None:
+                yield "problem", (r.line, *problem)
+                continue
+        yield kind, item
+
+
+class _RowView:
+    __slots__ = ("id", "chrom", "pos", "ref", "alt", "line")
+
+    def __init__(self, row):
+        self.id, self.chrom, self.pos, self.ref, self.alt, self.line = row
+
+
+def scan_variants(path, genome, skip_unsupported: bool = False, max_listed: int = 1000) -> int:
+    """Check a whole variant file against the genome in one streaming pass (memory independent of its size), before
+    anything is scored: every bad record (syntax: :func:`read_variants`; genome: :func:`check_variants`) is
+    reported at once in one :class:`InputError` naming the file and each bad line (``skip_unsupported``: logged,
+    and :func:`iter_variants` leaves them out).
+
+    Parameters
+    ----------
+    path : str or Path
+        VCF or TSV (as :func:`read_variants`).
+    genome : Genome
+        The reference genome (:class:`seq2acc.Genome`).
+    skip_unsupported : bool, default False
+        Log bad records and go on instead of raising.
+    max_listed : int, default 1000
+        Bad records kept for the message/log (the count stays exact).
+
+    Returns
+    -------
+    int
+        The number of scoreable variants (rows :func:`iter_variants` yields).
+
+    Raises
+    ------
+    seq2acc.errors.InputError
+        A bad record (unless ``skip_unsupported``), a structural error, or no scoreable variant.
+    """
+    path = _existing(path)
+    n, n_bad, problems = 0, 0, []
+    for kind, item in _checked(path, genome):
+        if kind == "row":
+            n += 1
+        else:
+            n_bad += 1
+            if len(problems) < max_listed:
+                problems.append(item)
+    if n_bad > len(problems):
+        log.warning("%s: %d bad record(s); the first %d are listed", path, n_bad, len(problems))
+    report_problems(path, problems, skip_unsupported, "variant")
+    if n == 0:
+        raise InputError(path, "no scoreable variant in the file" + (f" ({n_bad} bad record(s) skipped)" if n_bad else ""),
+                         "give at least one variant (VCF or TSV chrom pos ref alt) that matches the genome")
+    return n
+
+
+def iter_variants(path, genome, chunk: int, start: int = 0):
+    """The scoreable variants of a file (those :func:`scan_variants` accepts, in file order), ``chunk`` rows at a
+    time, as tables like :func:`read_variants`'s; ``start``: skip the first ``start`` of them (resuming). Bad
+    records are left out silently: run :func:`scan_variants` first. Reads the file as it goes (memory ~ one chunk).
+
+    Yields
+    ------
+    pandas.DataFrame
+        Columns id, chrom, pos (1-based), ref, alt, line, at most ``chunk`` rows each.
+    """
+    path = _existing(path)
+    rows, seen = [], 0
+    for kind, item in _checked(path, genome):
+        if kind != "row":
+            continue
+        seen += 1
+        if seen <= start:
+            continue
+        rows.append(item)
+        if len(rows) == chunk:
+            yield _frame(rows)
+            rows = []
+    if rows:
+        yield _frame(rows)
+
+
+def variants_from_table(table: pd.DataFrame, genome, skip_unsupported: bool = False,
+                        name: str = "variants table") -> pd.DataFrame:
+    """A user's table of variants (columns chrom, pos 1-based, ref, alt, optional id) checked like a file: the
+    alleles as :func:`read_variants`, the genome as :func:`check_variants`, all problems at once, named
+    ``<name>:<row>`` (1-based row). Returns the columns of :func:`read_variants` (``line`` = the 1-based row)."""
+    from seq2acc.errors import ArgumentError
+
+    missing = [c for c in _TSV_COLS if c not in table.columns]
+    if missing:
+        raise ArgumentError("variants", f"the table lacks column(s) {missing}",
+                            "give columns chrom, pos (1-based), ref, alt and optionally id")
+    ids = table["id"] if "id" in table.columns else [None] * len(table)
+    rows, problems = [], []
+    for i, (vid, chrom, pos, ref, alt) in enumerate(zip(ids, table.chrom, table.pos, table.ref, table.alt), start=1):
+        text = f"{chrom}\t{pos}\t{ref}\t{alt}"
+        try:
+            rows.append([*_row(None if vid is None or pd.isna(vid) else str(vid), str(chrom), str(pos), str(ref),
+                               str(alt)), i])
+        except _RecordProblem as e:
+            problems.append((i, text, e.problem, e.fix))
+    report_problems(name, problems, skip_unsupported)
+    if not rows:
+        raise InputError(name, "no variants", "give at least one variant (chrom, pos, ref, alt)")
+    return check_variants(_frame(rows), genome, name, skip_unsupported)
 
 
 def write_vcf(df: pd.DataFrame, path) -> None:

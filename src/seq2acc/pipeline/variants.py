@@ -1,7 +1,16 @@
-"""DVC stage ``variants`` (protocol note 24): score a VCF/TSV of variants with every fold model.
+"""DVC stage ``variants`` (protocol note 24): score a VCF/TSV of variants with every fold model, streaming.
 
 A model of accessibility is not a model of variant effect (note 24): read the numbers as hypotheses, compare
 folds (``delta_sd``), the held-out fold (``heldout_delta``) and the shuffled-background p-value.
+
+Any number of variants: the file is checked in one streaming pass (every bad record reported at once, before
+anything is scored), then read and scored ``variants.chunk`` variants at a time
+(:class:`seq2acc.interpret.variants.VariantScorer`); each chunk's rows are appended to part files in
+``<out_dir>/.partial/`` as it finishes, so memory is bounded by the chunk size, never by the number of variants.
+Resumable: an interrupted run (SIGTERM, SIGKILL, a crash) restarted with the same inputs goes on after the last
+complete chunk and writes the same bytes as an uninterrupted run; a restart with another variant file, genome,
+model, fold plan, ``variants``/``seed``/``train.folds`` params or code starts over (the fingerprint in
+``.partial/fingerprint.json``). The outputs appear together, atomically, once every chunk is scored.
 
 Outputs in ``variants/``:
 - ``scores.tsv``: one row per variant: ref/alt logits and probabilities (fold-ensemble mean, forward and
@@ -16,32 +25,34 @@ Outputs in ``variants/``:
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import re
 import time
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import h5py
 import numpy as np
-import pandas as pd
 from tqdm.auto import tqdm
 
-from seq2acc.io.atomic import atomic_path, write_json
-from seq2acc.errors import ParamsError
-from seq2acc.data.folds import load_folds
-from seq2acc.io.fasta import Genome
-from seq2acc.config import Params
-from seq2acc.interpret.variants import (VariantWindows, contribution_change, empirical_pvalue, null_windows, plot_variant,
-                                        plot_volcano, score_alleles, variant_windows)
-from seq2acc.io.vcf import check_variants, read_variants
 from seq2acc.artifacts import fold_model
-from seq2acc.artifacts.tables import read_table, write_tsv
-from seq2acc.config import layout
+from seq2acc.artifacts.tables import finish_chunked_tsv, read_table, tsv_text
+from seq2acc.config import Params, layout
+from seq2acc.errors import ParamsError
+from seq2acc.interpret import variants as V
+from seq2acc.io.atomic import atomic_paths, write_json
+from seq2acc.io.fasta import Genome, index_fasta
+from seq2acc.io.resume import ChunkedParts
+from seq2acc.io.vcf import iter_variants, scan_variants
 from seq2acc.mlops import tracking
+from seq2acc.mlops.lineage import file_md5
 from seq2acc.model.load import load_model
 
 log = logging.getLogger(__name__)
+
+PARTIAL = ".partial"  # side folder of an unfinished run, inside variants.out_dir
+CACHE_BYTES = 512 << 20  # whole chromosomes kept decoded (a sorted VCF reads each once)
 
 
 @dataclass
@@ -82,164 +93,189 @@ def variants_config(p: Params) -> VariantsConfig:
     )
 
 
-def _sub(w: VariantWindows, sl: slice) -> VariantWindows:
-    return VariantWindows(w.ref[sl], w.alt[sl], w.start[sl], w.offset[sl], w.context[sl])
+def open_genome(path) -> Genome:
+    """The genome, caching as many whole chromosomes as fit in :data:`CACHE_BYTES` (at least 2)."""
+    sizes = index_fasta(Path(path))
+    return Genome(path, cache_chroms=max(2, CACHE_BYTES // max(max(sizes.values()), 1)))
 
 
-def _flat(ref: np.ndarray, alt: np.ndarray) -> VariantWindows:
-    r = ref.reshape((-1,) + ref.shape[-2:])
-    a = alt.reshape((-1,) + alt.shape[-2:])
-    z = np.zeros(len(r), dtype=np.int64)
-    return VariantWindows(r, a, z, z, [])
+def code_md5() -> str:
+    """md5 of the source of every project module this stage imports (a code change must not resume)."""
+    import seq2acc
+    from seq2acc.mlops.codedeps import closure
+
+    here = Path(__file__).resolve()
+    h = hashlib.md5()
+    for f in sorted({here, *closure(here, Path(seq2acc.__file__).resolve().parents[1])}):
+        h.update(f.name.encode() + b"\0" + f.read_bytes())
+    return h.hexdigest()
+
+
+def fingerprint(cfg: VariantsConfig, genome_path: Path, model_paths: dict, folds_path: Path) -> dict:
+    """Everything the stage's outputs depend on (a resumed run must have the same): file hashes of the variants,
+    genome, fold models and fold plan, the parameters (all but out_dir), the code and the numeric libraries."""
+    import keras
+    import tensorflow as tf
+
+    params = {k: (str(v) if isinstance(v, Path) else v) for k, v in asdict(cfg).items() if k != "out_dir"}
+    return {"input_md5": file_md5(cfg.input), "genome": str(genome_path), "genome_md5": file_md5(genome_path),
+            "models_md5": {str(k): file_md5(v) for k, v in model_paths.items()},
+            "folds_md5": file_md5(folds_path) if Path(folds_path).exists() else None,
+            "params": params, "code_md5": code_md5(),
+            "versions": {"numpy": np.__version__, "tensorflow": tf.__version__, "keras": keras.__version__}}
 
 
 def score_variants(p: Params) -> Path:
-    """Stage body of ``variants``."""
+    """Stage body of ``variants`` (and of ``seq2acc score-variants``): see the module docstring."""
     cfg = variants_config(p)
     t0 = time.perf_counter()
     lay = layout(p)
-    genome = Genome(lay.genome)
-    var = read_variants(cfg.input, cfg.skip_unsupported)
-    var = check_variants(var, genome, cfg.input, cfg.skip_unsupported)
+    genome = open_genome(lay.genome)
+    n = scan_variants(cfg.input, genome, cfg.skip_unsupported)
     folds = [int(k) for k in p.get("train.folds", list)]
     if not folds:
         raise ParamsError("train.folds", "is empty", "list the trained folds")
-    models = {k: load_model(fold_model.model_path(lay.models, k)) for k in folds}
+    paths = {k: fold_model.model_path(lay.models, k) for k in folds}
+    models = {k: load_model(paths[k]) for k in folds}
     lengths = {int(m.input_shape[1]) for m in models.values()}
     if len(lengths) != 1:
         raise ParamsError("dataset.context", f"fold models take different input lengths {sorted(lengths)}",
                           "retrain every fold with the same dataset.context")
-    L = lengths.pop()
-    n = len(var)
-    log.info("%d variant(s) from %s; %d fold model(s), %d bp windows, %d shuffled backgrounds each", n, cfg.input,
-             len(folds), L, cfg.n_null)
-    w = variant_windows(var, genome, L)
-    K = len(folds)
-    ref_l, alt_l = np.zeros((n, K)), np.zeros((n, K))
-    d_fwd, d_rc, delta = np.zeros((n, K)), np.zeros((n, K)), np.zeros((n, K))
-    null = np.zeros((n, K, cfg.n_null))
-    contrib_ref = np.zeros((n, L, 4), np.float32) if cfg.contrib else None
-    contrib_alt = np.zeros((n, L, 4), np.float32) if cfg.contrib else None
-    for s0 in tqdm(range(0, n, cfg.chunk), desc="variants", unit="chunk"):
-        sl = slice(s0, min(n, s0 + cfg.chunk))
-        wc = _sub(w, sl)
-        nr, na = null_windows(var.iloc[sl], wc, cfg.n_null, cfg.seed, L, index_offset=s0)
-        nw = _flat(nr, na)
-        refs = None
-        if cfg.contrib and cfg.method == "deepshap":
-            from seq2acc.interpret.attribution import shuffled_references
-
-            refs = shuffled_references(wc.ref, cfg.n_refs, cfg.seed, index_offset=s0)
-        for j, k in enumerate(folds):
-            sc = score_alleles(models[k], wc, cfg.batch_size)
-            ref_l[sl, j], alt_l[sl, j] = sc.ref_logit, sc.alt_logit
-            d_fwd[sl, j], d_rc[sl, j], delta[sl, j] = sc.delta_fwd, sc.delta_rc, sc.delta
-            null[sl, j] = score_alleles(models[k], nw, cfg.batch_size).delta.to_numpy().reshape(-1, cfg.n_null)
-            if cfg.contrib:
-                from seq2acc.interpret.attribution import contributions
-
-                # the same references for ref and alt: the difference is the variant's alone
-                cr = contributions(models[k], wc.ref, cfg.method, cfg.n_refs, cfg.seed, cfg.batch_size, refs=refs)[0]
-                ca = contributions(models[k], wc.alt, cfg.method, cfg.n_refs, cfg.seed, cfg.batch_size, refs=refs)[0]
-                contrib_ref[sl] += cr / K
-                contrib_alt[sl] += ca / K
-    ens = delta.mean(1)
-    p_ens = empirical_pvalue(ens, null.mean(1))
-    from seq2acc.interpret.null import bh
-
-    heldout = _heldout_fold(lay.folds, var.chrom, folds)
-    col = {k: j for j, k in enumerate(folds)}
-    ho_idx = np.array([col.get(h, -1) for h in heldout])
-    pick = lambda a: np.where(ho_idx >= 0, a[np.arange(n), np.maximum(ho_idx, 0)], np.nan)  # noqa: E731
-    p_fold = np.stack([empirical_pvalue(delta[:, j], null[:, j]) for j in range(K)], 1)
-    sig = lambda x: 1 / (1 + np.exp(-x))  # noqa: E731
-    scores = var[["id", "chrom", "pos", "ref", "alt"]].copy()
-    scores["ref_logit"], scores["alt_logit"] = ref_l.mean(1), alt_l.mean(1)
-    scores["ref_prob"], scores["alt_prob"] = sig(scores.ref_logit), sig(scores.alt_logit)
-    scores["delta"], scores["delta_fwd"], scores["delta_rc"] = ens, d_fwd.mean(1), d_rc.mean(1)
-    scores["delta_sd"] = delta.std(1, ddof=1) if K > 1 else np.nan
-    scores["n_folds"] = K
-    scores["heldout_fold"] = heldout
-    scores["heldout_delta"], scores["heldout_p"] = pick(delta), pick(p_fold)
-    scores["null_sd"] = null.mean(1).std(1)
-    scores["p_value"] = p_ens
-    scores["q_value"] = bh(p_ens)
-    if cfg.contrib:
-        rw, aw, tot = contribution_change(contrib_ref, contrib_alt, w.offset, cfg.flank)
-        scores["contrib_change"] = tot
-        scores["contrib_ref_at_variant"] = contrib_ref.sum(-1)[np.arange(n), w.offset]
-        scores["contrib_alt_at_variant"] = contrib_alt.sum(-1)[np.arange(n), w.offset]
-    scores["line"] = var["line"]
-    fold_rows = pd.DataFrame({
-        "id": np.repeat(var.id.to_numpy(), K), "fold": np.tile(folds, n),
-        "ref_logit": ref_l.ravel(), "alt_logit": alt_l.ravel(), "delta": delta.ravel(), "delta_fwd": d_fwd.ravel(),
-        "delta_rc": d_rc.ravel(), "p_value": p_fold.ravel(),
-        "heldout": np.repeat(heldout, K) == np.tile(folds, n)})
-    return _write(p, cfg, var, w, scores, fold_rows, contrib_ref, contrib_alt, time.perf_counter() - t0)
-
-
-def _heldout_fold(folds_path: Path, chroms, trained: list[int]) -> np.ndarray:
-    """Per variant: the trained fold whose test chromosomes contain it (-1 if none)."""
-    test_of = {}
-    if Path(folds_path).exists():
-        for f in load_folds(folds_path):
-            if f["fold"] in trained:
-                for c in f["test"]:
-                    test_of[c] = f["fold"]
-    return np.array([test_of.get(c, -1) for c in chroms], dtype=np.int64)
+    scorer = V.VariantScorer(models, genome, cfg.n_null, cfg.seed, cfg.batch_size, cfg.contrib, cfg.method,
+                             cfg.n_refs, cfg.flank, V.heldout_folds(lay.folds, set(folds)))
+    log.info("%d variant(s) from %s; %d fold model(s), %d bp windows, %d shuffled backgrounds each, %d per chunk",
+             n, cfg.input, len(folds), scorer.length, cfg.n_null, cfg.chunk)
+    with ChunkedParts(cfg.out_dir / PARTIAL, fingerprint(cfg, lay.genome, paths, lay.folds)) as parts:
+        done = int(parts.state.get("variants", 0))
+        if parts.resumed:
+            log.info("resuming after an interruption: %d of %d variants already scored (%s)", done, n, parts.folder)
+        id_len = int(parts.state.get("id_len", 1))
+        with tqdm(total=n, initial=done, desc="variants", unit="variant") as bar:
+            for var in iter_variants(cfg.input, genome, cfg.chunk, start=done):
+                cs = scorer.score_chunk(var, done)
+                parts.append("scores.tsv", tsv_text(cs.scores, header=done == 0))
+                parts.append("fold_scores.tsv", tsv_text(cs.folds, header=done == 0))
+                parts.append("numbers.f64", np.column_stack([cs.scores[c].to_numpy(np.float64) for c in
+                                                             ("delta", "delta_sd", "p_value")]).astype("<f8").tobytes())
+                ids = [str(i).encode() for i in var.id]
+                parts.append("id.txt", b"".join(i + b"\n" for i in ids))
+                for name, arr in cs.arrays.items():
+                    parts.append(f"{name}.bin", np.ascontiguousarray(arr).tobytes())
+                done += len(var)
+                id_len = max(id_len, *map(len, ids))
+                parts.commit(variants=done, id_len=id_len)
+                bar.update(len(var))
+        if done != n:
+            raise RuntimeError(f"{cfg.input}: scored {done} variants, expected {n}")  # the file changed meanwhile
+        out = _finish(p, cfg, parts, scorer, n, id_len, time.perf_counter() - t0)
+        parts.discard()
+    return out
 
 
 def _safe(s: str) -> str:
     return re.sub(r"[^A-Za-z0-9_.-]+", "_", str(s))[:60]
 
 
-def _write(p, cfg, var, w, scores, fold_rows, cref, calt, seconds) -> Path:
+def _ids(path: Path, wanted=None):
+    """Variant ids from the id part (all, or {index: id} of ``wanted``)."""
+    with open(path, "rb") as fh:
+        if wanted is None:
+            return [line[:-1].decode() for line in fh]
+        return {i: line[:-1].decode() for i, line in enumerate(fh) if i in wanted}
+
+
+def _finish(p, cfg, parts: ChunkedParts, scorer, n: int, id_len: int, seconds: float) -> Path:
+    """The final outputs from the part files, all appearing together."""
+    from seq2acc.interpret.null import bh
+
     out = cfg.out_dir
-    out.mkdir(parents=True, exist_ok=True)
-    write_tsv(scores, out / "scores.tsv", f"variants of {cfg.input} (1-based pos); fold-ensemble mean; a model of "
-              "accessibility is not a model of variant effect (protocol note 24)")
-    write_tsv(fold_rows, out / "fold_scores.tsv", "per fold; heldout = the fold's test chromosomes hold the variant")
-    n, L = len(var), w.ref.shape[1]
-    fl = cfg.flank
-    with atomic_path(out / "contrib.h5", suffix=".h5.tmp") as tmp, h5py.File(tmp, "w") as f:
-        f.attrs.update(flank=fl, method=cfg.method, n_refs=cfg.n_refs, input=str(cfg.input), length=L)
-        idx = np.clip(w.offset[:, None] + np.arange(-fl, fl + 1)[None, :], 0, L - 1)
-        f.create_dataset("id", data=var.id.astype(str).to_numpy().astype("S"))
-        f.create_dataset("offset", data=w.offset)
-        f.create_dataset("window_start", data=w.start)
-        for name, arr in (("ref_onehot", w.ref), ("alt_onehot", w.alt)) + (
-                (("ref_contrib", cref), ("alt_contrib", calt)) if cref is not None else ()):
-            f.create_dataset(name, data=np.take_along_axis(arr, idx[:, :, None], 1).astype(np.float32))
-    plot_volcano(out / "volcano.png", scores.delta.to_numpy(), scores.p_value.to_numpy(), scores.id.to_numpy(),
-                 scores.q_value.to_numpy(), cfg.alpha, cfg.n_null)
-    plots = out / "plots"
-    with atomic_path(plots) as tmp:
-        tmp.mkdir()
-        if cref is not None:
-            order = np.argsort(-np.abs(scores.delta.to_numpy()), kind="stable")[:cfg.top_plots]
-            for rank, i in enumerate(order, start=1):
-                r = scores.iloc[i]
-                title = (f"#{rank} {r.id}  {r.chrom}:{r.pos} {r.ref}>{r.alt}  delta logit {r.delta:+.3f} "
-                         f"(sd {r.delta_sd:.2f} over folds), p={r.p_value:.3g}  [{cfg.method}, fold mean]")
-                plot_variant(tmp / f"{rank:02d}_{_safe(r.id)}.png", title, w.ref[i], w.alt[i], cref[i], calt[i],
-                             int(w.offset[i]), max(fl, 10), len(r.ref))
-    summary = {"input": str(cfg.input), "n_variants": int(n), "n_folds": int(scores.n_folds.iloc[0]) if n else 0,
-               "n_null": cfg.n_null, "method": cfg.method if cfg.contrib else None,
-               "n_significant": int((scores.q_value < cfg.alpha).sum()), "alpha": cfg.alpha,
-               "mean_abs_delta": float(scores.delta.abs().mean()) if n else None,
-               "max_abs_delta": float(scores.delta.abs().max()) if n else None,
-               "top": scores.reindex(scores.delta.abs().sort_values(ascending=False).index).head(10)[
-                   ["id", "delta", "delta_sd", "p_value", "q_value"]].to_dict("records"),
-               "seconds": round(seconds, 1)}
-    write_json(out / "summary.json", summary)
+    nums = np.fromfile(parts.path("numbers.f64"), dtype="<f8").reshape(n, 3)
+    delta, delta_sd, pval = nums[:, 0], nums[:, 1], nums[:, 2]
+    q = bh(pval)
+    order = np.argsort(-np.abs(delta), kind="stable")
+    top = order[:max(10, 5, cfg.top_plots if cfg.contrib else 0)]
+    labels = _ids(parts.path("id.txt"), set(top.tolist()))
+    names = ["scores.tsv", "fold_scores.tsv", "contrib.h5", "volcano.png", "plots", "summary.json"]
+    with atomic_paths(*(out / x for x in names)) as tmps:
+        tmp = dict(zip(names, tmps))
+        finish_chunked_tsv(parts.path("scores.tsv"), tmp["scores.tsv"],
+                           f"variants of {cfg.input} (1-based pos); fold-ensemble mean; a model of accessibility is "
+                           "not a model of variant effect (protocol note 24)", ("p_value", "q_value", q))
+        finish_chunked_tsv(parts.path("fold_scores.tsv"), tmp["fold_scores.tsv"],
+                           "per fold; heldout = the fold's test chromosomes hold the variant")
+        _write_h5(tmp["contrib.h5"], parts, cfg, scorer.length, n, id_len)
+        V.plot_volcano(tmp["volcano.png"], delta, pval, labels, q, cfg.alpha, cfg.n_null)
+        tmp["plots"].mkdir()
+        if cfg.contrib:
+            _plots(tmp["plots"], cfg, scorer, order[:cfg.top_plots], delta, delta_sd, pval)
+        summary = {"input": str(cfg.input), "n_variants": int(n), "n_folds": len(scorer.folds),
+                   "n_null": cfg.n_null, "method": cfg.method if cfg.contrib else None,
+                   "n_significant": int((q < cfg.alpha).sum()), "alpha": cfg.alpha,
+                   "mean_abs_delta": float(np.abs(delta).mean()), "max_abs_delta": float(np.abs(delta).max()),
+                   "top": [{"id": labels[i], "delta": float(delta[i]), "delta_sd": float(delta_sd[i]),
+                            "p_value": float(pval[i]), "q_value": float(q[i])} for i in order[:10]],
+                   "chunk": cfg.chunk, "seconds": round(seconds, 1)}
+        write_json(tmp["summary.json"], summary)
     log.info("variants: %d scored, %d with BH q < %g; max |delta| %.3f", n, summary["n_significant"], cfg.alpha,
-             summary["max_abs_delta"] or 0)
+             summary["max_abs_delta"])
     tracking.log_to_run(fold_model.run_id(layout(p).models, p.get("train.folds", list), parent=True),
                         {"variants.n_significant": summary["n_significant"],
-                         "variants.max_abs_delta": summary["max_abs_delta"] or 0.0},
+                         "variants.max_abs_delta": summary["max_abs_delta"]},
                         {"variants.input": str(cfg.input)},
                         [out / "scores.tsv", out / "volcano.png", out / "summary.json"], "variants")
     return out
+
+
+def _write_h5(path: Path, parts: ChunkedParts, cfg, length: int, n: int, id_len: int, block: int = 1 << 14) -> None:
+    """contrib.h5 from the part files, ``block`` variants at a time."""
+    w = 2 * cfg.flank + 1
+    with h5py.File(path, "w") as f:
+        f.attrs.update(flank=cfg.flank, method=cfg.method, n_refs=cfg.n_refs, input=str(cfg.input), length=length)
+        ids = f.create_dataset("id", (n,), dtype=f"S{id_len}")
+        with open(parts.path("id.txt"), "rb") as fh:
+            buf, at = [], 0
+            for line in fh:
+                buf.append(line[:-1])
+                if len(buf) == block:
+                    ids[at:at + len(buf)] = np.array(buf, dtype=f"S{id_len}")
+                    at, buf = at + len(buf), []
+            if buf:
+                ids[at:at + len(buf)] = np.array(buf, dtype=f"S{id_len}")
+        for name in ("offset", "window_start"):
+            f.create_dataset(name, data=np.fromfile(parts.path(f"{name}.bin"), dtype=np.int64))
+        names = ["ref_onehot", "alt_onehot"] + (["ref_contrib", "alt_contrib"] if cfg.contrib else [])
+        for name in names:
+            src = np.memmap(parts.path(f"{name}.bin"), dtype=np.float32, mode="r", shape=(n, w, 4))
+            ds = f.create_dataset(name, (n, w, 4), dtype=np.float32)
+            for a in range(0, n, block):
+                ds[a:a + block] = src[a:a + block]
+            del src
+
+
+def _plots(folder: Path, cfg, scorer, top, delta, delta_sd, pval) -> None:
+    """Contribution logos of the variants ``top`` (indices, by rank), recomputed from their windows: the same
+    numbers as the chunk that scored them (same references, fixed call shapes)."""
+    rank_of = {int(i): r for r, i in enumerate(top, start=1)}
+    if not rank_of:
+        return
+    idx = 0
+    for var in iter_variants(cfg.input, scorer.genome, cfg.chunk):
+        for j in range(len(var)):
+            i = idx + j
+            if i not in rank_of:
+                continue
+            row = var.iloc[[j]]
+            r = row.iloc[0]
+            w = V.variant_windows(row, scorer.genome, scorer.length)
+            cref, calt = scorer.contributions(w, i)
+            rank = rank_of[i]
+            title = (f"#{rank} {r.id}  {r.chrom}:{r.pos} {r.ref}>{r.alt}  delta logit {delta[i]:+.3f} "
+                     f"(sd {delta_sd[i]:.2f} over folds), p={pval[i]:.3g}  [{cfg.method}, fold mean]")
+            V.plot_variant(folder / f"{rank:02d}_{_safe(r.id)}.png", title, w.ref[0], w.alt[0], cref[0], calt[0],
+                           int(w.offset[0]), max(cfg.flank, 10), len(r.ref))
+        idx += len(var)
+        if idx > max(rank_of):
+            break
 
 
 def report_lines(p: Params, top: int = 5) -> list[str]:
