@@ -169,7 +169,7 @@ def test_planted_motif_is_significant_where_the_model_learnt_it(project, tmp_pat
     (["--fasta", "bad.fa"], "characters other than DNA letters"),
     (["--fasta", "short.fa"], "shorter than the model's 1000 bp input"),
     (["--region", "c1:2000-2100", "--model", "nonsense"], "no such model"),
-    (["--region", "c1:2000-2100", "--model", "models:/nope@champion"], "cannot load the registered model"),
+    (["--region", "c1:2000-2100", "--model", "models:/nope@champion"], "no MLflow store at"),
     (["--region", "c1:2000-2100", "--out", "taken"], "is not an earlier `seq2acc explain` output"),
 ])
 def test_bad_input_names_the_input_and_the_fix(project, args, needle, capsys, monkeypatch):

@@ -270,10 +270,7 @@ def write_explanation(e: Explanation, out_dir, chrom_sizes: dict | None, top_log
     from seq2acc.interpret.logos import logo_panels, save_logos
     from seq2acc.io.bigwig import write_bigwig_bases
 
-    out = Path(out_dir)
-    if out.exists() and (not out.is_dir() or (any(out.iterdir()) and not (out / "explain.json").exists())):
-        raise InputError(out, "exists and is not an earlier `seq2acc explain` output",
-                         "give a new directory (or an empty one) for --out")
+    out = check_out_dir(out_dir)
     alpha = e.attrs["alpha"]
     with atomic_path(out) as tmp:
         tmp.mkdir()
@@ -300,6 +297,15 @@ def write_explanation(e: Explanation, out_dir, chrom_sizes: dict | None, top_log
                                           "significant_regions": int(len(e.significant)), **(extra or {}),
                                           "qvalue_tracks": "-log10 BH q-values: qvalue_base per base, qvalue_window "
                                           "of the window centred on the base"})
+    return out
+
+
+def check_out_dir(out_dir) -> Path:
+    """``out_dir`` may be written: absent, empty, or an earlier explain output (it is replaced as a whole)."""
+    out = Path(out_dir)
+    if out.exists() and (not out.is_dir() or (any(out.iterdir()) and not (out / "explain.json").exists())):
+        raise InputError(out, "exists and is not an earlier `seq2acc explain` output",
+                         "give a new directory (or an empty one) for --out")
     return out
 
 
@@ -423,6 +429,8 @@ def explain(inputs, model="ensemble", *, params="params.yaml", genome=None, meth
     from seq2acc.config import Params, layout
 
     t0 = time.perf_counter()
+    if out is not None:
+        check_out_dir(out)  # before any work
     p = params if isinstance(params, Params) else Params.load(params)
     cfg = settings(p, method, null_shuffles, n_refs, seed)
     models = model if isinstance(model, Models) else models_from_params(p, str(model), calibrated=False)

@@ -83,11 +83,16 @@ def resolve_models(spec: str, models_dir, folds_path=None, folds=None, predictio
     """The models named by ``spec`` (see the module docstring); ``folds``: the trained folds (``train.folds``);
     ``predictions_dir``: the evaluation's ``predictions/`` (fold calibrations; None = no calibration)."""
     if spec.startswith("models:/"):
-        import mlflow
-
         from seq2acc.mlops import tracking
 
-        mlflow.set_tracking_uri(tracking.tracking_uri())
+        uri = tracking.tracking_uri()
+        if uri.startswith("sqlite:///") and not Path(uri[len("sqlite:///"):]).exists():  # looking must not create one
+            raise InputError(spec, f"no MLflow store at {uri[len('sqlite:///'):]}, so no registered model",
+                             "run the pipeline first (`make demo`: `promote` registers the models), set "
+                             "MLFLOW_TRACKING_URI to the store, or give --model fold<K>")
+        import mlflow
+
+        mlflow.set_tracking_uri(uri)
         try:
             if "keras" not in mlflow.models.get_model_info(spec).flavors:  # the fold ensemble (pyfunc): its folds
                 ens = mlflow.pyfunc.load_model(spec).unwrap_python_model()
