@@ -36,6 +36,8 @@ _API = {
     "fetch_jaspar": "seq2acc.interpret.motifs", "PWMScanner": "seq2acc.interpret.motifs",
     "variant_windows": "seq2acc.interpret.variants", "score_alleles": "seq2acc.interpret.variants",
     "score_variants": "seq2acc.interpret.variants",
+    # applications (a trained project on the user's own inputs)
+    "explain": "seq2acc.apps.explain",
     # evaluation
     "binary_metrics": "seq2acc.evaluate.metrics",
     # ground truth

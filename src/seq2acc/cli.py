@@ -77,6 +77,24 @@ def main(argv=None) -> None:
     pr.add_argument("--out", required=True, help="output: .tsv, or .bw / .bedGraph for genomic inputs")
     pr.add_argument("--no-rc-average", action="store_true", help="forward strand only (default: both averaged)")
     pr.set_defaults(func=_predict)
+    from seq2acc.interpret.attribution import METHODS
+
+    ex = sub.add_parser("explain", help="contribution scores of your regions or sequences with their significance "
+                        "against a dinucleotide-shuffled null (bigWigs, BED of significant windows, logos)")
+    src = ex.add_mutually_exclusive_group(required=True)
+    src.add_argument("--regions", help="BED/narrowPeak: one window centred on each summit (else centre)")
+    src.add_argument("--fasta", help="FASTA of sequences (>= the model's input length; longer ones are tiled)")
+    src.add_argument("--region", action="append", help="chrom:start-end (0-based, end exclusive); repeatable")
+    ex.add_argument("--model", default="ensemble",
+                    help="as `seq2acc predict`: ensemble (default: mean contributions of every trained fold) | "
+                         "heldout | fold<K> | a model.keras path | models:/<name>@<alias>")
+    ex.add_argument("--method", choices=METHODS, default=None, help="default: params attribute.method")
+    ex.add_argument("--null-shuffles", type=int, default=None,
+                    help="shuffled null copies per window (default: params attribute.null_shuffles)")
+    ex.add_argument("--genome", help="FASTA of the genome (default: the project's genome.fasta_out)")
+    ex.add_argument("--out", required=True, help="output directory (regions.tsv, significant.bed, contrib.bw, "
+                    "qvalue_base.bw, qvalue_window.bw or bases.h5, contrib.h5, logos.png)")
+    ex.set_defaults(func=_explain)
     args = ap.parse_args(argv)
     logutil.setup()
     try:
@@ -115,13 +133,14 @@ def _predict(args):
     import pandas as pd
 
     from seq2acc.apps import predict as P
+    from seq2acc.apps.inputs import parse_region
     from seq2acc.config import Params, layout
     from seq2acc.io.bed import read_intervals
     from seq2acc.io.fasta import Genome
 
     p = Params.load(args.params)
     lay = layout(p)
-    models = P.resolve_models(args.model, lay.models, lay.folds, p.get("train.folds", list), lay.predictions)
+    models = P.models_from_params(p, args.model)
     bin_size, stride = p.get("dataset.bin_size", int, gt=0), p.get("dataset.stride", int, gt=0)
     rc = not args.no_rc_average
     genome = None
@@ -133,13 +152,24 @@ def _predict(args):
             iv = read_intervals(args.regions, genome.sizes, what="regions BED")
             df = P.predict_regions(models, genome, iv.df, bin_size, args.regions, rc)
         elif args.region:
-            rows = [P.parse_region(r) for r in args.region]
+            rows = [parse_region(r) for r in args.region]
             regions = pd.DataFrame(rows, columns=["chrom", "start", "end"])
             df = P.predict_regions(models, genome, regions, bin_size, ", ".join(args.region), rc)
         else:
             df = pd.concat([P.predict_chromosome(models, genome, c, bin_size, stride, rc) for c in args.chrom],
                            ignore_index=True)
     print(P.write_outputs(df, args.out, genome, bin_size, stride))
+
+
+def _explain(args):
+    from seq2acc.apps.explain import explain
+    from seq2acc.config import Params
+
+    kind, inputs = next((k, v) for k, v in (("regions", args.regions), ("fasta", args.fasta), ("region", args.region))
+                        if v)
+    e = explain(inputs, args.model, params=Params.load(args.params), genome=args.genome, method=args.method,
+                null_shuffles=args.null_shuffles, out=args.out, kind=kind)
+    print(f"{args.out}: {len(e.regions)} window(s), {len(e.significant)} significant region(s)")
 
 
 def _simulate(args):

@@ -19,7 +19,8 @@ URI, whose fold is unknown) that fold's logits stay raw (``ensemble``: no fold i
 calibrated logits are never averaged), with a warning. The calibration was fitted on the evaluation's strand setting
 (``evaluate.rc_average``).
 
-Every window is predicted with the project's one predict primitive (:func:`seq2acc.model.predict.predict_logits`)
+Inputs are read and checked by :mod:`seq2acc.apps.inputs` (shared with ``seq2acc explain``). Every window is
+predicted with the project's one predict primitive (:func:`seq2acc.model.predict.predict_logits`)
 or, for whole chromosomes, with the same shared-trunk scorer as ``evaluate@K``, so the numbers equal the
 pipeline's own for the same windows.
 """
@@ -34,6 +35,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from seq2acc.apps.inputs import check_chromosome, read_fasta_records, region_windows, sequence_windows
 from seq2acc.artifacts import fold_model
 from seq2acc.artifacts.fold_calibration import fold_calibrations
 from seq2acc.data.folds import load_folds
@@ -44,11 +46,9 @@ from seq2acc.io.bigwig import sigmoid
 from seq2acc.io.fasta import Genome
 from seq2acc.model.load import load_model
 from seq2acc.model.predict import predict_logits
-from seq2acc.seq.encoding import encode, onehot_codes
+from seq2acc.seq.encoding import onehot_codes
 
 log = logging.getLogger(__name__)
-
-_REGION = re.compile(r"^([^:\s]+):([\d,]+)-([\d,]+)$")
 
 
 @dataclass
@@ -83,11 +83,16 @@ def resolve_models(spec: str, models_dir, folds_path=None, folds=None, predictio
     """The models named by ``spec`` (see the module docstring); ``folds``: the trained folds (``train.folds``);
     ``predictions_dir``: the evaluation's ``predictions/`` (fold calibrations; None = no calibration)."""
     if spec.startswith("models:/"):
-        import mlflow
-
         from seq2acc.mlops import tracking
 
-        mlflow.set_tracking_uri(tracking.tracking_uri())
+        uri = tracking.tracking_uri()
+        if uri.startswith("sqlite:///") and not Path(uri[len("sqlite:///"):]).exists():  # looking must not create one
+            raise InputError(spec, f"no MLflow store at {uri[len('sqlite:///'):]}, so no registered model",
+                             "run the pipeline first (`make demo`: `promote` registers the models), set "
+                             "MLFLOW_TRACKING_URI to the store, or give --model fold<K>")
+        import mlflow
+
+        mlflow.set_tracking_uri(uri)
         try:
             if "keras" not in mlflow.models.get_model_info(spec).flavors:  # the fold ensemble (pyfunc): its folds
                 ens = mlflow.pyfunc.load_model(spec).unwrap_python_model()
@@ -118,6 +123,16 @@ def resolve_models(spec: str, models_dir, folds_path=None, folds=None, predictio
                      "give a model.keras path, fold<K>, ensemble, heldout or models:/<name>@<alias>")
 
 
+def models_from_params(p, spec: str, calibrated: bool = True) -> Models:
+    """:func:`resolve_models` of ``spec`` in the project of params ``p`` (its models, folds, ``train.folds`` and,
+    when ``calibrated``, the folds' calibrations)."""
+    from seq2acc.config import layout
+
+    lay = layout(p)
+    return resolve_models(spec, lay.models, lay.folds, p.get("train.folds", list),
+                          lay.predictions if calibrated else None)
+
+
 def _logits(models: Models, x: np.ndarray, chrom: str | None, rc_average: bool) -> tuple[np.ndarray, np.ndarray]:
     return models.combine({k: predict_logits(models.models[k], x, 0, rc_average=rc_average)
                            for k in models.for_chrom(chrom)})
@@ -140,59 +155,10 @@ def predict_fasta(models: Models, path, stride: int, bin_size: int, rc_average: 
     """One row per window of each FASTA record: records of exactly the input length give one window, longer ones
     are tiled every ``stride`` bp (the last window ends at the record's end). Columns: name, start, end (window in
     the record), bin_start, bin_end (the labelled central bin), logit, probability."""
-    from seq2acc.io.inputs import read_lines
-
     L = models.context
-    records, name, seq, start_line = [], None, [], 0
-    allowed = set("ACGTNRYKMSWBDHVacgtnrykmswbdhv")
-    with read_lines(path, "FASTA of sequences") as lines:
-        for lineno, line in enumerate(lines, start=1):
-            line = line.strip()
-            if line.startswith(">"):
-                if name is not None:
-                    records.append((name, "".join(seq), start_line))
-                words = line[1:].split()
-                name, seq, start_line = (words[0] if words else f"seq{len(records) + 1}"), [], lineno
-            elif line:
-                if name is None:
-                    raise InputError(path, "sequence before the first '>' header", "start every record with '>name'",
-                                     lineno, line)
-                if not set(line) <= allowed:
-                    raise InputError(path, f"characters other than DNA letters: {sorted(set(line) - allowed)}",
-                                     "give DNA sequences (A, C, G, T; N and IUPAC codes count as unknown)",
-                                     lineno, line)
-                seq.append(line)
-    if name is not None:
-        records.append((name, "".join(seq), start_line))
-    if not records:
-        raise InputError(path, "no sequence", "give a FASTA with at least one record of the model's input length")
-    rows = {"name": [], "start": [], "end": []}
-    windows = []
-    for nm, s, lineno in records:
-        if len(s) < L:
-            raise InputError(path, f"sequence {nm!r} is {len(s)} bp, shorter than the model's {L} bp input",
-                             f"give sequences of at least {L} bp (add genomic flanks)", lineno)
-        starts = list(range(0, len(s) - L + 1, stride))
-        if starts[-1] != len(s) - L:
-            starts.append(len(s) - L)
-        codes = encode(s)
-        for a in starts:
-            rows["name"].append(nm), rows["start"].append(a), rows["end"].append(a + L)
-            windows.append(codes[a:a + L])
-    x = onehot_codes(np.stack(windows))
+    rows, codes = sequence_windows(read_fasta_records(path), L, stride, path)
+    x = onehot_codes(codes)
     return _table(rows, _logits(models, x, None, rc_average), L, bin_size)  # no chromosome: every fold's mean
-
-
-def parse_region(text: str) -> tuple[str, int, int]:
-    """``chr:start-end`` (0-based half-open, commas allowed) -> (chrom, start, end)."""
-    m = _REGION.match(text.strip())
-    if not m:
-        raise InputError(text, "not a region", "write it as chrom:start-end, e.g. chr4:100000-101000 (0-based, end "
-                         "exclusive)")
-    a, b = int(m.group(2).replace(",", "")), int(m.group(3).replace(",", ""))
-    if b <= a:
-        raise InputError(text, "end must be larger than start", "write chrom:start-end with start < end")
-    return m.group(1), a, b
 
 
 def predict_regions(models: Models, genome: Genome, regions: pd.DataFrame, bin_size: int, what: str,
@@ -200,25 +166,12 @@ def predict_regions(models: Models, genome: Genome, regions: pd.DataFrame, bin_s
     """One window per region, centred on its summit (column ``summit`` >= 0) or centre. Columns: chrom, start, end
     (the input window, 0-based half-open), bin_start, bin_end, region_start, region_end, logit, probability."""
     L = models.context
-    df = regions.reset_index(drop=True)
-    unknown = sorted(set(df.chrom) - set(genome.sizes))
-    if unknown:
-        raise InputError(what, f"chromosome(s) {unknown[:5]} are not in {genome.path}",
-                         f"use the genome's names ({', '.join(list(genome.sizes)[:5])}, ...)")
-    summit = df["summit"].to_numpy() if "summit" in df else np.full(len(df), -1)
-    centre = np.where(summit >= 0, summit, (df.start.to_numpy() + df.end.to_numpy()) // 2).astype(np.int64)
-    start = centre - L // 2
-    size = df.chrom.map(genome.sizes).to_numpy()
-    bad = np.flatnonzero((start < 0) | (start + L > size))
-    if len(bad):
-        r = df.iloc[bad[0]]
-        raise InputError(what, f"{len(bad)} region(s) too close to a chromosome end for a {L} bp window, e.g. "
-                         f"{r.chrom}:{r.start}-{r.end}", f"keep regions at least {L // 2} bp from the chromosome ends")
+    win = region_windows(genome, regions, L, what)
     out = []
-    for c, idx in df.groupby("chrom", sort=False).indices.items():
-        x = onehot_codes(genome.gather(c, start[idx], L))
-        t = _table({"chrom": c, "start": start[idx], "end": start[idx] + L, "region_start": df.start.to_numpy()[idx],
-                    "region_end": df.end.to_numpy()[idx]}, _logits(models, x, c, rc_average), L, bin_size)
+    for c, idx in win.groupby("chrom", sort=False).indices.items():
+        w = win.iloc[idx]
+        x = onehot_codes(genome.gather(c, w.start.to_numpy(), L))
+        t = _table({col: w[col].to_numpy() for col in win.columns}, _logits(models, x, c, rc_average), L, bin_size)
         t.index = idx
         out.append(t)
     return pd.concat(out).sort_index().reset_index(drop=True)
@@ -230,9 +183,7 @@ def predict_chromosome(models: Models, genome: Genome, chrom: str, bin_size: int
     scored with the same scorer as ``evaluate@K``. Columns as :func:`predict_regions` without the region ones."""
     from seq2acc.evaluate.scorers import make_scorer
 
-    if chrom not in genome.sizes:
-        raise InputError(chrom, f"not a sequence of {genome.path}",
-                         f"use one of {', '.join(list(genome.sizes)[:8])}{', ...' if len(genome.sizes) > 8 else ''}")
+    check_chromosome(genome, chrom)
     L = models.context
     off = (L - bin_size) // 2
     bins = np.arange(0, genome.sizes[chrom] - bin_size + 1, stride, dtype=np.int64)

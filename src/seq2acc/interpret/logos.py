@@ -51,3 +51,30 @@ def save_logos(path, panels, width_in: float = 14.0, height_in: float = 1.6, sup
     with atomic_path(path, suffix=".png") as tmp:
         fig.savefig(tmp, dpi=110)
     plt.close(fig)
+
+
+def logo_panels(a, top: int, width: int, sig) -> list[dict]:
+    """Logo panels (for :func:`save_logos`) of the ``top`` sequences of an attribution set ``a``
+    (:class:`~seq2acc.interpret.sets.AttributionSet`: ``regions`` with chrom, start, logit; ``contrib`` (n, L, 4);
+    ``test.window``) by logit; each panel = ``width`` bp around the sequence's strongest window of contribution,
+    with the significant regions of ``sig`` (:func:`seq2acc.interpret.null.significant_regions`) shaded. Windows of
+    overlapping inputs (50 bp stride) often show the same locus: a panel overlapping one already shown is skipped."""
+    order = np.argsort(-a.regions.logit.to_numpy(), kind="stable")
+    per_pos = a.contrib.sum(-1)
+    L = per_pos.shape[1]
+    panels, shown = [], []
+    for i in order:
+        if len(panels) >= top:
+            break
+        r = a.regions.iloc[i]
+        ws = np.convolve(np.abs(per_pos[i]), np.ones(a.test.window), mode="valid")
+        centre = int(np.argmax(ws)) + a.test.window // 2
+        s0 = int(np.clip(centre - width // 2, 0, max(L - width, 0)))
+        g0 = int(r.start) + s0
+        if any(c == r.chrom and g0 < e and g0 + width > b for c, b, e in shown):
+            continue
+        shown.append((r.chrom, g0, g0 + width))
+        hl = [(int(s.start), int(s.end)) for s in sig[sig.seq == i].itertuples()]
+        panels.append({"contrib": a.contrib[i, s0:s0 + width], "start": s0, "highlight": hl,
+                       "title": f"{r.chrom}:{int(r.start) + s0}-{int(r.start) + s0 + width}  logit {r.logit:.2f}"})
+    return panels

@@ -72,3 +72,34 @@ def write_bigwig(path, per_chrom: dict, bin_size: int, stride: int, chrom_sizes:
         finally:
             bw.close()
     return path
+
+
+def write_bigwig_bases(path, per_chrom: dict, chrom_sizes: dict) -> Path:
+    """bigWig of per-base values: ``per_chrom[chrom] = (positions, values)`` (0-based base positions, any order, no
+    repeats); each value is drawn on its base ``[pos, pos + 1)``, runs of consecutive bases as fixed-step blocks;
+    non-finite values and bases not given are gaps. Header as :func:`write_bigwig`."""
+    import pyBigWig
+
+    path = Path(path)
+    unknown = set(per_chrom) - set(chrom_sizes)
+    if unknown:
+        raise ValueError(f"no size for chromosome(s) {sorted(unknown)}")
+    chroms = [c for c in chrom_sizes if c in per_chrom]
+    with atomic_path(path, suffix=".bw") as tmp:
+        bw = pyBigWig.open(str(tmp), "w")
+        try:
+            bw.addHeader([(c, int(chrom_sizes[c])) for c in chroms], maxZooms=10)
+            for c in chroms:
+                pos, val = (np.asarray(a) for a in per_chrom[c])
+                order = np.argsort(pos, kind="stable")
+                pos, val = pos[order].astype(np.int64), val[order].astype(np.float64)
+                keep = np.isfinite(val) & (pos >= 0) & (pos < int(chrom_sizes[c]))
+                pos, val = pos[keep], val[keep]
+                if np.any(np.diff(pos) == 0):
+                    raise ValueError(f"{c}: a base position is given twice")
+                for run in np.split(np.arange(len(pos)), np.flatnonzero(np.diff(pos) != 1) + 1):
+                    if len(run):
+                        bw.addEntries(c, int(pos[run[0]]), values=val[run].tolist(), span=1, step=1)
+        finally:
+            bw.close()
+    return path

@@ -145,30 +145,6 @@ def regions_of_interest(p: Params, k: int, context: int, cfg: AttributeConfig) -
 
 
 # ----------------------------------------------------------------------------- plots / outputs
-def _logo_panels(a: AttributionSet, top: int, width: int, sig: pd.DataFrame) -> list[dict]:
-    """Top sequences by logit; each panel = ``width`` bp around the strongest window of contribution. Windows of
-    overlapping inputs (50 bp stride) often show the same locus: a panel overlapping one already shown is skipped."""
-    order = np.argsort(-a.regions.logit.to_numpy(), kind="stable")
-    per_pos = a.contrib.sum(-1)
-    L = per_pos.shape[1]
-    panels, shown = [], []
-    for i in order:
-        if len(panels) >= top:
-            break
-        r = a.regions.iloc[i]
-        ws = np.convolve(np.abs(per_pos[i]), np.ones(a.test.window), mode="valid")
-        centre = int(np.argmax(ws)) + a.test.window // 2
-        s0 = int(np.clip(centre - width // 2, 0, max(L - width, 0)))
-        g0 = int(r.start) + s0
-        if any(c == r.chrom and g0 < e and g0 + width > b for c, b, e in shown):
-            continue
-        shown.append((r.chrom, g0, g0 + width))
-        hl = [(int(s.start), int(s.end)) for s in sig[sig.seq == i].itertuples()]
-        panels.append({"contrib": a.contrib[i, s0:s0 + width], "start": s0, "highlight": hl,
-                       "title": f"{r.chrom}:{int(r.start) + s0}-{int(r.start) + s0 + width}  logit {r.logit:.2f}"})
-    return panels
-
-
 # ----------------------------------------------------------------------------- attribute@K
 def attribute_fold(p: Params, k: int) -> Path:
     """Stage body of ``attribute@K``."""
@@ -217,12 +193,12 @@ def write_outputs(p: Params, a: AttributionSet, sig: pd.DataFrame, out: Path, k:
     bed = significant_bed(a.regions, sig)
     write_tsv(bed, out / "significant.tsv", f"significant regions (window {a.test.window} bp, BH q < {cfg.alpha}); "
               "0-based half-open genome coordinates", bed=True)
-    from seq2acc.interpret.logos import save_logos
+    from seq2acc.interpret.logos import logo_panels, save_logos
 
     title = (f"{'fold ' + str(k) if k is not None else 'ensemble'}: {a.attrs['method']} contributions, "
              f"top {cfg.top_logos} sequences by logit (x: position in the {a.onehot.shape[1]} bp input; "
              f"yellow: significant vs shuffled null, BH q < {cfg.alpha})")
-    save_logos(out / "logos.png", _logo_panels(a, cfg.top_logos, cfg.logo_width, sig), suptitle=title)
+    save_logos(out / "logos.png", logo_panels(a, cfg.top_logos, cfg.logo_width, sig), suptitle=title)
     n = len(a.regions)
     summary = {"fold": k, "n_sequences": n, "method": a.attrs["method"], "n_refs": a.attrs["n_refs"],
                "null_shuffles": a.attrs["null_shuffles"],

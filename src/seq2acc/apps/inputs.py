@@ -1,0 +1,138 @@
+"""The user's inputs of ``seq2acc predict`` and ``seq2acc explain``, read and checked in one place.
+
+- sequences: a FASTA file (:func:`read_fasta_records`) or DNA strings (:func:`check_dna`); each record at least
+  the model's input length, cut into input windows by :func:`sequence_windows`;
+- regions: a BED/narrowPeak table or ``chr:start-end`` strings (:func:`parse_region`), one input window per
+  region centred on its summit or centre (:func:`region_windows`);
+- chromosomes of the genome (:func:`check_chromosome`).
+
+Every bad input is an :class:`~seq2acc.errors.InputError` naming the file or argument and the fix.
+Coordinates are 0-based half-open (BED).
+"""
+
+from __future__ import annotations
+
+import re
+
+import numpy as np
+import pandas as pd
+
+from seq2acc.errors import InputError
+from seq2acc.io.fasta import Genome
+from seq2acc.seq.encoding import encode
+
+_REGION = re.compile(r"^([^:\s]+):([\d,]+)-([\d,]+)$")
+DNA_LETTERS = frozenset("ACGTNRYKMSWBDHVacgtnrykmswbdhv")  # N and IUPAC codes are read as unknown (all-zero rows)
+
+
+def is_region(text: str) -> bool:
+    """Whether ``text`` is written like a region string ``chr:start-end``."""
+    return bool(_REGION.match(text.strip()))
+
+
+def parse_region(text: str) -> tuple[str, int, int]:
+    """``chr:start-end`` (0-based half-open, commas allowed) -> (chrom, start, end)."""
+    m = _REGION.match(text.strip())
+    if not m:
+        raise InputError(text, "not a region", "write it as chrom:start-end, e.g. chr4:100000-101000 (0-based, end "
+                         "exclusive)")
+    a, b = int(m.group(2).replace(",", "")), int(m.group(3).replace(",", ""))
+    if b <= a:
+        raise InputError(text, "end must be larger than start", "write chrom:start-end with start < end")
+    return m.group(1), a, b
+
+
+def check_dna(text: str, where, line: int | None = None, shown: str | None = None) -> None:
+    """Raise an :class:`InputError` at ``where`` (file or argument; ``line``: 1-based) if ``text`` has letters
+    other than DNA (A, C, G, T, N, IUPAC codes; any case)."""
+    bad = set(text) - DNA_LETTERS
+    if bad:
+        raise InputError(where, f"characters other than DNA letters: {sorted(bad)[:10]}",
+                         "give DNA sequences (A, C, G, T; N and IUPAC codes count as unknown)", line,
+                         shown if shown is not None else (text if line is not None else None))
+
+
+def read_fasta_records(path) -> list[tuple[str, str, int]]:
+    """(name, sequence, 1-based header line) of every record of a FASTA of sequences (plain or gzip); letters are
+    checked line by line (:func:`check_dna`)."""
+    from seq2acc.io.inputs import read_lines
+
+    records, name, seq, start_line = [], None, [], 0
+    with read_lines(path, "FASTA of sequences") as lines:
+        for lineno, line in enumerate(lines, start=1):
+            line = line.strip()
+            if line.startswith(">"):
+                if name is not None:
+                    records.append((name, "".join(seq), start_line))
+                words = line[1:].split()
+                name, seq, start_line = (words[0] if words else f"seq{len(records) + 1}"), [], lineno
+            elif line:
+                if name is None:
+                    raise InputError(path, "sequence before the first '>' header", "start every record with '>name'",
+                                     lineno, line)
+                check_dna(line, path, lineno, line)
+                seq.append(line)
+    if name is not None:
+        records.append((name, "".join(seq), start_line))
+    if not records:
+        raise InputError(path, "no sequence", "give a FASTA with at least one record of the model's input length")
+    return records
+
+
+def tile_starts(n: int, length: int, stride: int) -> list[int]:
+    """Window starts ``0, stride, ...`` over ``n`` bp; the last window ends at ``n`` (``n >= length``)."""
+    starts = list(range(0, n - length + 1, stride))
+    if starts[-1] != n - length:
+        starts.append(n - length)
+    return starts
+
+
+def sequence_windows(records, length: int, stride: int, where) -> tuple[dict, np.ndarray]:
+    """Input windows of ``(name, sequence, line)`` records: a record of exactly ``length`` bp is one window, a
+    longer one is tiled every ``stride`` bp (the last window ends at the record's end); a shorter one is an
+    :class:`InputError` at ``where`` (its line, when known).
+
+    Returns ``rows`` (``{"name": [...], "start": [...], "end": [...]}``, window coordinates in the record) and the
+    windows' codes, (n_windows, length) uint8 (:func:`seq2acc.seq.encoding.encode`)."""
+    rows = {"name": [], "start": [], "end": []}
+    windows = []
+    for nm, s, lineno in records:
+        if len(s) < length:
+            raise InputError(where, f"sequence {nm!r} is {len(s)} bp, shorter than the model's {length} bp input",
+                             f"give sequences of at least {length} bp (add genomic flanks)", lineno)
+        codes = encode(s)
+        for a in tile_starts(len(s), length, stride):
+            rows["name"].append(nm), rows["start"].append(a), rows["end"].append(a + length)
+            windows.append(codes[a:a + length])
+    return rows, np.stack(windows)
+
+
+def check_chromosome(genome: Genome, chrom: str) -> None:
+    if chrom not in genome.sizes:
+        raise InputError(chrom, f"not a sequence of {genome.path}",
+                         f"use one of {', '.join(list(genome.sizes)[:8])}{', ...' if len(genome.sizes) > 8 else ''}")
+
+
+def region_windows(genome: Genome, regions: pd.DataFrame, length: int, what) -> pd.DataFrame:
+    """One input window of ``length`` bp per region (columns chrom, start, end, optional summit >= 0), centred on
+    its summit, else its centre. Regions on chromosomes not in the genome, or whose window would cross a chromosome
+    end, are an :class:`InputError` at ``what`` (the file or the region strings).
+
+    Returns a table in the regions' order: chrom, start, end (the input window), region_start, region_end."""
+    df = regions.reset_index(drop=True)
+    unknown = sorted(set(df.chrom) - set(genome.sizes))
+    if unknown:
+        raise InputError(what, f"chromosome(s) {unknown[:5]} are not in {genome.path}",
+                         f"use the genome's names ({', '.join(list(genome.sizes)[:5])}, ...)")
+    summit = df["summit"].to_numpy() if "summit" in df else np.full(len(df), -1)
+    centre = np.where(summit >= 0, summit, (df.start.to_numpy() + df.end.to_numpy()) // 2).astype(np.int64)
+    start = centre - length // 2
+    size = df.chrom.map(genome.sizes).to_numpy()
+    bad = np.flatnonzero((start < 0) | (start + length > size))
+    if len(bad):
+        r = df.iloc[bad[0]]
+        raise InputError(what, f"{len(bad)} region(s) too close to a chromosome end for a {length} bp window, e.g. "
+                         f"{r.chrom}:{r.start}-{r.end}",
+                         f"keep regions at least {length // 2} bp from the chromosome ends")
+    return pd.DataFrame({"chrom": df.chrom.to_numpy(), "start": start, "end": start + length,
+                         "region_start": df.start.to_numpy(), "region_end": df.end.to_numpy()})
