@@ -73,13 +73,13 @@ def _reference_epoch(seqs, table, batch_size, seed, epoch, rc_augment, max_shift
         yield np.stack(xs), table.label.to_numpy(np.float32)[idx, None]
 
 
-@pytest.mark.parametrize("chunk", [1, 2, 8])
+@pytest.mark.parametrize("chunk", [1, 8, 30])  # examples per chunk: 1, 2, 7 batches of 4
 def test_batches_equal_a_straightforward_reference_encoding(tmp_path, monkeypatch, chunk):
     """Same examples, same order, same shifts and flips for a seed, whatever the chunking (a speed setting);
     N (all-zero rows) included; the tf.data path (one-hot in the graph, weights) gives the numpy path's batches."""
     from seq2acc.data import loader
 
-    monkeypatch.setattr(loader, "CHUNK_BATCHES", chunk)
+    monkeypatch.setattr(loader, "CHUNK_EXAMPLES", chunk)
     rng = np.random.default_rng(5)
     seqs = {c: "".join(rng.choice(list("ACGTN"), p=[.24, .24, .24, .24, .04], size=n))
             for c, n in {"a": 1400, "b": 1300, "c": 1200}.items()}

@@ -23,8 +23,14 @@ from seq2acc.errors import ArgumentError
 from seq2acc.io.fasta import Genome
 from seq2acc.seq.encoding import onehot_codes, revcomp_codes
 
-# Batches gathered per numpy call and per tf.data element (a speed setting only: the batches do not change).
-CHUNK_BATCHES = 8
+# Examples gathered per numpy call and per tf.data element, in whole batches (a speed setting only: the batches
+# do not change). 2048 x 1000 bp is 2 MB of codes and 32 MB of one-hot per element.
+CHUNK_EXAMPLES = 2048
+
+
+def chunk_batches(batch_size: int) -> int:
+    """Batches per chunk: as many whole batches as fit in :data:`CHUNK_EXAMPLES` (at least one)."""
+    return max(1, CHUNK_EXAMPLES // int(batch_size))
 
 
 @dataclass
@@ -112,7 +118,7 @@ class BatchSource:
 
     def epoch_batches(self):
         """The next epoch's batches: one-hot ``x`` (n, context, 4) float32, labels ``y`` (n, 1) float32."""
-        for codes, y in self.epoch_chunks(CHUNK_BATCHES):
+        for codes, y in self.epoch_chunks(chunk_batches(self.batch_size)):
             for c, yy in zip(codes, y):
                 yield onehot_codes(c), yy
 
@@ -236,26 +242,27 @@ def make_dataset(source, weights: dict | None = None):
     re-iterated once per epoch; with ``weights`` ({0: w0, 1: w1}) each batch also carries per-example weights.
 
     Yields ``x`` (batch, context, 4) float32 one-hot, ``y`` (batch, 1) float32 labels[, ``w`` (batch,)]: the
-    batches of ``source.epoch_batches()``, in the same order. The Python generator only gathers uint8 codes,
-    :data:`CHUNK_BATCHES` batches per call (1/16 of the one-hot's bytes cross into TensorFlow); the one-hot
-    encoding (:func:`seq2acc.seq.encoding.onehot_codes_tf`) and the weights run in parallel ``tf.data`` map
-    threads, outside the GIL, ahead of the training step (``prefetch``)."""
+    batches of ``source.epoch_batches()``, in the same order. The Python generator only gathers uint8 codes, whole
+    batches up to :data:`CHUNK_EXAMPLES` examples per call (a sixteenth of the one-hot's bytes cross into
+    TensorFlow); the one-hot encoding (:func:`seq2acc.seq.encoding.onehot_codes_tf`) and the weights run in
+    parallel ``tf.data`` map threads outside the GIL, one op per chunk; the chunk is then split into its batches
+    and prefetched ahead of the training step."""
     import tensorflow as tf
 
     from seq2acc.seq.encoding import onehot_codes_tf
 
-    context = source.context
+    context, k = source.context, chunk_batches(source.batch_size)
     sig = (tf.TensorSpec((None, None, context), tf.uint8), tf.TensorSpec((None, None, 1), tf.float32))
-    ds = tf.data.Dataset.from_generator(lambda: source.epoch_chunks(CHUNK_BATCHES), output_signature=sig).unbatch()
+    ds = tf.data.Dataset.from_generator(lambda: source.epoch_chunks(k), output_signature=sig)
     if weights:
         w0, w1 = float(weights.get(0, 1.0)), float(weights.get(1, 1.0))
 
         def encode(codes, y):
-            return onehot_codes_tf(codes), y, tf.where(y[:, 0] > 0.5, w1, w0)
+            return onehot_codes_tf(codes), y, tf.where(y[..., 0] > 0.5, w1, w0)
     else:
         def encode(codes, y):
             return onehot_codes_tf(codes), y
-    ds = ds.map(encode, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
+    ds = ds.map(encode, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True).unbatch()
     ds = ds.apply(tf.data.experimental.assert_cardinality(len(source)))  # Keras then knows the steps per epoch
     return ds.prefetch(tf.data.AUTOTUNE)
 
