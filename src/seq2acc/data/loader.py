@@ -21,12 +21,27 @@ from seq2acc.data.folds import get_fold, load_folds
 from seq2acc.data.store import dataset_path, read_examples, read_genomewide
 from seq2acc.errors import ArgumentError
 from seq2acc.io.fasta import Genome
-from seq2acc.seq.encoding import onehot_codes, reverse_complement
+from seq2acc.seq.encoding import onehot_codes, revcomp_codes
+
+# Examples gathered per numpy call and per tf.data element, in whole batches (a speed setting only: the batches
+# do not change). 2048 x 1000 bp is 2 MB of codes and 32 MB of one-hot per element.
+CHUNK_EXAMPLES = 2048
+
+
+def chunk_batches(batch_size: int) -> int:
+    """Batches per chunk: as many whole batches as fit in :data:`CHUNK_EXAMPLES` (at least one)."""
+    return max(1, CHUNK_EXAMPLES // int(batch_size))
 
 
 @dataclass
 class BatchSource:
-    """Deterministic batch generator over an example table (numpy only; wrapped by :func:`make_dataset`)."""
+    """Deterministic batch generator over an example table (numpy only; wrapped by :func:`make_dataset`).
+
+    An epoch is one permutation of the table (``numpy.random.default_rng([seed, epoch])``), then, batch by batch
+    from the same generator, the shifts (``max_shift``) and the reverse-complement flips (``rc_augment``) of that
+    batch's examples. Windows are gathered as uint8 codes for several batches at once and reverse-complemented in
+    code space; :meth:`epoch_batches` one-hot encodes them, :func:`make_dataset` ships the codes to ``tf.data``
+    and one-hot encodes them there. Both give the same batches (``tests/test_pipeline.py``)."""
 
     genome: Genome
     table: pd.DataFrame
@@ -50,29 +65,62 @@ class BatchSource:
     def __len__(self):
         return int(np.ceil(len(self.table) / self.batch_size))
 
-    def batch(self, idx: np.ndarray, rng: np.random.Generator | None = None):
-        starts = self._start[idx].copy()
+    def _draws(self, n: int, rng: np.random.Generator | None):
+        """One batch's augmentation draws, in the loader's fixed order: shifts, then flips (None when off)."""
+        shift = flip = None
         if self.max_shift and rng is not None:
-            starts += rng.integers(-self.max_shift, self.max_shift + 1, size=len(idx))
-            starts = np.clip(starts, 0, self._size[idx] - self.context)
+            shift = rng.integers(-self.max_shift, self.max_shift + 1, size=n)
+        if self.rc_augment and rng is not None:
+            flip = rng.random(n) < 0.5
+        return shift, flip
+
+    def codes(self, idx: np.ndarray, shift: np.ndarray | None = None, flip: np.ndarray | None = None) -> np.ndarray:
+        """(len(idx), context) uint8 codes of examples ``idx``: windows moved by ``shift`` (clipped to the
+        chromosome), the rows where ``flip`` is true reverse-complemented."""
+        starts = self._start[idx]
+        if shift is not None:
+            starts = np.clip(starts + shift, 0, self._size[idx] - self.context)
         codes = np.empty((len(idx), self.context), dtype=np.uint8)
         ci = self._chrom_idx[idx]
         for c in np.unique(ci):
             m = ci == c
             codes[m] = self.genome.gather(self._names[int(c)], starts[m], self.context)
-        x = onehot_codes(codes)
-        if self.rc_augment and rng is not None:
-            flip = rng.random(len(idx)) < 0.5
-            x[flip] = reverse_complement(x[flip])
+        if flip is not None and flip.any():
+            codes[flip] = revcomp_codes(codes[flip])
+        return codes
+
+    def batch(self, idx: np.ndarray, rng: np.random.Generator | None = None):
+        """One-hot ``x`` (n, context, 4) float32 and labels ``y`` (n, 1) of examples ``idx``, augmented from
+        ``rng`` (None: no augmentation)."""
+        x = onehot_codes(self.codes(idx, *self._draws(len(idx), rng)))
         return x, self._label[idx, None]
 
-    def epoch_batches(self):
-        rng = np.random.default_rng([self.seed, self.epoch])
-        order = rng.permutation(len(self.table)) if self.shuffle else np.arange(len(self.table))
+    def epoch_chunks(self, batches_per_chunk: int = 1):
+        """The next epoch as uint8 codes, ``batches_per_chunk`` batches at a time: yields ``codes``
+        (k, batch_size, context) uint8 and ``y`` (k, batch_size, 1) float32; a last short batch comes alone
+        (k = 1). The epoch counter moves when the epoch starts."""
+        epoch, self.epoch = self.epoch, self.epoch + 1
+        rng = np.random.default_rng([self.seed, epoch])
+        n = len(self.table)
+        order = rng.permutation(n) if self.shuffle else np.arange(n)
         aug_rng = rng if (self.rc_augment or self.max_shift) else None
-        for b in range(len(self)):
-            yield self.batch(order[b * self.batch_size:(b + 1) * self.batch_size], aug_rng)
-        self.epoch += 1
+        bs, k = self.batch_size, max(1, int(batches_per_chunk))
+        n_full = n // bs
+        spans = [(b, min(b + k, n_full)) for b in range(0, n_full, k)] + ([(n_full, n_full + 1)] if n % bs else [])
+        for b0, b1 in spans:
+            lo, hi = b0 * bs, min(b1 * bs, n)
+            nb = b1 - b0
+            draws = [self._draws(min(bs, hi - lo - j * bs), aug_rng) for j in range(nb)]  # batch by batch
+            shift, flip = (np.concatenate(d) if d[0] is not None else None for d in zip(*draws))
+            idx = order[lo:hi]
+            yield (self.codes(idx, shift, flip).reshape(nb, -1, self.context),
+                   self._label[idx].reshape(nb, -1, 1))
+
+    def epoch_batches(self):
+        """The next epoch's batches: one-hot ``x`` (n, context, 4) float32, labels ``y`` (n, 1) float32."""
+        for codes, y in self.epoch_chunks(chunk_batches(self.batch_size)):
+            for c, yy in zip(codes, y):
+                yield onehot_codes(c), yy
 
 
 def fold_table(data_dir, chroms, tasks: bool = False) -> pd.DataFrame:
@@ -127,9 +175,17 @@ class EpochSource:
         # Count the epoch when it starts: Keras stops after len(self) batches (the dataset's cardinality) and
         # drops the generator unfinished, so code after the last yield would never run (same data every epoch).
         epoch, self.epoch = self.epoch, self.epoch + 1
+        yield from self._source(epoch).epoch_batches()
+
+    def epoch_chunks(self, batches_per_chunk: int = 1):
+        """As :meth:`BatchSource.epoch_chunks` (uint8 codes, several batches at a time) for the next epoch."""
+        epoch, self.epoch = self.epoch, self.epoch + 1
+        yield from self._source(epoch).epoch_chunks(batches_per_chunk)
+
+    def _source(self, epoch: int) -> BatchSource:
         src = BatchSource(self.genome, self.table(epoch), seed=self.seed, **self.kw)
         src.epoch = epoch
-        yield from src.epoch_batches()
+        return src
 
 
 def genomewide_table(data_dir, chroms) -> pd.DataFrame:
@@ -186,21 +242,28 @@ def make_dataset(source, weights: dict | None = None):
     """The ``tf.data.Dataset`` (prefetched, cardinality known) of a :class:`BatchSource` or :class:`EpochSource`,
     re-iterated once per epoch; with ``weights`` ({0: w0, 1: w1}) each batch also carries per-example weights.
 
-    Yields ``x`` (batch, context, 4) float32 one-hot, ``y`` (batch, 1) float32 labels[, ``w`` (batch,)]."""
+    Yields ``x`` (batch, context, 4) float32 one-hot, ``y`` (batch, 1) float32 labels[, ``w`` (batch,)]: the
+    batches of ``source.epoch_batches()``, in the same order. The Python generator only gathers uint8 codes, whole
+    batches up to :data:`CHUNK_EXAMPLES` examples per call (a sixteenth of the one-hot's bytes cross into
+    TensorFlow); the one-hot encoding (:func:`seq2acc.seq.encoding.onehot_codes_tf`) and the weights run in
+    parallel ``tf.data`` map threads outside the GIL, one op per chunk; the chunk is then split into its batches
+    and prefetched ahead of the training step."""
     import tensorflow as tf
 
-    context = source.context
-    sig = (tf.TensorSpec((None, context, 4), tf.float32), tf.TensorSpec((None, 1), tf.float32))
-    gen = source.epoch_batches
+    from seq2acc.seq.encoding import onehot_codes_tf
+
+    context, k = source.context, chunk_batches(source.batch_size)
+    sig = (tf.TensorSpec((None, None, context), tf.uint8), tf.TensorSpec((None, None, 1), tf.float32))
+    ds = tf.data.Dataset.from_generator(lambda: source.epoch_chunks(k), output_signature=sig)
     if weights:
         w0, w1 = float(weights.get(0, 1.0)), float(weights.get(1, 1.0))
-        sig = sig + (tf.TensorSpec((None,), tf.float32),)
 
-        def gen():  # noqa: F811 - weighted variant
-            for x, y in source.epoch_batches():
-                yield x, y, np.where(y[:, 0] > 0.5, w1, w0).astype(np.float32)
-
-    ds = tf.data.Dataset.from_generator(gen, output_signature=sig)
+        def encode(codes, y):
+            return onehot_codes_tf(codes), y, tf.where(y[..., 0] > 0.5, w1, w0)
+    else:
+        def encode(codes, y):
+            return onehot_codes_tf(codes), y
+    ds = ds.map(encode, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True).unbatch()
     ds = ds.apply(tf.data.experimental.assert_cardinality(len(source)))  # Keras then knows the steps per epoch
     return ds.prefetch(tf.data.AUTOTUNE)
 

@@ -11,80 +11,129 @@ letter) is drawn as in uShuffle (Jiang et al. 2008, BMC Bioinformatics 9:192):
 
 N (and any non-ACGT position: an all-zero one-hot row or code 4) is a fifth letter, so dinucleotide counts
 including N are preserved exactly and N rows stay all-zero rows.
+
+Speed: one compiled kernel (numba, GIL released) draws all ``n`` shuffles of every sequence of a batch: the edge
+lists of a sequence are built once, each shuffle is O(L) (the random order of step 2 is a sort by uniform random
+keys, done as a bucket sort plus an insertion pass, equal to a stable sort by key). The draws are those of the
+straightforward numpy version (per shuffle: the walk's ``integers``, then ``random(L - 1)`` keys, edges ordered
+by key), so a seed gives the same shuffles as before (``tests/test_shuffle.py`` keeps that version as its
+reference).
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-try:  # numba ships with memelite/modisco; the pure-Python walk is the fallback
+N_LETTERS = 5  # A C G T + N
+
+
+def _shuffle_all(codes, n, rng, out):  # pragma: no cover - compiled below when numba is there
+    """``n`` shuffles of each row of ``codes`` (m, L) uint8 into ``out`` (m, n, L) uint8, drawing from ``rng``."""
+    m, L = codes.shape
+    E = max(L - 1, 0)  # edges (dinucleotides) of a sequence
+    counts = np.zeros(N_LETTERS, np.int64)
+    offsets = np.zeros(N_LETTERS + 1, np.int64)
+    ptr = np.zeros(N_LETTERS, np.int64)
+    nxt_edge = np.full(N_LETTERS, -1, np.int64)
+    in_tree = np.zeros(N_LETTERS, np.bool_)
+    by_src = np.empty(E, np.int64)  # edge indices grouped by source letter, in sequence order
+    keys = np.empty(E, np.float64)
+    bucket = np.zeros(E + 2, np.int64)
+    order = np.empty(E, np.int64)  # edge indices, each letter's out-edges in walk order
+    succ = np.empty(E, np.uint8)  # ... their target letters
+    for i in range(m):
+        s = codes[i]
+        if L <= 2:  # the only sequence with these dinucleotides (no draws)
+            for j in range(n):
+                out[i, j] = s
+            continue
+        counts[:] = 0
+        for e in range(E):
+            counts[s[e]] += 1
+        for v in range(N_LETTERS):
+            offsets[v + 1] = offsets[v] + counts[v]
+            ptr[v] = offsets[v]
+        for e in range(E):
+            by_src[ptr[s[e]]] = e
+            ptr[s[e]] += 1
+        last = s[L - 1]
+        for j in range(n):
+            # 1. Wilson: random arborescence towards `last`; nxt_edge[v] = v's last out-edge (an edge index)
+            in_tree[:] = False
+            in_tree[last] = True
+            nxt_edge[:] = -1
+            for u in range(N_LETTERS):
+                if counts[u] == 0:
+                    continue
+                v = u
+                while not in_tree[v]:
+                    e = by_src[offsets[v] + rng.integers(0, counts[v])]
+                    nxt_edge[v] = e
+                    v = s[e + 1]
+                v = u
+                while not in_tree[v]:
+                    in_tree[v] = True
+                    v = s[nxt_edge[v] + 1]
+            # 2. each letter's out-edges in the order of uniform random keys, its tree edge last (key 2)
+            for e in range(E):
+                keys[e] = rng.random()
+            for v in range(N_LETTERS):
+                if v != last and nxt_edge[v] >= 0:
+                    keys[nxt_edge[v]] = 2.0
+            for v in range(N_LETTERS):
+                a, b = offsets[v], offsets[v + 1]
+                k = b - a
+                ptr[v] = a
+                if k == 0:
+                    continue
+                # order by (key, position): k buckets by key (stable) and bucket k for the tree edge, then an
+                # insertion pass, which only moves edges within their bucket (expected O(k) in all)
+                bucket[:k + 2] = 0
+                for q in range(a, b):
+                    kk = keys[by_src[q]]
+                    bucket[(k if kk >= 1.0 else int(kk * k)) + 1] += 1
+                for q in range(k + 1):
+                    bucket[q + 1] += bucket[q]
+                for q in range(a, b):
+                    e = by_src[q]
+                    kk = keys[e]
+                    bk = k if kk >= 1.0 else int(kk * k)
+                    order[a + bucket[bk]] = e
+                    bucket[bk] += 1
+                for q in range(a + 1, b):
+                    e = order[q]
+                    kk = keys[e]
+                    r = q - 1
+                    while r >= a and keys[order[r]] > kk:
+                        order[r + 1] = order[r]
+                        r -= 1
+                    order[r + 1] = e
+                for q in range(a, b):
+                    succ[q] = s[order[q] + 1]
+            # 3. the walk
+            o = out[i, j]
+            v = s[0]
+            o[0] = v
+            for t in range(1, L):
+                nxt = succ[ptr[v]]
+                ptr[v] += 1
+                v = nxt
+                o[t] = v
+    return out
+
+
+try:  # numba ships with memelite/modisco; without it the same function runs as Python (same shuffles, slow)
     import numba
 
-    @numba.njit(cache=True)
-    def _walk(first, succ, offsets, length):  # pragma: no cover - compiled
-        out = np.empty(length, dtype=np.uint8)
-        ptr = offsets[:-1].copy()
-        out[0] = first
-        v = first
-        for i in range(1, length):
-            nxt = succ[ptr[v]]
-            ptr[v] += 1
-            out[i] = nxt
-            v = nxt
-        return out
+    _shuffle_kernel = numba.njit(cache=True, nogil=True)(_shuffle_all)
 except ImportError:  # pragma: no cover
-    def _walk(first, succ, offsets, length):
-        out = np.empty(length, dtype=np.uint8)
-        ptr = offsets[:-1].copy()
-        out[0] = v = first
-        for i in range(1, length):
-            out[i] = v = succ[ptr[v]]
-            ptr[v] += 1
-        return out
-
-N_LETTERS = 5  # A C G T + N
+    _shuffle_kernel = _shuffle_all
 
 
 def _as_rng(rng) -> np.random.Generator:
     if isinstance(rng, np.random.Generator):
         return rng
     return np.random.default_rng(rng)
-
-
-def _shuffle_codes(s: np.ndarray, rng: np.random.Generator) -> np.ndarray:
-    """One uniformly random dinucleotide shuffle of a 1-D uint8 code array (letters 0..4)."""
-    L = len(s)
-    if L <= 2:
-        return s.copy()
-    src, dst = s[:-1].astype(np.int64), s[1:].astype(np.int64)
-    last = int(s[-1])
-    # out-edges per letter as positions into src/dst
-    counts = np.bincount(src, minlength=N_LETTERS)
-    by_src = np.argsort(src, kind="stable")
-    offsets = np.concatenate([[0], np.cumsum(counts)])
-    # 1. Wilson: random arborescence towards `last`; tree[v] = index (into src/dst) of v's last out-edge.
-    in_tree = np.zeros(N_LETTERS, dtype=bool)
-    in_tree[last] = True
-    nxt_edge = np.full(N_LETTERS, -1, dtype=np.int64)
-    present = np.flatnonzero(counts > 0)
-    for u in present:
-        v = int(u)
-        while not in_tree[v]:
-            e = by_src[offsets[v] + rng.integers(counts[v])]
-            nxt_edge[v] = e
-            v = int(dst[e])
-        v = int(u)
-        while not in_tree[v]:
-            in_tree[v] = True
-            v = int(dst[nxt_edge[v]])
-    # 2. random order of each letter's out-edges, its tree edge last
-    keys = rng.random(L - 1)
-    tree_edges = nxt_edge[(nxt_edge >= 0) & (np.arange(N_LETTERS) != last)]
-    keys[tree_edges] = 2.0
-    order = np.lexsort((keys, src))
-    succ = dst[order].astype(np.uint8)
-    # 3. the walk
-    return _walk(np.uint8(s[0]), succ, offsets.astype(np.int64), L)
 
 
 def _to_codes(x: np.ndarray) -> tuple[np.ndarray, bool]:
@@ -142,9 +191,7 @@ def dinuc_shuffle(x, rng=None, n: int = 1) -> np.ndarray:
     if batch.ndim != 2:
         raise ValueError(f"expected one sequence or a batch of sequences, got shape {x_arr.shape}")
     out = np.empty((batch.shape[0], n, batch.shape[1]), dtype=np.uint8)
-    for i, s in enumerate(batch):
-        for j in range(n):
-            out[i, j] = _shuffle_codes(s, rng)
+    _shuffle_kernel(np.ascontiguousarray(batch), int(n), rng, out)
     if single:
         out = out[0]
     if was_onehot:
