@@ -18,9 +18,12 @@ def cpu_model() -> str:
 
 
 def machine_info() -> dict:
-    import tensorflow as tf
+    """CPU, cores, platform, Python, TensorFlow, GPUs, the TensorFlow device and build
+    (:func:`seq2acc.model.device.device_info`) and the load average now."""
+    from seq2acc.model.device import device_info
 
+    dev = device_info()
     return {"cpu": cpu_model(), "cores": os.cpu_count(), "platform": platform.platform(),
-            "python": platform.python_version(), "tensorflow": tf.__version__,
-            "gpus": [d.name for d in tf.config.list_physical_devices("GPU")],
+            "python": platform.python_version(), "tensorflow": dev["tensorflow"],
+            "gpus": [d for d in dev["devices"] if d.startswith("GPU")], "device": dev,
             "load_average_at_start": [round(x, 2) for x in os.getloadavg()]}
