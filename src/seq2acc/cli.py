@@ -75,7 +75,8 @@ def main(argv=None) -> None:
                     help="ensemble (default: mean of every trained fold) | heldout (each chromosome by the fold that "
                          "held it out) | fold<K> | a model.keras path | models:/<name>@<alias>")
     pr.add_argument("--genome", help="FASTA of the genome (default: the project's genome.fasta_out)")
-    pr.add_argument("--out", required=True, help="output: .tsv, or .bw / .bedGraph for genomic inputs")
+    pr.add_argument("--out", required=True, action="append",
+                    help="output: .tsv, or .bw / .bedGraph for genomic inputs; repeatable (several files, one scoring)")
     pr.add_argument("--no-rc-average", action="store_true", help="forward strand only (default: both averaged)")
     add_shard_arguments(pr)
     pr.set_defaults(func=_predict)
@@ -161,7 +162,8 @@ def _predict(args):
                               str(lay.predictions.resolve()), str(Path(genome.path).resolve()), bin_size, stride, rc,
                               tracking_uri=uri, skip_short=args.chrom == ["all"])
         df = P.predict_chromosomes(job, chroms, **shard_options(args, p))
-        print(P.write_outputs(df, args.out, genome, bin_size, stride))
+        for out in args.out:
+            print(P.write_outputs(df, out, genome, bin_size, stride))
         return
     models = P.resolve_models(args.model, lay.models, lay.folds, p.get("train.folds", list), lay.predictions)
     genome = None
@@ -176,7 +178,8 @@ def _predict(args):
             rows = [P.parse_region(r) for r in args.region]
             regions = pd.DataFrame(rows, columns=["chrom", "start", "end"])
             df = P.predict_regions(models, genome, regions, bin_size, ", ".join(args.region), rc)
-    print(P.write_outputs(df, args.out, genome, bin_size, stride))
+    for out in args.out:
+        print(P.write_outputs(df, out, genome, bin_size, stride))
 
 
 def _simulate(args):
