@@ -17,6 +17,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
 import sys
 import tempfile
 import time
@@ -71,10 +72,12 @@ def main(argv=None) -> int:
         if kind == "ray":
             import ray
 
-            os.environ.update(RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER="0", RAY_USAGE_STATS_ENABLED="0")
+            # a private cluster on 127.0.0.1 (no auth token written to ~/.ray, no usage report)
+            os.environ.update(RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER="0", RAY_USAGE_STATS_ENABLED="0",
+                              RAY_AUTH_MODE="disabled")
             t0 = time.perf_counter()
-            ray.init(num_cpus=n, include_dashboard=False, object_store_memory=100 * 2**20,
-                     _temp_dir=tempfile.mkdtemp(prefix="ray", dir="/tmp"))
+            ray_tmp = tempfile.mkdtemp(prefix="ray", dir="/tmp")  # short: Ray's socket paths
+            ray.init(num_cpus=n, include_dashboard=False, object_store_memory=100 * 2**20, _temp_dir=ray_tmp)
             start = time.perf_counter() - t0
             kw = {"ray_address": ray.get_runtime_context().gcs_address}
         t = time.perf_counter()
@@ -82,6 +85,7 @@ def main(argv=None) -> int:
         secs = time.perf_counter() - t
         if kind == "ray":
             ray.shutdown()
+            shutil.rmtree(ray_tmp, ignore_errors=True)
         same = True if ref is None else bool(df.equals(ref))
         ref = df if ref is None else ref
         r = {"kind": kind, "workers": n, "seconds": secs, "windows": len(df), "windows_per_s": len(df) / secs,
@@ -91,6 +95,7 @@ def main(argv=None) -> int:
         row["runs"].append(r)
         print(f"{kind:5s} x{n}: {secs:7.1f} s, {len(df) / secs:8.1f} windows/s, same table: {same}", flush=True)
         assert isinstance(df, pd.DataFrame) and same, "sharded output differs from the first setting's"
+    shutil.rmtree(tmp, ignore_errors=True)
     commit, dirty = git_commit(ROOT)
     row.update(load_average_at_end=[round(v, 2) for v in os.getloadavg()], commit=commit, dirty=dirty,
                time=time.strftime("%Y-%m-%dT%H:%M:%S"))

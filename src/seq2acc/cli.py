@@ -114,8 +114,8 @@ def _score_variants(args):
 def add_shard_arguments(parser) -> None:
     """``--workers`` / ``--ray-address``: how genome-wide work is sharded per chromosome (seq2acc.apps.shard)."""
     parser.add_argument("--workers", type=int, default=None,
-                        help="local worker processes for whole chromosomes (default: params shard.workers; 0 = one "
-                             "per CPU core, 1 = this process)")
+                        help="local worker processes for whole chromosomes (default: params shard.workers; 0 = auto: "
+                             "cores / shard.cores_per_worker; 1 = this process)")
     parser.add_argument("--ray-address", default=None,
                         help="run the chromosomes as tasks on this Ray cluster (ip:port from `ray start --head`, or "
                              "auto) instead of local processes; shard.ray_cpus / ray_gpus per task")
@@ -127,8 +127,9 @@ def shard_options(args, p) -> dict:
     if workers < 0:
         from seq2acc.errors import InputError
 
-        raise InputError("--workers", f"{workers} is negative", "give 0 (one per CPU core) or a number of processes")
-    return {"workers": workers, "ray_address": args.ray_address,
+        raise InputError("--workers", f"{workers} is negative", "give 0 (auto) or a number of processes")
+    return {"workers": workers, "cores_per_worker": p.get("shard.cores_per_worker", int, gt=0),
+            "ray_address": args.ray_address,
             "ray_cpus": p.get("shard.ray_cpus", float, gt=0), "ray_gpus": p.get("shard.ray_gpus", float, ge=0)}
 
 

@@ -8,7 +8,10 @@ what one process writes (tested: byte-identical TSV and bigWig for local process
 cluster). ``fn`` is sent to each worker once; a worker keeps what ``fn`` caches (loaded models) across the
 chromosomes it gets.
 
-- ``workers=1`` (or one chromosome): in this process, nothing spawned.
+- ``workers=1`` (or one chromosome): in this process, nothing spawned. ``workers=0``: usable cores //
+  ``cores_per_worker`` (params ``shard.cores_per_worker``): on a 2-core machine one TensorFlow process already
+  uses both cores and two workers only add their start-up (measured, docs/scale-out.md), so auto stays in-process
+  there and shards on machines with many cores.
 - ``workers>1``: a pool of ``spawn``-ed processes (no fork of a process that may hold TensorFlow threads).
   Each worker gets ``TF_NUM_INTRAOP_THREADS`` = usable cores / workers (unless set), so N workers do not
   oversubscribe the CPU N-fold, and ``TF_FORCE_GPU_ALLOW_GROWTH`` so several can share a GPU. Chromosomes
@@ -35,11 +38,13 @@ from seq2acc.errors import ArgumentError, InputError, Seq2AccError
 log = logging.getLogger(__name__)
 
 
-def resolve_workers(workers: int, n_shards: int) -> int:
-    """``workers`` (0 = one per usable CPU core), at most one per shard, at least 1."""
+def resolve_workers(workers: int, n_shards: int, cores_per_worker: int = 1) -> int:
+    """``workers`` (0 = auto: usable CPU cores // ``cores_per_worker``), at most one per shard, at least 1."""
     if workers < 0:
-        raise ArgumentError("workers", f"{workers} is negative", "give 0 (one per CPU core) or a number of processes")
-    n = workers or len(os.sched_getaffinity(0))
+        raise ArgumentError("workers", f"{workers} is negative", "give 0 (auto) or a number of processes")
+    if cores_per_worker < 1:
+        raise ArgumentError("cores_per_worker", f"{cores_per_worker} is below 1", "give a number of cores >= 1")
+    n = workers or len(os.sched_getaffinity(0)) // cores_per_worker
     return max(1, min(n, n_shards))
 
 
@@ -72,10 +77,11 @@ def _progress(total: int, desc: str):
 
 
 def map_chromosomes(fn: Callable[[str], object], chroms: Sequence[str], *, workers: int = 1,
-                    sizes: dict[str, int] | None = None, ray_address: str | None = None, ray_cpus: float = 1,
-                    ray_gpus: float = 0, desc: str = "chromosomes") -> list:
-    """``[fn(c) for c in chroms]``, sharded per chromosome (module doc). ``workers``: local processes (0 = one per
-    usable core; ignored with ``ray_address``); ``sizes``: chromosome lengths (largest handed out first)."""
+                    cores_per_worker: int = 1, sizes: dict[str, int] | None = None, ray_address: str | None = None,
+                    ray_cpus: float = 1, ray_gpus: float = 0, desc: str = "chromosomes") -> list:
+    """``[fn(c) for c in chroms]``, sharded per chromosome (module doc). ``workers``: local processes (0 = usable
+    cores // ``cores_per_worker``; ignored with ``ray_address``); ``sizes``: chromosome lengths (largest handed
+    out first)."""
     chroms = list(chroms)
     if len(set(chroms)) != len(chroms):
         raise ArgumentError("chroms", "a chromosome is listed twice", "list each chromosome once")
@@ -85,7 +91,7 @@ def map_chromosomes(fn: Callable[[str], object], chroms: Sequence[str], *, worke
     if ray_address:
         done = _on_ray(fn, order, ray_address, ray_cpus, ray_gpus, desc)
     else:
-        n = resolve_workers(workers, len(chroms))
+        n = resolve_workers(workers, len(chroms), cores_per_worker)
         done = _local(fn, order, n, desc)
     return [done[c] for c in chroms]
 
