@@ -4,24 +4,13 @@ from __future__ import annotations
 
 import os
 import platform
-from pathlib import Path
 
-
-def cpu_model() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or platform.machine()
+from seq2acc.model.device import cpu_model, device_info
 
 
 def machine_info() -> dict:
     """CPU, cores, platform, Python, TensorFlow, GPUs, the TensorFlow device and build
     (:func:`seq2acc.model.device.device_info`) and the load average now."""
-    from seq2acc.model.device import device_info
-
     dev = device_info()
     return {"cpu": cpu_model(), "cores": os.cpu_count(), "platform": platform.platform(),
             "python": platform.python_version(), "tensorflow": dev["tensorflow"],

@@ -17,9 +17,22 @@ from __future__ import annotations
 import importlib.abc
 import importlib.machinery
 import logging
+import platform
 import sys
+from pathlib import Path
 
 log = logging.getLogger(__name__)
+
+
+def cpu_model() -> str:
+    """The CPU's model name (/proc/cpuinfo), without TensorFlow."""
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
 
 
 def device_info() -> dict:

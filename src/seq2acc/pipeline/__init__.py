@@ -70,8 +70,7 @@ def _log_machine(stage: str) -> None:
     when the stage first imports TensorFlow (:mod:`seq2acc.model.device`): stages that do not use it never load it."""
     import logging
 
-    from seq2acc.mlops.machine import cpu_model
-    from seq2acc.model.device import log_device_when_tensorflow_loads
+    from seq2acc.model.device import cpu_model, log_device_when_tensorflow_loads
 
     logging.getLogger(__name__).info("stage %s: pid %d on %s, %s, %d CPU cores", stage, os.getpid(),
                                      os.uname().nodename, cpu_model(), len(os.sched_getaffinity(0)))
