@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from pathlib import Path
 
 from seq2acc import logutil
 from seq2acc.errors import Seq2AccError
@@ -69,13 +70,17 @@ def main(argv=None) -> None:
     src.add_argument("--fasta", help="FASTA of sequences (>= the model's input length; longer ones are tiled)")
     src.add_argument("--regions", help="BED/narrowPeak: one window centred on each summit (else centre)")
     src.add_argument("--region", action="append", help="chrom:start-end (0-based, end exclusive); repeatable")
-    src.add_argument("--chrom", action="append", help="whole chromosome, every grid window; repeatable")
+    src.add_argument("--chrom", action="append",
+                     help="whole chromosome(s), every grid window: repeatable or comma-separated; `all` = every "
+                          "sequence of the genome (sharded per chromosome: --workers, --ray-address)")
     pr.add_argument("--model", default="ensemble",
                     help="ensemble (default: mean of every trained fold) | heldout (each chromosome by the fold that "
                          "held it out) | fold<K> | a model.keras path | models:/<name>@<alias>")
     pr.add_argument("--genome", help="FASTA of the genome (default: the project's genome.fasta_out)")
-    pr.add_argument("--out", required=True, help="output: .tsv, or .bw / .bedGraph for genomic inputs")
+    pr.add_argument("--out", required=True, action="append",
+                    help="output: .tsv, or .bw / .bedGraph for genomic inputs; repeatable (several files, one scoring)")
     pr.add_argument("--no-rc-average", action="store_true", help="forward strand only (default: both averaged)")
+    add_shard_arguments(pr)
     pr.set_defaults(func=_predict)
     from seq2acc.interpret.attribution import METHODS
 
@@ -97,6 +102,9 @@ def main(argv=None) -> None:
     ex.set_defaults(func=_explain)
     args = ap.parse_args(argv)
     logutil.setup()
+    from seq2acc.model.device import log_device_when_tensorflow_loads
+
+    log_device_when_tensorflow_loads()  # GPU names or CPU, TF version and build: once, if the command loads TF
     try:
         args.func(args)
     except Seq2AccError as e:
@@ -129,6 +137,28 @@ def _score_variants(args):
     print(f"{out}/scores.tsv")
 
 
+def add_shard_arguments(parser) -> None:
+    """``--workers`` / ``--ray-address``: how genome-wide work is sharded per chromosome (seq2acc.apps.shard)."""
+    parser.add_argument("--workers", type=int, default=None,
+                        help="local worker processes for whole chromosomes (default: params shard.workers; 0 = auto: "
+                             "cores / shard.cores_per_worker; 1 = this process)")
+    parser.add_argument("--ray-address", default=None,
+                        help="run the chromosomes as tasks on this Ray cluster (ip:port from `ray start --head`, or "
+                             "auto) instead of local processes; shard.ray_cpus / ray_gpus per task")
+
+
+def shard_options(args, p) -> dict:
+    """The keyword arguments of :func:`seq2acc.apps.shard.map_chromosomes` from the CLI and params ``shard.*``."""
+    workers = p.get("shard.workers", int, ge=0) if args.workers is None else args.workers
+    if workers < 0:
+        from seq2acc.errors import InputError
+
+        raise InputError("--workers", f"{workers} is negative", "give 0 (auto) or a number of processes")
+    return {"workers": workers, "cores_per_worker": p.get("shard.cores_per_worker", int, gt=0),
+            "ray_address": args.ray_address,
+            "ray_cpus": p.get("shard.ray_cpus", float, gt=0), "ray_gpus": p.get("shard.ray_gpus", float, ge=0)}
+
+
 def _predict(args):
     import pandas as pd
 
@@ -140,9 +170,30 @@ def _predict(args):
 
     p = Params.load(args.params)
     lay = layout(p)
-    models = P.models_from_params(p, args.model)
     bin_size, stride = p.get("dataset.bin_size", int, gt=0), p.get("dataset.stride", int, gt=0)
     rc = not args.no_rc_average
+    if args.chrom:  # genome-wide: sharded per chromosome, merged in the given order, written once
+        genome = Genome(args.genome or lay.genome)
+        folds = p.get("train.folds", list)
+        heldout = None
+        if args.model == "heldout" and lay.folds.exists():
+            from seq2acc.data.folds import load_folds
+
+            heldout = {c for f in load_folds(lay.folds) if f["fold"] in (folds or []) for c in f["test"]}
+        chroms = P.chromosome_list(args.chrom, genome, heldout)
+        uri = None
+        if args.model.startswith("models:/"):
+            from seq2acc.mlops import tracking
+
+            uri = tracking.tracking_uri()
+        job = P.ChromosomeJob(args.model, str(lay.models.resolve()), str(lay.folds.resolve()), tuple(folds or ()),
+                              str(lay.predictions.resolve()), str(Path(genome.path).resolve()), bin_size, stride, rc,
+                              tracking_uri=uri, skip_short=args.chrom == ["all"])
+        df = P.predict_chromosomes(job, chroms, **shard_options(args, p))
+        for out in args.out:
+            print(P.write_outputs(df, out, genome, bin_size, stride))
+        return
+    models = P.models_from_params(p, args.model)
     genome = None
     if args.fasta:
         df = P.predict_fasta(models, args.fasta, stride, bin_size, rc)
@@ -151,14 +202,12 @@ def _predict(args):
         if args.regions:
             iv = read_intervals(args.regions, genome.sizes, what="regions BED")
             df = P.predict_regions(models, genome, iv.df, bin_size, args.regions, rc)
-        elif args.region:
+        else:
             rows = [parse_region(r) for r in args.region]
             regions = pd.DataFrame(rows, columns=["chrom", "start", "end"])
             df = P.predict_regions(models, genome, regions, bin_size, ", ".join(args.region), rc)
-        else:
-            df = pd.concat([P.predict_chromosome(models, genome, c, bin_size, stride, rc) for c in args.chrom],
-                           ignore_index=True)
-    print(P.write_outputs(df, args.out, genome, bin_size, stride))
+    for out in args.out:
+        print(P.write_outputs(df, out, genome, bin_size, stride))
 
 
 def _explain(args):

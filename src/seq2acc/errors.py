@@ -19,13 +19,19 @@ class InputError(Seq2AccError):
         msg += f"\n    fix: {fix}"
         super().__init__(msg)
 
+    def __reduce__(self):  # arrives intact from a worker process or a Ray task (apps.shard)
+        return type(self), (self.path, self.problem, self.fix, self.line, self.text)
+
 
 class ParamsError(Seq2AccError):
     """Missing or invalid parameter in params.yaml."""
 
     def __init__(self, key: str, problem: str, fix: str, path: str = "params.yaml"):
-        self.key = key
+        self.key, self.problem, self.fix, self.path = key, problem, fix, path
         super().__init__(f"{path}: parameter '{key}': {problem}\n    fix: {fix}")
+
+    def __reduce__(self):
+        return type(self), (self.key, self.problem, self.fix, self.path)
 
 
 class ArgumentError(Seq2AccError, ValueError):
@@ -35,6 +41,9 @@ class ArgumentError(Seq2AccError, ValueError):
     def __init__(self, arg: str, problem: str, fix: str = ""):
         self.arg, self.problem, self.fix = arg, problem, fix
         super().__init__(f"argument '{arg}': {problem}" + (f"\n    fix: {fix}" if fix else ""))
+
+    def __reduce__(self):
+        return type(self), (self.arg, self.problem, self.fix)
 
 
 class DataValidationError(Seq2AccError):

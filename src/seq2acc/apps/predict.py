@@ -27,7 +27,9 @@ pipeline's own for the same windows.
 
 from __future__ import annotations
 
+import functools
 import logging
+import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -178,7 +180,7 @@ def predict_regions(models: Models, genome: Genome, regions: pd.DataFrame, bin_s
 
 
 def predict_chromosome(models: Models, genome: Genome, chrom: str, bin_size: int, stride: int,
-                       rc_average: bool = True) -> pd.DataFrame:
+                       rc_average: bool = True, progress: bool = True) -> pd.DataFrame:
     """Every grid window of ``chrom`` (bin starts at multiples of ``stride`` whose window fits the chromosome),
     scored with the same scorer as ``evaluate@K``. Columns as :func:`predict_regions` without the region ones."""
     from seq2acc.evaluate.scorers import make_scorer
@@ -192,8 +194,99 @@ def predict_chromosome(models: Models, genome: Genome, chrom: str, bin_size: int
     if not len(starts):
         raise InputError(chrom, f"shorter than the model's {L} bp input", "score a longer chromosome")
     logits = models.combine({k: make_scorer(models.models[k], L, stride, rc_average=rc_average).score(
-        genome, chrom, starts, progress=True)[:, 0] for k in models.for_chrom(chrom)})
+        genome, chrom, starts, progress=progress)[:, 0] for k in models.for_chrom(chrom)})
     return _table({"chrom": chrom, "start": starts, "end": starts + L}, logits, L, bin_size)
+
+
+@dataclass(frozen=True)
+class ChromosomeJob:
+    """``predict_chromosome`` of one chromosome as a picklable callable for :func:`seq2acc.apps.shard.map_chromosomes`
+    (local processes or Ray tasks): everything by value or absolute path; each process loads the models once
+    (:func:`_cached_models`) and keeps them for its next chromosomes. ``skip_short``: a chromosome shorter than
+    the model's input gives None (``--chrom all``) instead of an error."""
+
+    model: str
+    models_dir: str
+    folds_path: str
+    folds: tuple
+    predictions_dir: str
+    genome: str
+    bin_size: int
+    stride: int
+    rc_average: bool = True
+    tracking_uri: str | None = None  # for models:/ URIs (a Ray worker's working directory is not the driver's)
+    skip_short: bool = False
+
+    def models(self) -> Models:
+        return _cached_models(self.model, self.models_dir, self.folds_path, self.folds, self.predictions_dir,
+                              self.tracking_uri)
+
+    def __call__(self, chrom: str) -> pd.DataFrame | None:
+        models, genome = self.models(), _cached_genome(self.genome)
+        if self.skip_short and chrom in genome.sizes and genome.sizes[chrom] < models.context:
+            log.info("%s: %d bp, shorter than the model's %d bp input: skipped", chrom, genome.sizes[chrom],
+                     models.context)
+            return None
+        return predict_chromosome(models, genome, chrom, self.bin_size, self.stride, self.rc_average,
+                                  progress=False)
+
+
+@functools.lru_cache(maxsize=2)
+def _cached_models(spec, models_dir, folds_path, folds, predictions_dir, tracking_uri) -> Models:
+    if tracking_uri:
+        os.environ["MLFLOW_TRACKING_URI"] = tracking_uri
+    return resolve_models(spec, models_dir, folds_path, list(folds), predictions_dir)
+
+
+@functools.lru_cache(maxsize=2)
+def _cached_genome(path) -> Genome:
+    return Genome(path)
+
+
+def predict_chromosomes(job: ChromosomeJob, chroms: list[str], **shard) -> pd.DataFrame:
+    """:class:`ChromosomeJob` over ``chroms`` sharded by :func:`seq2acc.apps.shard.map_chromosomes` (``shard``: its
+    ``workers``, ``ray_address``, ``ray_cpus``, ``ray_gpus``), concatenated in the order of ``chroms``: the same
+    table whatever the sharding."""
+    from seq2acc.apps.shard import map_chromosomes
+
+    try:
+        parts = map_chromosomes(job, chroms, sizes=_cached_genome(job.genome).sizes, desc="predict", **shard)
+    finally:  # this process's models: a later call may find them retrained
+        _cached_models.cache_clear()
+        _cached_genome.cache_clear()
+    parts = [t for t in parts if t is not None]
+    if not parts:
+        raise InputError(job.genome, "no chromosome is as long as the model's input", "score a genome with longer "
+                         "sequences")
+    return pd.concat(parts, ignore_index=True)
+
+
+def chromosome_list(names: list[str], genome: Genome, heldout_chroms: set | None = None) -> list[str]:
+    """The chromosomes of ``--chrom`` (repeatable, comma-separated lists allowed) in the given order; ``all`` = every
+    sequence of the genome in its order (with ``heldout_chroms``: only those some trained fold holds out; the others
+    are logged). Unknown names are an :class:`InputError` naming them."""
+    want = [c for n in names for c in n.split(",") if c]
+    if "all" in want:
+        if want != ["all"]:
+            raise InputError(" ".join(names), "`all` cannot be combined with other chromosomes",
+                             "give --chrom all, or list the chromosomes")
+        want = list(genome.sizes)
+        if heldout_chroms is not None:
+            skipped = [c for c in want if c not in heldout_chroms]
+            if skipped:
+                log.info("--model heldout: %d sequence(s) no trained fold holds out are skipped: %s", len(skipped),
+                         ", ".join(skipped[:10]) + (", ..." if len(skipped) > 10 else ""))
+            want = [c for c in want if c in heldout_chroms]
+    seen = set()
+    dup = [c for c in want if c in seen or seen.add(c)]
+    if dup:
+        raise InputError(" ".join(names), f"chromosome(s) listed twice: {dup[:5]}", "list each chromosome once")
+    unknown = [c for c in want if c not in genome.sizes]
+    if unknown:
+        raise InputError(unknown[0], f"not a sequence of {genome.path}" + (
+            f" (nor {len(unknown) - 1} other(s) listed)" if len(unknown) > 1 else ""),
+            f"use one of {', '.join(list(genome.sizes)[:8])}{', ...' if len(genome.sizes) > 8 else ''} (or all)")
+    return want
 
 
 def write_outputs(df: pd.DataFrame, out, genome: Genome | None, bin_size: int, stride: int) -> Path:

@@ -4,23 +4,15 @@ from __future__ import annotations
 
 import os
 import platform
-from pathlib import Path
 
-
-def cpu_model() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or platform.machine()
+from seq2acc.model.device import cpu_model, device_info
 
 
 def machine_info() -> dict:
-    import tensorflow as tf
-
+    """CPU, cores, platform, Python, TensorFlow, GPUs, the TensorFlow device and build
+    (:func:`seq2acc.model.device.device_info`) and the load average now."""
+    dev = device_info()
     return {"cpu": cpu_model(), "cores": os.cpu_count(), "platform": platform.platform(),
-            "python": platform.python_version(), "tensorflow": tf.__version__,
-            "gpus": [d.name for d in tf.config.list_physical_devices("GPU")],
+            "python": platform.python_version(), "tensorflow": dev["tensorflow"],
+            "gpus": [d for d in dev["devices"] if d.startswith("GPU")], "device": dev,
             "load_average_at_start": [round(x, 2) for x in os.getloadavg()]}

@@ -65,6 +65,18 @@ def _die_with_dvc() -> None:
     threading.Thread(target=watch, name="seq2acc-dvc-watch", daemon=True).start()
 
 
+def _log_machine(stage: str) -> None:
+    """The machine at the start of a stage; the TensorFlow device (GPU names or CPU, TF version and build) follows
+    when the stage first imports TensorFlow (:mod:`seq2acc.model.device`): stages that do not use it never load it."""
+    import logging
+
+    from seq2acc.model.device import cpu_model, log_device_when_tensorflow_loads
+
+    logging.getLogger(__name__).info("stage %s: pid %d on %s, %s, %d CPU cores", stage, os.getpid(),
+                                     os.uname().nodename, cpu_model(), len(os.sched_getaffinity(0)))
+    log_device_when_tensorflow_loads()
+
+
 def run_stage(body, *arg_types, params_path: str = "params.yaml") -> None:
     """Run a stage body as DVC calls it: ``body(params, *args)`` with ``args`` from ``sys.argv[1:]`` converted by
     ``arg_types``. Logging is set up first; a user error (:class:`~seq2acc.errors.Seq2AccError`) prints one message
@@ -79,6 +91,7 @@ def run_stage(body, *arg_types, params_path: str = "params.yaml") -> None:
     got = sys.argv[1:]
     if len(got) != len(arg_types):
         sys.exit(f"usage: python {sys.argv[0]}" + "".join(f" <{t.__name__}>" for t in arg_types))
+    _log_machine(" ".join([os.path.basename(sys.argv[0]), *got]))
     args = [t(a) for t, a in zip(arg_types, got)]
 
     def on_term(signum, frame):  # noqa: ARG001
