@@ -37,7 +37,7 @@ _API = {
     "variant_windows": "seq2acc.interpret.variants", "score_alleles": "seq2acc.interpret.variants",
     "score_variants": "seq2acc.interpret.variants",
     # applications (a trained project on the user's own inputs)
-    "explain": "seq2acc.apps.explain",
+    "explain": "seq2acc.apps.explain", "predict": "seq2acc.apps.predict",
     # evaluation
     "binary_metrics": "seq2acc.evaluate.metrics",
     # ground truth

@@ -47,7 +47,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from seq2acc.apps.inputs import (DNA_LETTERS, check_dna, is_region, parse_region, read_fasta_records,
+from seq2acc.apps.inputs import (INPUT_KINDS, classify_inputs, read_fasta_records, regions_table, sequence_records,
                                  region_windows, sequence_windows)
 from seq2acc.apps.predict import Models, models_from_params
 from seq2acc.artifacts.contrib import write_attribution
@@ -65,8 +65,6 @@ from seq2acc.seq.encoding import onehot_codes
 
 log = logging.getLogger(__name__)
 
-INPUT_KINDS = ("regions", "region", "fasta", "sequences", "onehot")
-FASTA_SUFFIXES = (".fa", ".fasta", ".fna", ".fas")
 
 
 @dataclass
@@ -342,35 +340,6 @@ def settings(p, method: str | None = None, null_shuffles: int | None = None, n_r
     return dataclasses.replace(cfg, **{k: v for k, v in over.items() if v is not None})
 
 
-def _classify(inputs) -> str:
-    """The kind of ``inputs`` (one of INPUT_KINDS) for :func:`explain`."""
-    if isinstance(inputs, pd.DataFrame):
-        return "regions"
-    if isinstance(inputs, np.ndarray):
-        return "onehot"
-    if isinstance(inputs, (str, Path)):
-        s = str(inputs)
-        if isinstance(inputs, str) and is_region(s):
-            return "region"
-        if Path(s).exists():
-            name = s.lower().removesuffix(".gz")
-            return "fasta" if name.endswith(FASTA_SUFFIXES) else "regions"
-        if isinstance(inputs, str) and set(s) <= DNA_LETTERS:
-            return "sequences"
-        if isinstance(inputs, Path) or "/" in s or "." in s:
-            raise InputError(s, "no such file", "give an existing BED/narrowPeak or FASTA path")
-        return "sequences"  # letters are checked (and rejected) there
-    if isinstance(inputs, dict):
-        return "sequences"
-    if isinstance(inputs, (list, tuple)) and inputs:
-        if all(isinstance(v, str) and is_region(v) for v in inputs):
-            return "region"
-        return "sequences"
-    raise InputError(repr(inputs)[:60], "not an input seq2acc explain knows",
-                     "give a BED/narrowPeak or FASTA path, chrom:start-end strings, DNA strings, a DataFrame of "
-                     "regions (chrom, start, end) or one-hot arrays (n, L, 4)")
-
-
 def explain(inputs, model="ensemble", *, params="params.yaml", genome=None, method: str | None = None,
             null_shuffles: int | None = None, n_refs: int | None = None, seed: int | None = None, out=None,
             kind: str | None = None, progress: bool = True) -> Explanation:
@@ -435,35 +404,18 @@ def explain(inputs, model="ensemble", *, params="params.yaml", genome=None, meth
     cfg = settings(p, method, null_shuffles, n_refs, seed)
     models = model if isinstance(model, Models) else models_from_params(p, str(model), calibrated=False)
     bin_size = p.get("dataset.bin_size", int, gt=0)
-    kind = kind or _classify(inputs)
+    kind = kind or classify_inputs(inputs, "seq2acc explain")
     if kind not in INPUT_KINDS:
         raise ArgumentError("kind", f"{kind!r}", f"use one of {', '.join(INPUT_KINDS)}")
     g = None
     if kind in ("regions", "region"):
         g = Genome(genome or layout(p).genome)
-        if kind == "region":
-            items = [inputs] if isinstance(inputs, str) else list(inputs)
-            regions, what = pd.DataFrame([parse_region(r) for r in items], columns=["chrom", "start", "end"]), \
-                ", ".join(items)
-        elif isinstance(inputs, pd.DataFrame):
-            regions, what = inputs, "regions table"
-        else:
-            from seq2acc.io.bed import read_intervals
-
-            regions, what = read_intervals(inputs, g.sizes, what="regions BED", genome=g.path).df, inputs
+        regions, what = regions_table(inputs, kind, g)
         e = explain_regions(models, g, regions, cfg, bin_size, what, progress)
     elif kind == "fasta":
         e = explain_sequences(models, read_fasta_records(inputs), cfg, bin_size, inputs, progress)
     elif kind == "sequences":
-        items = inputs.items() if isinstance(inputs, dict) else \
-            ((f"seq{i + 1}", s) for i, s in enumerate([inputs] if isinstance(inputs, str) else inputs))
-        records = []
-        for i, (nm, s) in enumerate(items):
-            if not isinstance(s, str):
-                raise InputError(f"sequence {nm!r}", f"is a {type(s).__name__}, not a DNA string",
-                                 "give DNA strings (or one-hot arrays as one (n, L, 4) array)")
-            check_dna(s, f"sequence {nm!r}")
-            records.append((str(nm), s, None))
+        records = sequence_records(inputs)
         e = explain_sequences(models, records, cfg, bin_size, "sequences", progress)
     else:
         x = np.asarray(inputs, dtype=np.float32)

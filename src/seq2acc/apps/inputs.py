@@ -13,6 +13,7 @@ Coordinates are 0-based half-open (BED).
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -136,3 +137,64 @@ def region_windows(genome: Genome, regions: pd.DataFrame, length: int, what) -> 
                          f"keep regions at least {length // 2} bp from the chromosome ends")
     return pd.DataFrame({"chrom": df.chrom.to_numpy(), "start": start, "end": start + length,
                          "region_start": df.start.to_numpy(), "region_end": df.end.to_numpy()})
+
+
+INPUT_KINDS = ("regions", "region", "fasta", "sequences", "onehot")
+FASTA_SUFFIXES = (".fa", ".fasta", ".fna", ".fas")
+
+
+def sequence_records(inputs) -> list[tuple[str, str, None]]:
+    """``(name, sequence, None)`` records of DNA strings: a str, a list of them (named seq1, seq2, ...) or a dict
+    name -> sequence; letters checked (:func:`check_dna`)."""
+    items = inputs.items() if isinstance(inputs, dict) else \
+        ((f"seq{i + 1}", s) for i, s in enumerate([inputs] if isinstance(inputs, str) else inputs))
+    records = []
+    for i, (nm, s) in enumerate(items):
+        if not isinstance(s, str):
+            raise InputError(f"sequence {nm!r}", f"is a {type(s).__name__}, not a DNA string",
+                             "give DNA strings (or one-hot arrays as one (n, L, 4) array)")
+        check_dna(s, f"sequence {nm!r}")
+        records.append((str(nm), s, None))
+    return records
+
+
+def classify_inputs(inputs, command: str) -> str:
+    """The kind of ``inputs`` (one of :data:`INPUT_KINDS`) for ``command`` (``seq2acc explain``, ``seq2acc predict``)."""
+    if isinstance(inputs, pd.DataFrame):
+        return "regions"
+    if isinstance(inputs, np.ndarray):
+        return "onehot"
+    if isinstance(inputs, (str, Path)):
+        s = str(inputs)
+        if isinstance(inputs, str) and is_region(s):
+            return "region"
+        if Path(s).exists():
+            name = s.lower().removesuffix(".gz")
+            return "fasta" if name.endswith(FASTA_SUFFIXES) else "regions"
+        if isinstance(inputs, str) and set(s) <= DNA_LETTERS:
+            return "sequences"
+        if isinstance(inputs, Path) or "/" in s or "." in s:
+            raise InputError(s, "no such file", "give an existing BED/narrowPeak or FASTA path")
+        return "sequences"  # letters are checked (and rejected) there
+    if isinstance(inputs, dict):
+        return "sequences"
+    if isinstance(inputs, (list, tuple)) and inputs:
+        if all(isinstance(v, str) and is_region(v) for v in inputs):
+            return "region"
+        return "sequences"
+    raise InputError(repr(inputs)[:60], f"not an input {command} knows",
+                     "give a BED/narrowPeak or FASTA path, chrom:start-end strings, DNA strings, a DataFrame of "
+                     "regions (chrom, start, end) or one-hot arrays (n, L, 4)")
+
+
+def regions_table(inputs, kind: str, genome: Genome) -> tuple[pd.DataFrame, str]:
+    """(regions (chrom, start, end[, summit]), a name for errors) of ``kind`` ``"region"`` (``chr:start-end``
+    strings) or ``"regions"`` (a BED/narrowPeak path, checked against ``genome``, or a DataFrame)."""
+    if kind == "region":
+        items = [inputs] if isinstance(inputs, str) else list(inputs)
+        return pd.DataFrame([parse_region(r) for r in items], columns=["chrom", "start", "end"]), ", ".join(items)
+    if isinstance(inputs, pd.DataFrame):
+        return inputs, "regions table"
+    from seq2acc.io.bed import read_intervals
+
+    return read_intervals(inputs, genome.sizes, what="regions BED", genome=genome.path).df, str(inputs)

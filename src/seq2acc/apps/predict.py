@@ -311,3 +311,76 @@ def write_outputs(df: pd.DataFrame, out, genome: Genome | None, bin_size: int, s
     with atomic_path(out) as tmp:
         df.to_csv(tmp, sep="\t", index=False, float_format="%.6g")
     return out
+
+
+def predict(inputs=None, model="ensemble", *, params="params.yaml", genome=None, chrom=None, rc_average: bool = True,
+            kind: str | None = None) -> pd.DataFrame:
+    """Predictions of a trained project's model(s) for the user's own inputs: ``seq2acc predict`` as a function.
+
+    Parameters
+    ----------
+    inputs
+        A BED/narrowPeak path or a DataFrame (chrom, start, end[, summit]): one model input window per region,
+        centred on the summit, else the centre; ``"chr:start-end"`` strings (0-based, end exclusive); a FASTA path;
+        DNA strings (a str, a list, or a dict name -> sequence; each at least the model's input length ``L``, longer
+        ones tiled at ``dataset.stride``); or one-hot arrays, shape (n, L, 4) or (L, 4). None with ``chrom``.
+    model : str or Models, default "ensemble"
+        As ``seq2acc predict --model``: ``ensemble``, ``heldout``, ``fold<K>``, a ``model.keras`` path,
+        ``models:/<name>@<alias>``; or a :class:`Models` (:func:`models_from_params`).
+    params : str, Path or Params, default "params.yaml"
+        The project: its models, fold calibrations, genome and ``dataset.bin_size`` / ``dataset.stride``.
+    genome : str or Path, optional
+        Genome FASTA (plain/gzip/bgzip) or 2bit for genomic inputs; default the project's ``genome.fasta_out``.
+    chrom : str or list of str, optional
+        Whole chromosomes instead of ``inputs``: every grid window, scored as ``evaluate@K`` scores them.
+    rc_average : bool, default True
+        Average each window's logit over both strands (as the evaluation does).
+    kind : {"regions", "region", "fasta", "sequences", "onehot"}, optional
+        What ``inputs`` is, when not to be guessed.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per window: where it is (chrom/name, start, end; bin_start, bin_end: the labelled central bin;
+        region_start, region_end for regions), ``logit`` (raw; the mean over the models), ``calibrated_logit``
+        (each fold's validation calibration applied first) and ``probability`` (its sigmoid).
+
+    Examples
+    --------
+    >>> seq2acc.predict("my.bed")                          # fold ensemble, one window per region
+    >>> seq2acc.predict(["ACGT..."], model="fold0")        # DNA strings >= the input length
+    >>> seq2acc.predict(chrom="chrIV", model="heldout")    # leakage-free genome-wide track of one chromosome
+    """
+    from seq2acc.apps.inputs import INPUT_KINDS, classify_inputs, regions_table, sequence_records
+    from seq2acc.config import Params, layout
+    from seq2acc.errors import ArgumentError
+
+    p = params if isinstance(params, Params) else Params.load(params)
+    models = model if isinstance(model, Models) else models_from_params(p, str(model))
+    bin_size, stride = p.get("dataset.bin_size", int, gt=0), p.get("dataset.stride", int, gt=0)
+    if (inputs is None) == (chrom is None):
+        raise ArgumentError("inputs", "give exactly one of inputs and chrom", "predict(inputs) or predict(chrom=...)")
+    if chrom is not None:
+        g = Genome(genome or layout(p).genome)
+        names = [chrom] if isinstance(chrom, str) else list(chrom)
+        return pd.concat([predict_chromosome(models, g, c, bin_size, stride, rc_average) for c in names],
+                         ignore_index=True)
+    kind = kind or classify_inputs(inputs, "seq2acc predict")
+    if kind not in INPUT_KINDS:
+        raise ArgumentError("kind", f"{kind!r}", f"use one of {', '.join(INPUT_KINDS)}")
+    L = models.context
+    if kind in ("regions", "region"):
+        g = Genome(genome or layout(p).genome)
+        regions, what = regions_table(inputs, kind, g)
+        return predict_regions(models, g, regions, bin_size, what, rc_average)
+    if kind == "fasta":
+        return predict_fasta(models, inputs, stride, bin_size, rc_average)
+    if kind == "sequences":
+        rows, codes = sequence_windows(sequence_records(inputs), L, stride, "sequences")
+        return _table(rows, _logits(models, onehot_codes(codes), None, rc_average), L, bin_size)
+    x = np.asarray(inputs, dtype=np.float32)
+    x = x[None] if x.ndim == 2 else x
+    if x.ndim != 3 or x.shape[1:] != (L, 4):
+        raise InputError("one-hot input", f"shape {x.shape}", f"give one-hot arrays (n, {L}, 4) or ({L}, 4)")
+    rows = {"name": [f"seq{i + 1}" for i in range(len(x))], "start": [0] * len(x), "end": [L] * len(x)}
+    return _table(rows, _logits(models, x, None, rc_average), L, bin_size)
