@@ -33,14 +33,9 @@ os.environ.setdefault("TQDM_DISABLE", "1")
 def machine() -> dict:
     import tensorflow as tf
 
-    cpu = platform.processor() or platform.machine()
-    try:
-        for line in open("/proc/cpuinfo"):
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
+    from seq2acc.model.device import cpu_model
+
+    cpu = cpu_model()
     gpus = [d.name for d in tf.config.list_physical_devices("GPU")]
     try:
         import subprocess

@@ -27,15 +27,10 @@ os.environ.setdefault("TQDM_DISABLE", "1")
 
 
 def machine() -> dict:
-    cpu = platform.processor() or platform.machine()
-    try:
-        for line in open("/proc/cpuinfo"):
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    return {"cpu": cpu, "cores": os.cpu_count(), "affinity": len(os.sched_getaffinity(0)),
+    """The machine without importing TensorFlow (:func:`seq2acc.mlops.machine.machine_info` would)."""
+    from seq2acc.model.device import cpu_model
+
+    return {"cpu": cpu_model(), "cores": os.cpu_count(), "affinity": len(os.sched_getaffinity(0)),
             "python": platform.python_version()}
 
 
