@@ -20,6 +20,15 @@ def _chroms(args):
             print(f"{c}\t{n}" if args.sizes else c)
 
 
+def _add_inputs(parser):
+    """The inputs `seq2acc predict` and `seq2acc explain` share (one of them is required); returns the group."""
+    src = parser.add_mutually_exclusive_group(required=True)
+    src.add_argument("--fasta", help="FASTA of sequences (>= the model's input length; longer ones are tiled)")
+    src.add_argument("--regions", help="BED/narrowPeak: one window centred on each summit (else centre)")
+    src.add_argument("--region", action="append", help="chrom:start-end (0-based, end exclusive); repeatable")
+    return src
+
+
 def main(argv=None) -> None:
     ap = argparse.ArgumentParser(prog="seq2acc", description=__doc__)
     ap.add_argument("--params", default="params.yaml")
@@ -66,10 +75,7 @@ def main(argv=None) -> None:
     lb.set_defaults(func=_leaderboard)
     pr = sub.add_parser("predict", help="predictions of the trained model(s) for your sequences, regions or chromosomes "
                         "(TSV; bedGraph/bigWig for genomic inputs)")
-    src = pr.add_mutually_exclusive_group(required=True)
-    src.add_argument("--fasta", help="FASTA of sequences (>= the model's input length; longer ones are tiled)")
-    src.add_argument("--regions", help="BED/narrowPeak: one window centred on each summit (else centre)")
-    src.add_argument("--region", action="append", help="chrom:start-end (0-based, end exclusive); repeatable")
+    src = _add_inputs(pr)
     src.add_argument("--chrom", action="append",
                      help="whole chromosome(s), every grid window: repeatable or comma-separated; `all` = every "
                           "sequence of the genome (sharded per chromosome: --workers, --ray-address)")
@@ -82,18 +88,16 @@ def main(argv=None) -> None:
     pr.add_argument("--no-rc-average", action="store_true", help="forward strand only (default: both averaged)")
     add_shard_arguments(pr)
     pr.set_defaults(func=_predict)
-    from seq2acc.interpret.attribution import METHODS
-
     ex = sub.add_parser("explain", help="contribution scores of your regions or sequences with their significance "
                         "against a dinucleotide-shuffled null (bigWigs, BED of significant windows, logos)")
-    src = ex.add_mutually_exclusive_group(required=True)
-    src.add_argument("--regions", help="BED/narrowPeak: one window centred on each summit (else centre)")
-    src.add_argument("--fasta", help="FASTA of sequences (>= the model's input length; longer ones are tiled)")
-    src.add_argument("--region", action="append", help="chrom:start-end (0-based, end exclusive); repeatable")
+    _add_inputs(ex)
     ex.add_argument("--model", default="ensemble",
                     help="as `seq2acc predict`: ensemble (default: mean contributions of every trained fold) | "
                          "heldout | fold<K> | a model.keras path | models:/<name>@<alias>")
-    ex.add_argument("--method", choices=METHODS, default=None, help="default: params attribute.method")
+    # checked by seq2acc.apps.explain.settings (the error lists the methods): importing
+    # seq2acc.interpret.attribution here for argparse choices would cost every seq2acc command its numba import
+    ex.add_argument("--method", default=None,
+                    help="deepshap | grad_x_input | ism (default: params attribute.method)")
     ex.add_argument("--null-shuffles", type=int, default=None,
                     help="shuffled null copies per window (default: params attribute.null_shuffles)")
     ex.add_argument("--genome", help="FASTA of the genome (default: the project's genome.fasta_out)")
