@@ -47,8 +47,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from seq2acc.apps.inputs import (INPUT_KINDS, classify_inputs, read_fasta_records, regions_table, sequence_records,
-                                 region_windows, sequence_windows)
+from seq2acc.apps.inputs import (INPUT_KINDS, classify_inputs, onehot_windows, read_fasta_records, region_windows,
+                                 regions_table, sequence_records, sequence_windows)
 from seq2acc.apps.predict import Models, models_from_params
 from seq2acc.artifacts.contrib import write_attribution
 from seq2acc.artifacts.tables import write_tsv
@@ -418,14 +418,8 @@ def explain(inputs, model="ensemble", *, params="params.yaml", genome=None, meth
         records = sequence_records(inputs)
         e = explain_sequences(models, records, cfg, bin_size, "sequences", progress)
     else:
-        x = np.asarray(inputs, dtype=np.float32)
-        x = x[None] if x.ndim == 2 else x
         L = models.context
-        if x.ndim != 3 or x.shape[2] != 4:
-            raise InputError("one-hot input", f"shape {x.shape}", "give one-hot arrays (n, L, 4) or (L, 4)")
-        if x.shape[1] != L:
-            raise InputError("one-hot input", f"sequences are {x.shape[1]} bp, the model's input is {L} bp",
-                             f"give windows of exactly {L} bp")
+        x = onehot_windows(inputs, L)
         win = pd.DataFrame({"chrom": [f"seq{i + 1}" for i in range(len(x))], "start": 0, "end": L,
                             "bin_start": (L - bin_size) // 2})
         e = explain_onehot(models, x, win, cfg, False, progress)

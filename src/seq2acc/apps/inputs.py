@@ -159,7 +159,7 @@ def sequence_records(inputs) -> list[tuple[str, str, None]]:
 
 
 def classify_inputs(inputs, command: str) -> str:
-    """The kind of ``inputs`` (one of :data:`INPUT_KINDS`) for ``command`` (``seq2acc explain``, ``seq2acc predict``)."""
+    """The kind of ``inputs`` (one of :data:`INPUT_KINDS`) for ``command`` (``seq2acc explain`` or ``predict``)."""
     if isinstance(inputs, pd.DataFrame):
         return "regions"
     if isinstance(inputs, np.ndarray):
@@ -198,3 +198,16 @@ def regions_table(inputs, kind: str, genome: Genome) -> tuple[pd.DataFrame, str]
     from seq2acc.io.bed import read_intervals
 
     return read_intervals(inputs, genome.sizes, what="regions BED", genome=genome.path).df, str(inputs)
+
+
+def onehot_windows(inputs, length: int) -> np.ndarray:
+    """One-hot input windows (n, ``length``, 4) float32 of an array (n, ``length``, 4) or one window
+    (``length``, 4); any other shape is an :class:`InputError` with the fix."""
+    x = np.asarray(inputs, dtype=np.float32)
+    x = x[None] if x.ndim == 2 else x
+    if x.ndim != 3 or x.shape[2] != 4:
+        raise InputError("one-hot input", f"shape {x.shape}", "give one-hot arrays (n, L, 4) or (L, 4)")
+    if x.shape[1] != length:
+        raise InputError("one-hot input", f"sequences are {x.shape[1]} bp, the model's input is {length} bp",
+                         f"give windows of exactly {length} bp")
+    return x

@@ -351,7 +351,7 @@ def predict(inputs=None, model="ensemble", *, params="params.yaml", genome=None,
     >>> seq2acc.predict(["ACGT..."], model="fold0")        # DNA strings >= the input length
     >>> seq2acc.predict(chrom="chrIV", model="heldout")    # leakage-free genome-wide track of one chromosome
     """
-    from seq2acc.apps.inputs import INPUT_KINDS, classify_inputs, regions_table, sequence_records
+    from seq2acc.apps.inputs import INPUT_KINDS, classify_inputs, onehot_windows, regions_table, sequence_records
     from seq2acc.config import Params, layout
     from seq2acc.errors import ArgumentError
 
@@ -378,9 +378,6 @@ def predict(inputs=None, model="ensemble", *, params="params.yaml", genome=None,
     if kind == "sequences":
         rows, codes = sequence_windows(sequence_records(inputs), L, stride, "sequences")
         return _table(rows, _logits(models, onehot_codes(codes), None, rc_average), L, bin_size)
-    x = np.asarray(inputs, dtype=np.float32)
-    x = x[None] if x.ndim == 2 else x
-    if x.ndim != 3 or x.shape[1:] != (L, 4):
-        raise InputError("one-hot input", f"shape {x.shape}", f"give one-hot arrays (n, {L}, 4) or ({L}, 4)")
+    x = onehot_windows(inputs, L)
     rows = {"name": [f"seq{i + 1}" for i in range(len(x))], "start": [0] * len(x), "end": [L] * len(x)}
     return _table(rows, _logits(models, x, None, rc_average), L, bin_size)
