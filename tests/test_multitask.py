@@ -4,6 +4,7 @@ checks and their summary. The stages run as library calls on tiny genomes writte
 
 from __future__ import annotations
 
+import contextlib
 import json
 from pathlib import Path
 
@@ -77,19 +78,13 @@ HAND_BINS = [750, 800, 850, 900, 950, 1000, 1050, 1100, 1150]
 @pytest.fixture(scope="module")
 def three_tasks(tmp_path_factory):
     root = tmp_path_factory.mktemp("three")
-    import os
-
-    cwd = os.getcwd()
-    os.chdir(root)
-    try:
+    with contextlib.chdir(root):
         p = setup_project(root, {"A": A, "B": B, "C": C}, {
             "peaks.target": None,
             "peaks.tasks": [task("A", "raw/A.bed"), task("B", "raw/B.bed", jaspar_id="MA0363"), task("C", "raw/C.bed")],
             "dataset.negatives.ratio": 1.0,
             "dataset.negatives.fractions": {"flank": 1.0, "elsewhere": 0.0, "random": 0.0}})
         build(p)
-    finally:
-        os.chdir(cwd)
     return root
 
 
@@ -261,20 +256,14 @@ def test_each_task_is_widened_by_its_own_min_width(tmp_path, monkeypatch):
 @pytest.fixture(scope="module")
 def checked(tmp_path_factory):
     """Three tasks on three chromosomes, folds built: the data checks' input."""
-    import os
-
     root = tmp_path_factory.mktemp("checked")
-    cwd = os.getcwd()
-    os.chdir(root)
-    try:
+    with contextlib.chdir(root):
         every = [("chr1", 900, 1101), ("chr2", 1000, 1201), ("chr3", 800, 1001)]
         p = setup_project(root, {"a": every, "b": [(c, s + 700, e + 700) for c, s, e in every],
                                  "lonely": [("chr1", 2000, 2201)]}, {
             "peaks.target": None,
             "peaks.tasks": [task("a", "raw/a.bed"), task("b", "raw/b.bed"), task("lonely", "raw/lonely.bed")]})
         build(p, upto="folds")
-    finally:
-        os.chdir(cwd)
     return root
 
 
