@@ -193,7 +193,7 @@ def _finish(p, cfg, parts: ChunkedParts, scorer, n: int, id_len: int, seconds: f
     delta, delta_sd, pval = nums[:, 0], nums[:, 1], nums[:, 2]
     q = bh(pval)
     order = np.argsort(-np.abs(delta), kind="stable")
-    top = order[:max(10, 5, cfg.top_plots if cfg.contrib else 0)]
+    top = order[:max(10, cfg.top_plots if cfg.contrib else 0)]
     labels = _ids(parts.path("id.txt"), set(top.tolist()))
     names = ["scores.tsv", "fold_scores.tsv", "contrib.h5", "volcano.png", "plots", "summary.json"]
     with atomic_paths(*(out / x for x in names)) as tmps:
