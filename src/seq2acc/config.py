@@ -294,6 +294,15 @@ def task_jaspar_ids(p: "Params") -> dict[str, str | None]:
     return {s.name: t["jaspar_id"] for s, t in zip(specs, entries)}
 
 
+def tracking_target(p: "Params") -> tuple[Path, str | None]:
+    """What names the MLflow experiment and registered model unless ``tracking.*`` does: the first task's peak file
+    and, for a ``peaks.tasks`` list, the first task's name (``seq2acc/<dataset>/<first task>``,
+    ``<dataset>-<first task>``; the dataset is the folder above ``peaks/``). For ``peaks.target``: its file
+    (``(path, None)``: named after the file, as before tasks existed)."""
+    first = task_specs(p)[0]
+    return first.peaks, (None if first.key == "peaks.target" else first.name)
+
+
 def layout(p: "Params") -> Layout:
     """The project's :class:`Layout`; a missing path key stops with its dotted name."""
     return Layout(**{field: Path(p.get(key, str)) for field, key in _LAYOUT_KEYS.items()})

@@ -4,6 +4,11 @@
 negative bins (``train.genomewide_negatives`` and friends); :func:`fold_data` builds both sources of a fold and
 :func:`make_dataset` wraps either for Keras.
 
+Labels are ``(n, n_tasks)``: one column per task of the label matrix (``label:<task>``, docs/multitask.md), in the
+datasets' task order; a one-task table may give just ``label``. The genome-wide negative pools are bins positive for
+NO task, each with its label row (0 for every task, or :data:`~seq2acc.data.store.MISSING_LABEL` where a task has no
+label), so an extra negative never carries another task's positive as a 0.
+
 The example tables (intervals and labels, a few MB) are read whole from HDF5 and shuffled in memory; the
 sequence comes from whole-chromosome code arrays (``Genome``), gathered per batch with numpy fancy indexing and
 one-hot encoded on the fly. No random single-row HDF5 reads, no stored one-hot.
@@ -18,7 +23,7 @@ import numpy as np
 import pandas as pd
 
 from seq2acc.data.folds import get_fold, load_folds
-from seq2acc.data.store import dataset_path, read_examples, read_genomewide
+from seq2acc.data.store import dataset_path, label_columns, read_examples, read_genomewide, read_task_names
 from seq2acc.errors import ArgumentError
 from seq2acc.io.fasta import Genome
 from seq2acc.seq.encoding import onehot_codes, revcomp_codes
@@ -41,7 +46,9 @@ class BatchSource:
     from the same generator, the shifts (``max_shift``) and the reverse-complement flips (``rc_augment``) of that
     batch's examples. Windows are gathered as uint8 codes for several batches at once and reverse-complemented in
     code space; :meth:`epoch_batches` one-hot encodes them, :func:`make_dataset` ships the codes to ``tf.data``
-    and one-hot encodes them there. Both give the same batches (``tests/test_pipeline.py``)."""
+    and one-hot encodes them there. Both give the same batches (``tests/test_pipeline.py``).
+
+    ``label_columns``: the table's label columns, one per task (model output order); ``y`` is (n, n_tasks)."""
 
     genome: Genome
     table: pd.DataFrame
@@ -51,19 +58,25 @@ class BatchSource:
     rc_augment: bool = False
     max_shift: int = 0
     context: int = 1000
+    label_columns: tuple = ("label",)
 
     def __post_init__(self):
         self.table = self.table.reset_index(drop=True)
+        self.label_columns = tuple(self.label_columns)
         self._chrom_codes = {c: i for i, c in enumerate(sorted(self.table.chrom.unique()))}
         self._chrom_idx = self.table.chrom.map(self._chrom_codes).to_numpy()
         self._start = self.table.start.to_numpy(np.int64)
-        self._label = self.table.label.to_numpy(np.float32)
+        self._label = self.table[list(self.label_columns)].to_numpy(np.float32)  # (n, n_tasks)
         self._size = self.table.chrom_size.to_numpy(np.int64)
         self._names = {i: c for c, i in self._chrom_codes.items()}
         self.epoch = 0
 
     def __len__(self):
         return int(np.ceil(len(self.table) / self.batch_size))
+
+    @property
+    def n_tasks(self) -> int:
+        return len(self.label_columns)
 
     def _draws(self, n: int, rng: np.random.Generator | None):
         """One batch's augmentation draws, in the loader's fixed order: shifts, then flips (None when off)."""
@@ -90,14 +103,14 @@ class BatchSource:
         return codes
 
     def batch(self, idx: np.ndarray, rng: np.random.Generator | None = None):
-        """One-hot ``x`` (n, context, 4) float32 and labels ``y`` (n, 1) of examples ``idx``, augmented from
+        """One-hot ``x`` (n, context, 4) float32 and labels ``y`` (n, n_tasks) of examples ``idx``, augmented from
         ``rng`` (None: no augmentation)."""
         x = onehot_codes(self.codes(idx, *self._draws(len(idx), rng)))
-        return x, self._label[idx, None]
+        return x, self._label[idx]
 
     def epoch_chunks(self, batches_per_chunk: int = 1):
         """The next epoch as uint8 codes, ``batches_per_chunk`` batches at a time: yields ``codes``
-        (k, batch_size, context) uint8 and ``y`` (k, batch_size, 1) float32; a last short batch comes alone
+        (k, batch_size, context) uint8 and ``y`` (k, batch_size, n_tasks) float32; a last short batch comes alone
         (k = 1). The epoch counter moves when the epoch starts."""
         epoch, self.epoch = self.epoch, self.epoch + 1
         rng = np.random.default_rng([self.seed, epoch])
@@ -114,10 +127,10 @@ class BatchSource:
             shift, flip = (np.concatenate(d) if d[0] is not None else None for d in zip(*draws))
             idx = order[lo:hi]
             yield (self.codes(idx, shift, flip).reshape(nb, -1, self.context),
-                   self._label[idx].reshape(nb, -1, 1))
+                   self._label[idx].reshape(nb, -1, self.n_tasks))
 
     def epoch_batches(self):
-        """The next epoch's batches: one-hot ``x`` (n, context, 4) float32, labels ``y`` (n, 1) float32."""
+        """The next epoch's batches: one-hot ``x`` (n, context, 4) float32, labels ``y`` (n, n_tasks) float32."""
         for codes, y in self.epoch_chunks(chunk_batches(self.batch_size)):
             for c, yy in zip(codes, y):
                 yield onehot_codes(c), yy
@@ -141,15 +154,17 @@ class EpochSource:
     ``extra`` is a list of ``(pool, n)``: ``n`` rows drawn without replacement from ``pool`` (a table in the
     example layout) every epoch. Deterministic: epoch ``e`` uses ``numpy.random.default_rng([seed, e, i])`` for the
     sample of pool ``i``, and ``BatchSource`` seeds the order and the augmentations by ``(seed, e)``.
+    ``label_columns``: one per task, present in ``examples`` and every pool.
     """
 
     def __init__(self, genome: Genome, examples: pd.DataFrame, extra: list | None, batch_size: int, seed: int,
-                 rc_augment: bool, max_shift: int, context: int, shuffle: bool = True):
+                 rc_augment: bool, max_shift: int, context: int, shuffle: bool = True, label_columns=("label",)):
         self.genome, self.examples = genome, examples.reset_index(drop=True)
         self.extra = [(pool, min(int(n), len(pool))) for pool, n in (extra or []) if pool is not None and len(pool)
                       and int(n) > 0]
+        self.label_columns = tuple(label_columns)
         self.kw = dict(batch_size=batch_size, shuffle=shuffle, rc_augment=rc_augment, max_shift=max_shift,
-                       context=context)
+                       context=context, label_columns=self.label_columns)
         self.context = context
         self.seed = int(seed)
         self.epoch = 0
@@ -168,8 +183,13 @@ class EpochSource:
             parts.append(pool.iloc[np.sort(rng.choice(len(pool), size=n, replace=False))])
         return pd.concat(parts, ignore_index=True)
 
+    @property
+    def n_tasks(self) -> int:
+        return len(self.label_columns)
+
     def labels(self, epoch: int = 0) -> np.ndarray:
-        return self.table(epoch).label.to_numpy(np.float32)
+        """(n, n_tasks) float32 labels of epoch ``epoch``'s table."""
+        return self.table(epoch)[list(self.label_columns)].to_numpy(np.float32)
 
     def epoch_batches(self):
         # Count the epoch when it starts: Keras stops after len(self) batches (the dataset's cardinality) and
@@ -188,21 +208,30 @@ class EpochSource:
         return src
 
 
+def _label_part(df: pd.DataFrame, mask=None) -> dict:
+    """The per-task label columns (``label:<task>``) of a genome-wide table read with ``tasks=True``."""
+    cols = [c for c in df.columns if c.startswith("label:")]
+    return {c: (df[c].to_numpy(np.uint8) if mask is None else df[c].to_numpy(np.uint8)[mask]) for c in cols}
+
+
 def genomewide_table(data_dir, chroms) -> pd.DataFrame:
-    """Every genome-wide bin (positive and negative) of ``chroms`` in the example-table layout (source 7)."""
+    """Every genome-wide bin (positive and negative) of ``chroms`` in the example-table layout (source 7), with the
+    per-task label columns."""
     frames = []
     for c in chroms:
-        chrom, size, spec, df = read_genomewide(dataset_path(data_dir, c))
+        chrom, size, spec, df = read_genomewide(dataset_path(data_dir, c), tasks=True)
         st = df.start.to_numpy(np.int64)
         frames.append(pd.DataFrame({"chrom": chrom, "start": st, "end": st + spec.context,
                                     "bin_start": df.bin_start.to_numpy(np.int64), "label": df.label.to_numpy(np.uint8),
                                     "source": np.uint8(7), "n_frac": df.n_frac.to_numpy(np.float32),
-                                    "chrom_size": size}))
+                                    "chrom_size": size, **_label_part(df)}))
     return pd.concat(frames, ignore_index=True)
 
 
 def genomewide_pools(data_dir, chroms, kinds=EXTRA_KINDS, elsewhere=None, flank_bins: int = 3) -> dict:
-    """Negative genome-wide bins of ``chroms`` in the example-table layout, by kind.
+    """Negative genome-wide bins of ``chroms`` in the example-table layout, by kind, with the per-task label columns.
+    A bin is negative when it is positive for no task (``labels.any(1) == 0``: another task's positive is never drawn
+    as a negative for everything).
 
     - ``random``: every negative bin;
     - ``elsewhere``: negative bins covered more than ``positive_overlap`` by the 'elsewhere' peaks (``elsewhere`` is
@@ -212,9 +241,9 @@ def genomewide_pools(data_dir, chroms, kinds=EXTRA_KINDS, elsewhere=None, flank_
     cols = ["chrom", "start", "end", "bin_start", "label", "source", "n_frac", "chrom_size"]
     frames = {k: [] for k in kinds}
     for c in chroms:
-        chrom, size, spec, df = read_genomewide(dataset_path(data_dir, c))
+        chrom, size, spec, df = read_genomewide(dataset_path(data_dir, c), tasks=True)
         bins = df.bin_start.to_numpy(np.int64)
-        neg = df.label.to_numpy() == 0
+        neg = ~(df[[col for col in df.columns if col.startswith("label:")]].to_numpy() == 1).any(axis=1)
         masks = {"random": neg}
         if "elsewhere" in kinds:
             es = elsewhere.chrom(chrom) if elsewhere is not None else (np.zeros(0, np.int64), np.zeros(0, np.int64))
@@ -232,17 +261,28 @@ def genomewide_pools(data_dir, chroms, kinds=EXTRA_KINDS, elsewhere=None, flank_
             sub = df[masks[k]]
             frames[k].append(pd.DataFrame({"chrom": chrom, "start": sub.start.to_numpy(np.int64),
                                            "end": sub.start.to_numpy(np.int64) + spec.context,
-                                           "bin_start": sub.bin_start.to_numpy(np.int64), "label": np.uint8(0),
+                                           "bin_start": sub.bin_start.to_numpy(np.int64),
+                                           "label": sub.label.to_numpy(np.uint8),
                                            "source": np.uint8(_EXTRA_CODE[k]), "n_frac": sub.n_frac.to_numpy(np.float32),
-                                           "chrom_size": size}))
+                                           "chrom_size": size, **_label_part(sub)}))
     return {k: pd.concat(v, ignore_index=True) if v else pd.DataFrame(columns=cols) for k, v in frames.items()}
 
 
-def make_dataset(source, weights: dict | None = None):
-    """The ``tf.data.Dataset`` (prefetched, cardinality known) of a :class:`BatchSource` or :class:`EpochSource`,
-    re-iterated once per epoch; with ``weights`` ({0: w0, 1: w1}) each batch also carries per-example weights.
+def class_weight_arrays(weights, n_tasks: int) -> tuple[np.ndarray, np.ndarray]:
+    """``(w0, w1)``, one weight per task for negatives and positives, of ``weights``: one mapping ``{0: w0, 1: w1}``
+    for every task, or a list of such mappings, one per task (a missing class weighs 1)."""
+    per = list(weights) if isinstance(weights, (list, tuple)) else [weights] * n_tasks
+    if len(per) != n_tasks:
+        raise ArgumentError("weights", f"{len(per)} class weightings for {n_tasks} tasks", "give one per task")
+    return (np.array([float(w.get(0, 1.0)) for w in per]), np.array([float(w.get(1, 1.0)) for w in per]))
 
-    Yields ``x`` (batch, context, 4) float32 one-hot, ``y`` (batch, 1) float32 labels[, ``w`` (batch,)]: the
+
+def make_dataset(source, weights=None):
+    """The ``tf.data.Dataset`` (prefetched, cardinality known) of a :class:`BatchSource` or :class:`EpochSource`,
+    re-iterated once per epoch; with ``weights`` ({0: w0, 1: w1}, or one such mapping per task) each batch also
+    carries per-example weights (one task: ``(batch,)``) or per-entry weights (several: ``(batch, n_tasks)``).
+
+    Yields ``x`` (batch, context, 4) float32 one-hot, ``y`` (batch, n_tasks) float32 labels[, ``w``]: the
     batches of ``source.epoch_batches()``, in the same order. The Python generator only gathers uint8 codes, whole
     batches up to :data:`CHUNK_EXAMPLES` examples per call (a sixteenth of the one-hot's bytes cross into
     TensorFlow); the one-hot encoding (:func:`seq2acc.seq.encoding.onehot_codes_tf`) and the weights run in
@@ -252,14 +292,19 @@ def make_dataset(source, weights: dict | None = None):
 
     from seq2acc.seq.encoding import onehot_codes_tf
 
-    context, k = source.context, chunk_batches(source.batch_size)
-    sig = (tf.TensorSpec((None, None, context), tf.uint8), tf.TensorSpec((None, None, 1), tf.float32))
+    context, k, n_tasks = source.context, chunk_batches(source.batch_size), source.n_tasks
+    sig = (tf.TensorSpec((None, None, context), tf.uint8), tf.TensorSpec((None, None, n_tasks), tf.float32))
     ds = tf.data.Dataset.from_generator(lambda: source.epoch_chunks(k), output_signature=sig)
-    if weights:
-        w0, w1 = float(weights.get(0, 1.0)), float(weights.get(1, 1.0))
+    if weights and n_tasks == 1:
+        w0, w1 = (float(a[0]) for a in class_weight_arrays(weights, 1))
 
         def encode(codes, y):
             return onehot_codes_tf(codes), y, tf.where(y[..., 0] > 0.5, w1, w0)
+    elif weights:
+        w0, w1 = (tf.constant(a, tf.float32) for a in class_weight_arrays(weights, n_tasks))
+
+        def encode(codes, y):  # per entry; a missing label (255) gets w1 here and weight 0 in the loss
+            return onehot_codes_tf(codes), y, tf.where(y > 0.5, w1, w0)
     else:
         def encode(codes, y):
             return onehot_codes_tf(codes), y
@@ -275,6 +320,7 @@ class FoldData:
     valid: EpochSource
     n_train_examples: int
     n_valid_examples: int
+    task_names: tuple = ("target",)  # the label-matrix columns = the model's outputs, in order
 
 
 def fold_data(genome: Genome, data_dir, folds_path, k: int, tc, context: int,
@@ -291,10 +337,17 @@ def fold_data(genome: Genome, data_dir, folds_path, k: int, tc, context: int,
         raise ArgumentError("k", f"fold {k} does not exist: {folds_path} has {n_folds} folds",
                             f"use a fold 0..{n_folds - 1} (or make more folds)")
     fold = get_fold(folds_path, k)
-    tr, va = fold_table(data_dir, fold["train"]), fold_table(data_dir, fold["valid"])
-    if not len(tr) or not (tr.label == 1).any():
+    names = read_task_names([dataset_path(data_dir, c) for c in fold["train"] + fold["valid"]])
+    cols = label_columns(names)
+    tr, va = fold_table(data_dir, fold["train"], tasks=True), fold_table(data_dir, fold["valid"], tasks=True)
+    if not len(tr) or not (tr[cols] == 1).to_numpy().any():
         raise ArgumentError("k", f"fold {k} has no positive training examples (chromosomes {fold['train']})",
                             "check the peaks file and the chromosomes of the datasets")
+    lacking = [n for n, c in zip(names, cols) if not (tr[c] == 1).any()]
+    if lacking:
+        raise ArgumentError("k", f"fold {k}: task(s) {lacking} have no positive training example (chromosomes "
+                            f"{fold['train']})", "check those tasks' peak files, or leave the tasks out of peaks.tasks "
+                            "(`dvc repro validate` names every split without positives)")
     if not len(va):
         raise ArgumentError("k", f"fold {k} has no validation examples ({fold['valid']})",
                             "use fewer folds so each bucket has examples")
@@ -306,16 +359,20 @@ def fold_data(genome: Genome, data_dir, folds_path, k: int, tc, context: int,
     if kinds:
         pool_tr = genomewide_pools(data_dir, fold["train"], kinds, elsewhere, tc.flank_bins)
         pool_va = genomewide_pools(data_dir, fold["valid"], kinds, elsewhere, tc.flank_bins)
-    n_tr, n_va = int((tr.label == 1).sum()), int((va.label == 1).sum())
+    # extra negatives per positive example: an example positive for any task (with one task: its positives)
+    n_tr, n_va = (int((t[cols] == 1).to_numpy().any(axis=1).sum()) for t in (tr, va))
     extra_tr = [(pool_tr[k], round(rates[k] * n_tr)) for k in kinds]
     extra_va = [(pool_va[k], round(rates[k] * n_va)) for k in kinds]
-    train = EpochSource(genome, tr, extra_tr, tc.batch_size, tc.seed, tc.rc_augment, tc.max_shift, context)
+    train = EpochSource(genome, tr, extra_tr, tc.batch_size, tc.seed, tc.rc_augment, tc.max_shift, context,
+                        label_columns=cols)
     # Validation: fixed set (same sample every epoch), no augmentation, same composition as training.
     if tc.valid_set == "genomewide":
         # Every genome-wide bin of the validation chromosomes: val_loss / val_auprc are then the genome-wide numbers
         # the model is judged on (positive rate ~2%, not the sampled ~50%).
         valid_table = genomewide_table(data_dir, fold["valid"])
     else:
-        valid_table = EpochSource(genome, va, extra_va, tc.batch_size, tc.seed + 1, False, 0, context).table(0)
-    valid = EpochSource(genome, valid_table, None, tc.valid_batch_size, tc.seed, False, 0, context, shuffle=False)
-    return FoldData(fold, train, valid, train.n, valid.n)
+        valid_table = EpochSource(genome, va, extra_va, tc.batch_size, tc.seed + 1, False, 0, context,
+                                  label_columns=cols).table(0)
+    valid = EpochSource(genome, valid_table, None, tc.valid_batch_size, tc.seed, False, 0, context, shuffle=False,
+                        label_columns=cols)
+    return FoldData(fold, train, valid, train.n, valid.n, tuple(names))

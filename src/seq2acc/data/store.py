@@ -22,6 +22,10 @@ from seq2acc.io.atomic import atomic_path
 
 SCHEMA_VERSION = 2
 LABEL_PREFIX = "label:"  # per-task label columns of the tables read with tasks=True
+# Reserved label value "no label" (a task measured on part of the genome only, a signal track without a value): the
+# training loss and the metrics give such an entry weight 0 (seq2acc.model.losses, seq2acc.evaluate.fold). The peak
+# tasks of schema 2 never write it: absence from a task's peaks is a negative.
+MISSING_LABEL = 255
 
 
 def label_columns(task_names) -> list[str]:

@@ -90,31 +90,33 @@ def slug(s: str) -> str:
     return re.sub(r"[^A-Za-z0-9_.-]+", "-", s).strip("-") or "default"
 
 
-def target_name(target_peaks) -> tuple[str, str]:
-    """(dataset name, target name) of a peaks file path: ``data/raw/<dataset>/peaks/<target>.bed``."""
+def target_name(target_peaks, task: str | None = None) -> tuple[str, str]:
+    """(dataset name, target name) of a peaks file path ``data/raw/<dataset>/peaks/<target>.bed``; ``task`` (a
+    ``peaks.tasks`` entry's name) names the target instead of the file."""
     target = Path(target_peaks)
-    stem = target.name.split(".")[0]
+    stem = task or target.name.split(".")[0]
     parts = [q for q in target.parent.parts if q not in ("peaks", "raw", "data", ".", "..")]
     dataset = parts[-1] if parts else "dataset"
     return slug(dataset), slug(stem)
 
 
-def experiment_name(target_peaks, name: str | None = None) -> str:
-    """``name`` if given, else ``seq2acc/<dataset>/<target>`` of the target peaks file."""
+def experiment_name(target_peaks, name: str | None = None, task: str | None = None) -> str:
+    """``name`` if given, else ``seq2acc/<dataset>/<target>`` of the target peaks file (``task``: of that task)."""
     if name:
         return name
-    ds, tg = target_name(target_peaks)
+    ds, tg = target_name(target_peaks, task)
     return f"seq2acc/{ds}/{tg}"
 
 
-def registered_model_name(target_peaks, name: str | None = None) -> str:
-    """``name`` if given (checked), else ``<dataset>-<target>`` (e.g. ``yeast-chipexo-Reb1``)."""
+def registered_model_name(target_peaks, name: str | None = None, task: str | None = None) -> str:
+    """``name`` if given (checked), else ``<dataset>-<target>`` (e.g. ``yeast-chipexo-Reb1``; ``task``: the target is
+    that task)."""
     if name:
         if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_.\-]*", name):
             raise ArgumentError("name", f"{name!r} is not a valid registered model name",
                                 "use letters, digits, '.', '_' and '-'")
         return name
-    ds, tg = target_name(target_peaks)
+    ds, tg = target_name(target_peaks, task)
     return f"{ds}-{tg}"
 
 

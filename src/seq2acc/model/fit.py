@@ -1,7 +1,12 @@
 """Training one fold's model (protocol 3.2, notes 14-18): config validation, input, compile, fit.
 
-- Loss: binary cross-entropy computed on LOGITS (``from_logits=True``; the models have no final sigmoid, note 16).
-  The regression variant (``train.task: regression``, note 15) uses mean squared error on the same logits output.
+- One output (logit) per task of the datasets' label matrix (docs/multitask.md), in the datasets' task order.
+- Loss: binary cross-entropy computed on LOGITS (the models have no final sigmoid, note 16), per task, averaged over
+  the labelled entries: a missing label (:data:`~seq2acc.data.store.MISSING_LABEL`) weighs 0
+  (:mod:`seq2acc.model.losses`). The regression variant (``train.task: regression``, note 15) uses the squared error
+  on the same logits output, with the same mask. With one task both are exactly Keras's BCE / MSE.
+- Early stopping on ``train.monitor``: ``val_loss``, or ``val_auprc`` = the mean over tasks of each task's
+  validation AUPRC (one task: its AUPRC); each task's is logged too (``val_auprc/<task>``, several tasks only).
 - Optimizer: Adam (lr 1e-3, beta_1 0.9, beta_2 0.999, epsilon 1e-8) or RMSprop (lr 0.002, rho 0.98, momentum 0).
 - Up to ``train.epochs`` epochs; early stopping on ``train.monitor`` (validation loss or AUPRC) with the best
   weights restored.
@@ -90,20 +95,29 @@ def make_optimizer(tc: TrainConfig, steps_per_epoch: int = 1):
     return keras.optimizers.RMSprop(learning_rate=lr, rho=tc.rho, momentum=tc.momentum)
 
 
-def compile_model(model, tc: TrainConfig, steps_per_epoch: int = 1):
-    """Compile with the protocol loss/optimizer. Classification: BCE on logits (``from_logits=True``)."""
+def compile_model(model, tc: TrainConfig, steps_per_epoch: int = 1, task_names=None):
+    """Compile with the protocol loss/optimizer: per-task masked BCE on logits (classification) or squared error
+    (regression), and the metrics of :func:`seq2acc.model.losses.task_metrics` for ``task_names`` (one per model
+    output; None: ``task0``, ``task1``, ...)."""
+    from seq2acc.model.losses import task_loss, task_metrics
+
+    n_out = int(model.outputs[0].shape[-1])
+    names = list(task_names) if task_names is not None else [f"task{i}" for i in range(n_out)]
+    if len(names) != n_out:
+        raise ValueError(f"{len(names)} task names for a model with {n_out} outputs")
+    model.compile(optimizer=make_optimizer(tc, steps_per_epoch), loss=task_loss(tc.task),
+                  metrics=task_metrics(tc.task, names))
+    return model
+
+
+def inference_copy(model):
+    """An uncompiled copy of ``model`` with the same weights: what is saved and logged, so that a saved model loads
+    with plain Keras (no optimizer state, no seq2acc loss or metric classes needed)."""
     import keras
 
-    if tc.task == "classification":
-        loss = keras.losses.BinaryCrossentropy(from_logits=True)  # the model outputs logits, no sigmoid layer
-        # 1000 thresholds: fine enough for genome-wide positive rates of ~1% (the default 200 is coarse there)
-        metrics = [keras.metrics.AUC(curve="PR", from_logits=True, num_thresholds=1000, name="auprc"),
-                   keras.metrics.AUC(curve="ROC", from_logits=True, num_thresholds=1000, name="auroc")]
-    else:
-        loss = keras.losses.MeanSquaredError()  # regression variant (note 15): logits are the prediction
-        metrics = [keras.metrics.MeanAbsoluteError(name="mae")]
-    model.compile(optimizer=make_optimizer(tc, steps_per_epoch), loss=loss, metrics=metrics)
-    return model
+    copy = keras.Model.from_config(model.get_config())
+    copy.set_weights(model.get_weights())
+    return copy
 
 
 def seed_everything(seed: int, deterministic: bool = True) -> None:
@@ -115,14 +129,31 @@ def seed_everything(seed: int, deterministic: bool = True) -> None:
         tf.config.experimental.enable_op_determinism()
 
 
-def resolve_class_weight(tc: TrainConfig, labels: np.ndarray) -> dict | None:
+def _balanced(labels: np.ndarray) -> dict:
+    """{0: n / (2 n_neg), 1: n / (2 n_pos)} of one task's labelled entries."""
+    n, pos = len(labels), float((labels > 0.5).sum())
+    neg = n - pos
+    return {0: n / (2 * neg) if neg else 1.0, 1: n / (2 * pos) if pos else 1.0}
+
+
+def resolve_class_weight(tc: TrainConfig, labels: np.ndarray):
+    """The class weights of ``train.class_weight`` for training labels ``labels`` ((n,) or (n, n_tasks)): None, one
+    mapping {0: w0, 1: w1} (one task, or the same given weights for every task) or, ``balanced`` with several
+    tasks, one mapping per task (each from that task's labelled entries)."""
     if tc.class_weight is None or tc.task != "classification":
         return None
+    labels = np.asarray(labels)
     if tc.class_weight == "balanced":
-        n, pos = len(labels), float((labels > 0.5).sum())
-        neg = n - pos
-        return {0: n / (2 * neg) if neg else 1.0, 1: n / (2 * pos) if pos else 1.0}
+        if labels.ndim == 1 or labels.shape[1] == 1:
+            return _balanced(labels.reshape(-1))
+        return [_balanced(col[_labelled(col)]) for col in labels.T]
     return dict(tc.class_weight)
+
+
+def _labelled(y: np.ndarray) -> np.ndarray:
+    from seq2acc.data.store import MISSING_LABEL
+
+    return np.isfinite(y) & (y != MISSING_LABEL)
 
 
 class _EpochLog:
@@ -187,18 +218,49 @@ def fit(model, data: FoldData, tc: TrainConfig, context: int, epoch_hook=None, v
     return h
 
 
-def constant_loss(labels: np.ndarray) -> float:
-    """Binary cross-entropy of the best constant prediction (the positive rate): what 'learned nothing' scores."""
+def _entropy(labels: np.ndarray) -> float:
     q = float(np.clip(np.mean(labels), 1e-7, 1 - 1e-7))
     return float(-(q * np.log(q) + (1 - q) * np.log(1 - q)))
 
 
+def constant_loss(labels: np.ndarray) -> float:
+    """Binary cross-entropy of the best constant prediction, each task's positive rate: what 'learned nothing'
+    scores. ``labels`` (n,) or (n, n_tasks); with several tasks the mean over labelled entries (the training loss's
+    reduction) of each task's constant loss."""
+    labels = np.asarray(labels)
+    if labels.ndim == 1:
+        return _entropy(labels)
+    cols = [col[_labelled(col)] for col in labels.T]
+    n = sum(len(c) for c in cols)
+    return float(sum((len(c) / n) * _entropy(c) for c in cols if len(c)))
+
+
+def constant_losses(labels: np.ndarray) -> list[float]:
+    """:func:`constant_loss` of each task (column) of (n, n_tasks) labels, over its labelled entries."""
+    return [_entropy(col[_labelled(col)]) if _labelled(col).any() else float("nan") for col in np.asarray(labels).T]
+
+
 def learned_something(history: dict, valid_labels: np.ndarray, tc: TrainConfig, margin: float = 0.97) -> bool:
-    """False when the best validation loss is no better than a constant predictor's (training collapsed)."""
+    """False when the best validation loss is no better than a constant predictor's (training collapsed); with
+    several tasks the constant predictor predicts each task's own positive rate."""
     if tc.task != "classification" or not history.get("val_loss"):
         return True
     best = history["val_loss"][history["best_epoch"] - 1]
     return best < margin * constant_loss(valid_labels)
+
+
+def flat_tasks(history: dict, valid_labels: np.ndarray, task_names) -> list[str]:
+    """Tasks whose validation AUPRC at the best epoch (``val_auprc/<task>``) is no better than their validation
+    positive rate (a random ranking): the tasks the model learned nothing about, even when others trained."""
+    out = []
+    best = history.get("best_epoch", 1) - 1
+    for t, name in enumerate(task_names):
+        key = f"val_auprc/{name}"
+        col = np.asarray(valid_labels)[:, t]
+        col = col[_labelled(col)]
+        if key in history and len(col) and history[key][best] <= float(np.mean(col > 0.5)):
+            out.append(name)
+    return out
 
 
 def build_and_fit(genome: Genome, data: FoldData, tc: TrainConfig, mc: dict, context: int, epoch_hook=None,
@@ -212,7 +274,8 @@ def build_and_fit(genome: Genome, data: FoldData, tc: TrainConfig, mc: dict, con
     on small data occasionally do from an unlucky initialisation), it starts again from a new initialisation
     (seed + 1000 * attempt), up to ``train.restarts`` times; the data order stays the same.
     """
-    valid_labels = data.valid.labels(0)
+    valid_labels = data.valid.labels(0)  # (n, n_tasks)
+    names = list(data.task_names)
     offset, attempts = 0, []
     for attempt in range(tc.restarts + 1):
         seed = tc.seed + 1000 * attempt
@@ -222,10 +285,10 @@ def build_and_fit(genome: Genome, data: FoldData, tc: TrainConfig, mc: dict, con
                 epoch_hook(epoch + _off, dict(logs, attempt=float(_a)))
 
         seed_everything(seed, tc.deterministic)
-        model = build_model(mc, input_length=context, seed=seed)
+        model = build_model(mc, input_length=context, n_tasks=len(names), seed=seed)
         if init_pwms:
             init_first_filters(model, init_pwms)
-        compile_model(model, tc, steps_per_epoch=len(data.train))
+        compile_model(model, tc, steps_per_epoch=len(data.train), task_names=names)
         data.train.epoch = 0
         history = fit(model, data, tc, context, hook)
         ok = learned_something(history, valid_labels, tc)
@@ -239,6 +302,12 @@ def build_and_fit(genome: Genome, data: FoldData, tc: TrainConfig, mc: dict, con
                     constant_loss(valid_labels), attempt + 2, tc.restarts + 1)
     if not attempts[-1]["learned"]:
         log.warning("the model learned nothing after %d attempt(s): check the labels and data checks", len(attempts))
+    if len(names) > 1:
+        flat = flat_tasks(history, valid_labels, names)
+        if flat:
+            log.warning("no better than random on the validation data for task(s) %s (validation AUPRC at the best "
+                        "epoch <= their positive rate): check their peaks and data checks", flat)
+        attempts[-1]["flat_tasks"] = flat
     history["attempts"] = attempts
     history["seed"] = attempts[-1]["seed"]
     return model, history

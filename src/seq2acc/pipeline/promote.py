@@ -37,7 +37,7 @@ from seq2acc.io.atomic import write_json
 from seq2acc.errors import Seq2AccError
 from seq2acc.config import Params
 from seq2acc.artifacts import fold_model
-from seq2acc.config import layout
+from seq2acc.config import layout, tracking_target
 from seq2acc.artifacts.fold_calibration import fold_calibrations
 
 log = logging.getLogger(__name__)
@@ -93,8 +93,8 @@ def promote(p: Params) -> dict:
         raise Seq2AccError(f"fold models are registered under different names {sorted(names)}; fix: re-run "
                            "`dvc repro train` so all folds use the current tracking.model_name")
     name = names.pop()
-    tracking.setup(tracking.experiment_name(p.get("peaks.target", str),
-                                            p.get("tracking.experiment", str, allow_none=True)))
+    target, task = tracking_target(p)
+    tracking.setup(tracking.experiment_name(target, p.get("tracking.experiment", str, allow_none=True), task=task))
     client = MlflowClient()
     criterion = choose_criterion(cands)
     for c in cands:  # store scores on the versions, so later promotions can compare against them

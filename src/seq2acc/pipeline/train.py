@@ -27,12 +27,13 @@ from seq2acc.io.fasta import Genome
 from seq2acc.config import Params
 from seq2acc.artifacts import fold_model
 from seq2acc.artifacts.fold_model import MODEL_FILE, RUN_FILE
-from seq2acc.config import layout, params_keys
+from seq2acc.config import layout, params_keys, tracking_target
 from seq2acc.data.loader import FoldData, fold_data
 from seq2acc.errors import ParamsError
 from seq2acc.io.bed import read_bed3
 from seq2acc.mlops import lineage as lineage_mod
-from seq2acc.model.fit import MONITORS, OPTIMIZERS, SCHEDULES, TASKS, VALID_SETS, TrainConfig, build_and_fit
+from seq2acc.model.fit import (MONITORS, OPTIMIZERS, SCHEDULES, TASKS, VALID_SETS, TrainConfig, build_and_fit,
+                               inference_copy)
 from seq2acc.model.zoo import MODEL_NAMES, model_config, validate_config
 
 log = logging.getLogger(__name__)
@@ -160,10 +161,11 @@ def train_fold(p: Params, k: int) -> Path:
     pp = paths(p)
     _require_checks_passed(p)
     out = fold_dir(p, k)
-    target = p.get("peaks.target", str)
+    target, task = tracking_target(p)  # the first task names experiment and model unless tracking.* does
     with params_keys(p, name="tracking.model_name"):
-        model_name = tracking.registered_model_name(target, p.get("tracking.model_name", str, allow_none=True))
-    experiment = tracking.experiment_name(target, p.get("tracking.experiment", str, allow_none=True))
+        model_name = tracking.registered_model_name(target, p.get("tracking.model_name", str, allow_none=True),
+                                                    task=task)
+    experiment = tracking.experiment_name(target, p.get("tracking.experiment", str, allow_none=True), task=task)
     genome = Genome(pp["genome"])
     with params_keys(p, k="train.folds", elsewhere="train.elsewhere_negatives"):
         data = fold_data(genome, pp["data_dir"], pp["folds"], k, tc, context, load_elsewhere(p, tc))
@@ -187,7 +189,8 @@ def train_fold(p: Params, k: int) -> Path:
     tags = {"fold": str(k), "git_commit": lin["git_commit"], "git_dirty": str(lin["git_dirty"]),
             "dvc_stage": lin["dvc_stage"], "chromosomes.train": ",".join(data.fold["train"]),
             "chromosomes.valid": ",".join(data.fold["valid"]), "chromosomes.test": ",".join(data.fold["test"]),
-            "model": mc["name"], tracking.RUN_KIND_TAG: "fold", tracking.CV_KEY_TAG + ".parent": key}
+            "model": mc["name"], tracking.RUN_KIND_TAG: "fold", tracking.CV_KEY_TAG + ".parent": key,
+            "tasks": ",".join(data.task_names)}
     for path, h in lin["inputs"].items():
         tags[f"input.{path}"] = h["md5"] or ""
         if h["dvc_lock_md5"]:
@@ -216,16 +219,18 @@ def train_fold(p: Params, k: int) -> Path:
             mlflow.set_tags({"train.attempts": str(len(history["attempts"])), "train.seed_used": str(history["seed"])})
             summary = {"best_epoch": best, "epochs_run": history["epochs_run"],
                        "best_val_loss": history["val_loss"][best - 1], "train_seconds": history["train_seconds"]}
-            for key_ in ("val_auprc", "val_auroc"):
+            for key_ in ("val_auprc", "val_auroc", *(kk for kk in history if kk.startswith("val_auprc/"))):
                 if key_ in history:
                     summary[f"best_{key_}"] = history[key_][best - 1]
             mlflow.log_metrics({kk: float(v) for kk, v in summary.items()})
+            model = inference_copy(model)  # saved without compile state: loads with plain Keras
             with atomic_path(out, suffix=".tmpdir") as tmp:
                 tmp.mkdir()
                 model.save(tmp / MODEL_FILE)
                 (tmp / "history.json").write_text(json.dumps(history, indent=1))
                 (tmp / "config.json").write_text(json.dumps({"fold": data.fold, "input_length": context, "model": mc,
-                                                             "train": tc.to_dict()}, indent=1))
+                                                             "train": tc.to_dict(),
+                                                             "task_names": list(data.task_names)}, indent=1))
                 _loss_plot(history, tmp / "loss.png", f"fold {k} ({mc['name']})")
                 mlflow.log_artifact(str(tmp / "loss.png"))
                 mlflow.log_artifact(str(tmp / "history.json"))
