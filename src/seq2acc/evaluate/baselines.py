@@ -218,15 +218,27 @@ class KmerBaseline:
         inv[order] = np.arange(len(order))
         return X[inv]
 
-    def _training_matrix(self, genome, table):
+    def training_counts(self, genome, table):
+        """``(X, order)``: canonical k-mer counts of every row of an example table (``chrom``, ``start``), grouped by
+        chromosome (sorted), and the table positions of X's rows. Several tasks' baselines with the same ``k`` and
+        ``window`` fitted on one table share it (``fit(..., counts=...)``)."""
         import scipy.sparse as sp
 
-        parts = [(self.counts(genome, c, g.start.to_numpy()), g.label.to_numpy()) for c, g in table.groupby("chrom", sort=True)]
-        return sp.vstack([p[0] for p in parts]).tocsr(), np.concatenate([p[1] for p in parts])
+        groups = list(table.reset_index(drop=True).groupby("chrom", sort=True))
+        X = sp.vstack([self.counts(genome, c, g.start.to_numpy()) for c, g in groups]).tocsr()
+        return X, np.concatenate([g.index.to_numpy() for _, g in groups])
 
-    def fit(self, genome, table, valid_bins=None) -> "KmerBaseline":
+    def _training_matrix(self, genome, table, label: str = "label", counts=None):
+        X, order = counts if counts is not None else self.training_counts(genome, table)
+        y = table[label].to_numpy()[order]
+        keep = (y == 0) | (y == 1)  # a missing label (seq2acc.data.store.MISSING_LABEL) is not trained on
+        return (X, y) if keep.all() else (X[np.flatnonzero(keep)], y[keep])
+
+    def fit(self, genome, table, valid_bins=None, label: str = "label", counts=None) -> "KmerBaseline":
         """Fit on an example table (``chrom``, ``start``, ``label``: the fold's training examples, optionally with
-        genome-wide negatives of the training chromosomes added, as ``evaluate@K`` does).
+        genome-wide negatives of the training chromosomes added, as ``evaluate@K`` does). ``label``: the label column
+        (one task of several: ``label:<task>``; rows without a label are left out); ``counts``: the table's
+        :meth:`training_counts`, when already computed.
 
         With several ``C`` and ``valid_bins`` -- ``[(chrom, context_starts, labels), ...]``, the genome-wide bins of
         the fold's validation chromosomes -- the model with the best validation AUPRC is kept (chosen the way the
@@ -239,10 +251,10 @@ class KmerBaseline:
         from sklearn.pipeline import make_pipeline
         from sklearn.preprocessing import StandardScaler
 
-        if table.label.nunique() < 2:
-            raise ArgumentError("table", f"the training examples have a single class ({table.label.unique().tolist()})",
-                                "check the dataset stage")
-        X, y = self._training_matrix(genome, table)
+        X, y = self._training_matrix(genome, table, label, counts)
+        if len(np.unique(y)) < 2:
+            raise ArgumentError("table", f"the training examples have a single class ({np.unique(y).tolist()}) in "
+                                f"column {label!r}", "check the dataset stage")
         self.n_train, self.n_train_positive = int(len(y)), int(y.sum())
         grid = list(self.C) if isinstance(self.C, (list, tuple)) else [self.C]
         yv = np.concatenate([np.asarray(lab) for _, _, lab in valid_bins]) if valid_bins else None

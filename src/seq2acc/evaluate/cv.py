@@ -7,6 +7,10 @@ numbers, the pooled curves and the recall-grid table use the CALIBRATED scores o
 ``info["calibration"]``, :func:`seq2acc.evaluate.fold.calibrated`): fold models' logits live on different scales,
 and ranking them together without calibration understates the genome-wide AUPRC. The pooled metrics of the raw
 scores are reported next to them (``pooled_uncalibrated``) so the effect of calibration is visible.
+
+Several tasks (docs/multitask.md): the summary's own keys are the first task's (what one-task projects read), and
+``tasks`` holds the same summary per task; ``task_table`` is the task x fold table of genome-wide CNN AUPRC with the
+mean, sd and pooled AUPRC per task next to the pooled baselines'.
 """
 
 from __future__ import annotations
@@ -17,7 +21,7 @@ import numpy as np
 import pandas as pd
 
 from seq2acc.errors import Seq2AccError
-from seq2acc.evaluate.fold import calibrated, fold_metrics, is_logit, score_names
+from seq2acc.evaluate.fold import calibrated, fold_metrics, is_logit, per_task, score_names
 from seq2acc.evaluate.metrics import binary_metrics, interpolated_precision
 from seq2acc.io.atomic import atomic_path
 
@@ -50,7 +54,42 @@ def _row(k: int, m: dict, info: dict) -> dict:
 
 
 def summarize(scored: list[dict]) -> dict:
-    """Per-fold rows, mean/std over folds and pooled metrics of a list of :func:`read_scores` results."""
+    """Per-fold rows, mean/std over folds and pooled metrics of a list of :func:`read_scores` results (of the first
+    task); with several tasks also ``task_names``, ``tasks`` (the same per task) and ``task_table``."""
+    out = _summarize_task(scored)
+    tasks = [per_task(s) for s in scored]
+    names = list(tasks[0])
+    if len(names) == 1:
+        return out
+    for s, pt in zip(scored, tasks):
+        if list(pt) != names:
+            raise Seq2AccError(f"fold {s['fold']} was evaluated for the tasks {list(pt)}, fold {scored[0]['fold']} for "
+                               f"{names}; fix: re-run `dvc repro evaluate` so every fold has the same tasks")
+    per = {t: out if i == 0 else _summarize_task([pt[t] for pt in tasks]) for i, t in enumerate(names)}
+    out = dict(out)
+    out["task_names"] = names
+    out["tasks"] = {t: {k: v for k, v in sm.items() if not k.startswith("_") and k not in ("tasks", "task_names")}
+                    for t, sm in per.items()}
+    out["task_table"] = {t: _task_row(sm) for t, sm in per.items()}
+    out["_labels"] = {**{k: v for sm in per.values() for k, v in sm["_labels"].items()}, **out["_labels"]}
+    return out
+
+
+def _task_row(sm: dict) -> dict:
+    """One task's row of the task x fold table: CNN genome-wide AUPRC per fold, mean, sd, pooled (calibrated), the
+    pooled positive rate, and each baseline's pooled AUPRC and the CNN's ratio to it."""
+    p = sm["pooled"]
+    row = {"folds": {f: v["cnn_auprc"] for f, v in sm["folds"].items()}, "mean": sm["mean"].get("cnn_auprc"),
+           "sd": sm["std"].get("cnn_auprc"), "pooled": p["cnn"]["auprc"], "pooled_auroc": p["cnn"]["auroc"],
+           "positive_rate": p["cnn"]["positive_rate"]}
+    for name in sm["baselines"]:
+        row[f"{name}_pooled"] = p[name]["auprc"]
+        row[f"cnn_over_{name}"] = p.get(f"cnn_over_{name}_auprc")
+    return row
+
+
+def _summarize_task(scored: list[dict]) -> dict:
+    """:func:`summarize` of one task (the scored folds of that task)."""
     if not scored:
         raise Seq2AccError("no evaluated fold to summarise; fix: list folds in train.folds and run `dvc repro evaluate`")
     seen: dict[str, int] = {}
@@ -144,7 +183,28 @@ def markdown(summary: dict, motif: str = "") -> str:
                 + ", ".join(f"{lab.get(n, n)} {_fmt(u[n]['auprc'])} (calibrated {_fmt(p[n]['auprc'])})" for n in u)
                 + (f"; not calibrated (evaluated without calibration): {', '.join(missing)}" if missing else "")
                 + ".", ""]
+    if summary.get("task_table"):
+        out += _task_markdown(summary)
     return "\n".join(out)
+
+
+def _task_markdown(summary: dict) -> list[str]:
+    """The task x fold table (genome-wide CNN AUPRC per fold, mean ± sd, pooled) with the pooled baselines."""
+    lab = summary["_labels"]
+    rows = summary["task_table"]
+    folds = list(next(iter(rows.values()))["folds"])
+    bases = [n for n in dict.fromkeys(n for sm in summary["tasks"].values() for n in sm["baselines"])]
+    head = ["task", "positive rate", *folds, "mean ± sd", "pooled CNN AUPRC", *[f"pooled {lab.get(n, n)}" for n in bases]]
+    lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+    for t, r in rows.items():
+        lines.append("| " + " | ".join([t, _fmt(r["positive_rate"], 4), *[_fmt(r["folds"][f]) for f in folds],
+                                        f"{_fmt(r['mean'])} ± {_fmt(r['sd'])}", f"**{_fmt(r['pooled'])}**",
+                                        *[_fmt(r.get(f"{n}_pooled")) for n in bases]]) + " |")
+    return ["## Per task: genome-wide AUPRC", "",
+            f"{len(rows)} tasks, one model output each (the rows above are the first task's, "
+            f"{next(iter(rows))}). Folds: the CNN's genome-wide AUPRC on the fold's held-out chromosomes; pooled: "
+            "every held-out bin, calibrated scores; '–': no such baseline for the task (no JASPAR id).", "",
+            *lines, ""]
 
 
 def plot_summary(scored: list[dict], path: Path) -> None:
@@ -212,4 +272,9 @@ def cv_headline(summary: dict) -> dict:
     for name in summary["baselines"]:
         out[f"{name}_pooled_auprc"] = pooled[name]["auprc"]
         out[f"cnn_over_{name}"] = pooled.get(f"cnn_over_{name}_auprc")
+    if summary.get("task_table"):  # several tasks: the same per task (the top level is the first task's)
+        out["tasks"] = {t: {"pooled_auprc": r["pooled"], "pooled_auroc": r["pooled_auroc"], "mean_fold_auprc": r["mean"],
+                            "sd_fold_auprc": r["sd"],
+                            **{f"{k[:-len('_pooled')]}_pooled_auprc": v for k, v in r.items() if k.endswith("_pooled")}}
+                        for t, r in summary["task_table"].items()}
     return out

@@ -4,6 +4,11 @@ A scored table has columns ``bin_start, start, label, n_frac`` (genome-wide bins
 source`` (sampled examples) followed by one column per scorer: ``cnn`` first, then the baselines in the order they
 were added (``pwm``, ``pwm_<bp>``, ``kmer``). CNN and k-mer scores are logits; PWM scores are log-odds bits.
 
+Several tasks (docs/multitask.md): a scored fold holds ``tasks`` = ``{task: scored fold of that task}`` (each with
+its own ``label``, ``cnn`` = that model output's logit, baselines and calibration); the fold's own tables are those of
+the first task, so everything written for one task reads a multi-task fold as its first task. :func:`per_task` gives
+the tasks of either kind of fold; :func:`evaluation_metrics` the whole ``evaluate.json``.
+
 The stored scores are the RAW logits of the fold's models. ``info["calibration"]`` (``{score name: calibration}``,
 see :mod:`seq2acc.evaluate.calibration`) holds the fold's calibration of its learned scores (CNN, k-mer), fitted on
 the genome-wide bins of its validation chromosomes; :func:`calibrated` applies it (pooling over folds needs it).
@@ -19,6 +24,18 @@ from seq2acc.evaluate.metrics import auprc_by_negative_type, bce_with_logits, bi
 
 
 NON_SCORE = ("bin_start", "start", "label", "n_frac", "chrom", "source")
+
+
+def task_names(scored: dict) -> list[str]:
+    """The tasks of a scored fold, in model output order (a fold scored before tasks existed: one, ``target``)."""
+    return list((scored.get("info") or {}).get("task_names") or ["target"])
+
+
+def per_task(scored: dict) -> dict[str, dict]:
+    """``{task: scored fold of that task}``: the fold's ``tasks`` (several tasks), or the fold itself (one)."""
+    if scored.get("tasks"):
+        return scored["tasks"]
+    return {(scored.get("info") or {}).get("task") or task_names(scored)[0]: scored}
 
 
 def score_names(df: pd.DataFrame) -> list[str]:
@@ -61,18 +78,24 @@ def calibrated(scored: dict) -> dict:
                 df[name] = apply_calibration(df[name].to_numpy(), c)
         return df
 
-    return {**scored, "genomewide": {c: cal(d) for c, d in scored["genomewide"].items()},
-            "sampled": cal(scored["sampled"]), "info": {**info, "calibrated": True}}
+    out = {**scored, "genomewide": {c: cal(d) for c, d in scored["genomewide"].items()},
+           "sampled": cal(scored["sampled"]), "info": {**info, "calibrated": True}}
+    if scored.get("tasks"):
+        out["tasks"] = {t: calibrated(s) for t, s in scored["tasks"].items()}
+    return out
 
 
 def fold_metrics(scored: dict) -> dict:
-    """All numbers of ``evaluate.json`` from :func:`score_fold`'s output (also used by the summary)."""
+    """The numbers of one task of a scored fold (:func:`score_fold`'s output; the first task for a multi-task fold):
+    genome-wide, sampled, by negative type (``other_task`` too when the fold has several tasks), per chromosome,
+    baselines, calibration. :func:`evaluation_metrics` adds the other tasks."""
     gw = pd.concat(list(scored["genomewide"].values()), ignore_index=True)
     sm = scored["sampled"]
     y = gw.label.to_numpy()
     out = {"genomewide": binary_metrics(y, gw.cnn.to_numpy()),
            "sampled": binary_metrics(sm.label.to_numpy(), sm.cnn.to_numpy()),
-           "by_negative_type": auprc_by_negative_type(sm.label.to_numpy(), sm.cnn.to_numpy(), sm.source.to_numpy()),
+           "by_negative_type": auprc_by_negative_type(sm.label.to_numpy(), sm.cnn.to_numpy(), sm.source.to_numpy(),
+                                                      other_task=len(task_names(scored)) > 1),
            "per_chromosome": {c: binary_metrics(d.label.to_numpy(), d.cnn.to_numpy())
                               for c, d in scored["genomewide"].items()},
            "baselines": {}}
@@ -97,13 +120,28 @@ def fold_metrics(scored: dict) -> dict:
     return out
 
 
+def evaluation_metrics(scored: dict) -> dict:
+    """``evaluate.json``: :func:`fold_metrics` of the first task (the keys one-task projects, the README and the DVC
+    metrics read) and, with several tasks, ``task_names`` and ``tasks`` = ``{task: fold_metrics of that task}``."""
+    tasks = per_task(scored)
+    first = fold_metrics(scored)
+    if len(tasks) == 1:
+        return first
+    names = list(tasks)
+    return {**first, "task_names": names,
+            "tasks": {t: first if i == 0 else fold_metrics(s) for i, (t, s) in enumerate(tasks.items())}}
+
+
 def headline(metrics: dict) -> dict:
     """The few numbers ``dvc metrics show`` lists for a fold (``headline.json``): genome-wide AUPRC, AUROC, loss and
     positive rate of the CNN (``loss``: raw logits; ``loss_calibrated``: after the fold's calibration), and each
-    baseline's genome-wide AUPRC. The detail stays in ``evaluate.json``."""
+    baseline's genome-wide AUPRC; with several tasks the same per task under ``tasks`` (the top level is the first
+    task's). The detail stays in ``evaluate.json``."""
     g = metrics["genomewide"]
     out = {"auprc": g["auprc"], "auroc": g["auroc"], "loss": g["loss"], "positive_rate": g["positive_rate"]}
     if "cnn" in metrics.get("calibration", {}):
         out["loss_calibrated"] = metrics["calibration"]["cnn"]["test_loss_after"]
     out.update({f"{name}_auprc": b["genomewide"]["auprc"] for name, b in metrics["baselines"].items()})
+    if metrics.get("tasks"):
+        out["tasks"] = {t: headline({k: v for k, v in m.items() if k != "tasks"}) for t, m in metrics["tasks"].items()}
     return out

@@ -77,18 +77,21 @@ def binary_metrics(labels, scores, is_logit: bool = True) -> dict:
     }
 
 
-def auprc_by_negative_type(labels, scores, source) -> dict:
+def auprc_by_negative_type(labels, scores, source, other_task: bool = False) -> dict:
     """AUPRC of positives against each kind of sampled negative (``source`` codes of :data:`binning.SOURCES`):
-    flank (the bins next to peaks: the hardest), random and elsewhere (open/bound in other sets)."""
+    flank (the bins next to peaks: the hardest), random and elsewhere (open/bound in other sets). With
+    ``other_task`` (one task of several) also ``other_task``: examples drawn as positives of another task only
+    (``source`` positive, label 0 for this task)."""
     from sklearn.metrics import average_precision_score
 
     y, s = _clean(labels, scores)
     src = np.asarray(source).ravel()
     pos = y == 1
     out = {}
-    for code, name in enumerate(SOURCES):
-        if name == "positive":
-            continue
+    kinds = [(code, name) for code, name in enumerate(SOURCES) if name != "positive"]
+    if other_task:
+        kinds.append((SOURCES.index("positive"), "other_task"))
+    for code, name in kinds:
         neg = (src == code) & (y == 0)
         sel = pos | neg
         ok = pos.any() and neg.any()

@@ -37,18 +37,19 @@ import pandas as pd
 from seq2acc.mlops import tracking
 from seq2acc.io.atomic import atomic_path, write_json
 from seq2acc.evaluate.baselines import KmerBaseline, PWMBaseline
-from seq2acc.data.store import chrom_info, dataset_path, read_examples, read_genomewide
+from seq2acc.data.store import (MISSING_LABEL, chrom_info, dataset_path, label_columns, read_examples,
+                                read_genomewide, read_task_names)
 from seq2acc.errors import InputError, ParamsError, Seq2AccError
 from seq2acc.evaluate.metrics import plot_curves, pr_curve, roc_curve
 from seq2acc.data.folds import get_fold
 from seq2acc.io.fasta import Genome
-from seq2acc.config import Params, params_keys
+from seq2acc.config import Params, params_keys, task_jaspar_ids
 from seq2acc.evaluate.scorers import make_scorer
 from seq2acc.io.bigwig import sigmoid, write_bedgraph, write_bigwig
 from seq2acc.artifacts import fold_model
 from seq2acc.artifacts.scores import write_scores
 from seq2acc.evaluate.calibration import METHODS, fit_calibration
-from seq2acc.evaluate.fold import calibrated, fold_metrics, headline, sampled_scores, score_names
+from seq2acc.evaluate.fold import calibrated, evaluation_metrics, headline, sampled_scores, score_names
 from seq2acc.config import layout
 from seq2acc.model.load import load_model
 
@@ -72,36 +73,86 @@ def check_fold(fold: dict) -> None:
         raise Seq2AccError(f"fold {fold['fold']} has no test chromosome; fix: rebuild folds (`dvc repro folds`)")
 
 
-def build_baselines(p: Params, genome: Genome, fold: dict, data_dir: Path, context: int) -> dict:
-    """The enabled baselines (name -> scorer), the k-mer one fitted on the fold's training examples plus
-    ``baselines.kmer.genomewide_negatives`` genome-wide negatives per positive (:func:`kmer_training_table`), its C
-    chosen on the validation chromosomes' genome-wide bins.
+def task_jaspar(p: Params, names) -> dict[str, str | None]:
+    """Task (the datasets' names, model output order) -> the JASPAR id of its PWM baseline (None: no PWM baseline):
+    each ``peaks.tasks`` entry's ``jaspar_id``, or ``baselines.pwm.jaspar_id`` for one task. Datasets built for other
+    tasks than params lists stop with the fix."""
+    ids = task_jaspar_ids(p)
+    names = list(names)
+    if len(names) == 1 and len(ids) == 1:  # one task: whatever the datasets call it
+        return {names[0]: next(iter(ids.values()))}
+    if set(names) != set(ids):
+        raise ParamsError("peaks.tasks", f"the datasets were built for the tasks {names}, params lists {list(ids)}",
+                          "rebuild the datasets from the current params: `dvc repro dataset`", p.path)
+    return {n: ids[n] for n in names}
 
-    PWM: one baseline per ``baselines.pwm.central`` window, named ``pwm`` (the first) and ``pwm_<bp>``."""
+
+def build_baselines(p: Params, genome: Genome, fold: dict, data_dir: Path, context: int) -> dict:
+    """The enabled baselines (name -> scorer) of the first task (the only one of a one-task project): see
+    :func:`build_task_baselines`."""
+    return next(iter(build_task_baselines(p, genome, fold, data_dir, context).values()))
+
+
+def _pwm_baselines(p: Params, motif: str | None, context: int) -> dict:
+    """PWM baselines of one JASPAR id: one per ``baselines.pwm.central`` window, ``pwm`` (the first) and
+    ``pwm_<bp>``; none for ``motif`` None."""
+    if not motif:
+        return {}
+    bg = p.raw("baselines.pwm.background")
+    bg = None if bg in (None, "uniform") else bg
+    centrals = p.raw("baselines.pwm.central")
+    centrals = centrals if isinstance(centrals, list) else [centrals]
+    if not centrals or not all(isinstance(c, int) and not isinstance(c, bool) and c > 0 for c in centrals):
+        raise ParamsError("baselines.pwm.central", f"{centrals!r} must be a positive number of bp or a list of them",
+                          "use e.g. 400 or [400, 200]")
+    return {("pwm" if i == 0 else f"pwm_{c}"): PWMBaseline(
+        motif, context, central=c, release=p.get("baselines.pwm.release", str, allow_none=True),
+        background=bg, pseudocount=p.get("baselines.pwm.pseudocount", float, ge=0)) for i, c in enumerate(centrals)}
+
+
+def build_task_baselines(p: Params, genome: Genome, fold: dict, data_dir: Path, context: int,
+                         names=None) -> dict[str, dict]:
+    """``{task: {baseline name: scorer}}`` of the enabled baselines, per task of the datasets (``names``: their task
+    names, read from the fold's training datasets when None).
+
+    - PWM: the task's JASPAR motif (:func:`task_jaspar`; a task without one has no PWM baseline), one baseline per
+      ``baselines.pwm.central`` window, named ``pwm`` (the first) and ``pwm_<bp>``. Tasks sharing a motif share the
+      scorer objects.
+    - k-mer: one logistic regression per task, fitted on the fold's training examples plus
+      ``baselines.kmer.genomewide_negatives`` genome-wide negatives per positive (:func:`kmer_training_table`; one
+      table and one count matrix for every task), each labelled by its task, its C chosen on the task's labels of
+      the validation chromosomes' genome-wide bins."""
+    paths = [dataset_path(data_dir, c) for c in fold["train"]]
+    names = list(names) if names is not None else read_task_names(paths)
+    motifs = task_jaspar(p, names)
+    pwm_cache = {}
     out = {}
-    motif = p.get("baselines.pwm.jaspar_id", str, allow_none=True)
-    if motif:
-        bg = p.raw("baselines.pwm.background")
-        bg = None if bg in (None, "uniform") else bg
-        centrals = p.raw("baselines.pwm.central")
-        centrals = centrals if isinstance(centrals, list) else [centrals]
-        if not centrals or not all(isinstance(c, int) and not isinstance(c, bool) and c > 0 for c in centrals):
-            raise ParamsError("baselines.pwm.central", f"{centrals!r} must be a positive number of bp or a list of them",
-                              "use e.g. 400 or [400, 200]")
-        for i, c in enumerate(centrals):
-            out["pwm" if i == 0 else f"pwm_{c}"] = PWMBaseline(
-                motif, context, central=c, release=p.get("baselines.pwm.release", str, allow_none=True),
-                background=bg, pseudocount=p.get("baselines.pwm.pseudocount", float, ge=0))
+    for t in names:
+        if motifs[t] not in pwm_cache:
+            pwm_cache[motifs[t]] = _pwm_baselines(p, motifs[t], context)
+        out[t] = dict(pwm_cache[motifs[t]])
     if p.get("baselines.kmer.enabled", bool):
-        out["kmer"] = kmer_baseline(p, context)
         train = kmer_training_table(data_dir, fold["train"], p.get("baselines.kmer.genomewide_negatives", float, ge=0),
                                     p.get("seed", int))
         valid = []
         for c in fold["valid"]:
-            _, _, _, df = read_genomewide(dataset_path(data_dir, c))
-            valid.append((c, df.start.to_numpy(), df.label.to_numpy()))
-        out["kmer"].fit(genome, train, valid)
+            _, _, _, df = read_genomewide(dataset_path(data_dir, c), tasks=True)
+            valid.append((c, df))
+        counts = None
+        for t, col in zip(names, label_columns(names)):
+            km = kmer_baseline(p, context)
+            if counts is None:
+                counts = km.training_counts(genome, train)
+            vb = []
+            for c, df in valid:
+                keep = _labelled(df[col].to_numpy())
+                vb.append((c, df.start.to_numpy()[keep], df[col].to_numpy()[keep]))
+            out[t]["kmer"] = km.fit(genome, train, vb, label=col, counts=counts)
     return out
+
+
+def _labelled(y: np.ndarray) -> np.ndarray:
+    return np.asarray(y) != MISSING_LABEL
 
 
 def kmer_baseline(p: Params, context: int) -> KmerBaseline:
@@ -131,31 +182,49 @@ def kmer_baseline(p: Params, context: int) -> KmerBaseline:
 
 def kmer_training_table(data_dir: Path, chroms, genomewide_negatives: float, seed: int) -> pd.DataFrame:
     """Training table of the k-mer baseline: the sampled examples of ``chroms`` (the fold's training chromosomes)
-    plus ``round(genomewide_negatives * n_positive)`` negative genome-wide bins of the same chromosomes drawn once
-    (seeded; all of them when fewer) -- the mixture ``train@K`` trains the CNN on (``train.genomewide_negatives``).
-    Columns ``chrom``, ``start``, ``label``, ``genomewide`` (True for the added bins)."""
-    ex = read_examples([dataset_path(data_dir, c) for c in chroms])
+    plus ``round(genomewide_negatives * n_positive)`` genome-wide bins negative for every task of the same
+    chromosomes drawn once (seeded; all of them when fewer; ``n_positive``: examples positive for any task) -- the
+    mixture ``train@K`` trains the CNN on (``train.genomewide_negatives``). Columns ``chrom``, ``start``, ``label``
+    (the first task), ``genomewide`` (True for the added bins) and ``label:<task>`` per task."""
+    paths = [dataset_path(data_dir, c) for c in chroms]
+    cols = label_columns(read_task_names(paths))
+    ex = read_examples(paths, tasks=True)
     ex = pd.DataFrame({"chrom": ex.chrom, "start": ex.start.to_numpy(np.int64), "label": ex.label.to_numpy(np.int64),
-                       "genomewide": False})
-    n = round(genomewide_negatives * int((ex.label == 1).sum()))
+                       "genomewide": False, **{c: ex[c].to_numpy(np.int64) for c in cols}})
+    n = round(genomewide_negatives * int((ex[cols] == 1).to_numpy().any(axis=1).sum()))
     if n <= 0:
         return ex
     pool = []
-    for c in chroms:
-        chrom, _, _, df = read_genomewide(dataset_path(data_dir, c))
-        neg = df[df.label.to_numpy() == 0]
-        pool.append(pd.DataFrame({"chrom": chrom, "start": neg.start.to_numpy(np.int64), "label": 0,
-                                  "genomewide": True}))
+    for path in paths:
+        chrom, _, _, df = read_genomewide(path, tasks=True)
+        neg = df[~(df[cols] == 1).to_numpy().any(axis=1)]
+        pool.append(pd.DataFrame({"chrom": chrom, "start": neg.start.to_numpy(np.int64),
+                                  "label": neg.label.to_numpy(np.int64), "genomewide": True,
+                                  **{c: neg[c].to_numpy(np.int64) for c in cols}}))
     pool = pd.concat(pool, ignore_index=True)
     pick = np.random.default_rng([int(seed), 7919]).choice(len(pool), size=min(n, len(pool)), replace=False)
     return pd.concat([ex, pool.iloc[np.sort(pick)]], ignore_index=True)
 
 
-def score_fold(p: Params, k: int, progress: bool = True) -> dict:
-    """Score every genome-wide bin of fold ``k``'s test chromosomes with the CNN and the baselines.
+def _task_table(df: pd.DataFrame, col: str, logits: np.ndarray | None = None) -> pd.DataFrame:
+    """One task's genome-wide table (``bin_start, start, label, n_frac[, cnn]``) of a chromosome read with
+    ``tasks=True``: ``label`` = the task's column, bins without a label for the task left out."""
+    keep = _labelled(df[col].to_numpy())
+    out = pd.DataFrame({"bin_start": df.bin_start.to_numpy(), "start": df.start.to_numpy(),
+                        "label": df[col].to_numpy(), "n_frac": df.n_frac.to_numpy()})
+    if logits is not None:
+        out["cnn"] = logits
+    return out if keep.all() else out[keep].reset_index(drop=True)
 
-    Returns ``{"fold", "genomewide": {chrom: DataFrame[bin_start, start, label, n_frac, cnn, <baselines>]},
-    "sampled": DataFrame[chrom, bin_start, label, source, cnn, ...], "info": {...}}``.
+
+def score_fold(p: Params, k: int, progress: bool = True) -> dict:
+    """Score every genome-wide bin of fold ``k``'s test chromosomes with the CNN and the baselines, every task.
+
+    The model scores each bin once (logits (n, n_tasks), the shared-trunk scorer when possible); each task then has
+    its own tables, baselines and calibration. Returns the first task's scored fold ``{"fold", "genomewide": {chrom:
+    DataFrame[bin_start, start, label, n_frac, cnn, <baselines>]}, "sampled": DataFrame[chrom, bin_start, label,
+    source, cnn, ...], "info": {...}}``, with ``"tasks": {task: the same for that task}`` when there are several
+    (:func:`seq2acc.evaluate.fold.per_task`).
     """
     pp = eval_paths(p, k)
     fold = get_fold(pp["folds"], k)
@@ -165,36 +234,52 @@ def score_fold(p: Params, k: int, progress: bool = True) -> dict:
         if not path.exists():
             raise InputError(path, f"dataset of test chromosome {c} missing", f"run `dvc repro dataset@{c}`")
     spec = chrom_info(next(iter(paths.values()))).spec
+    names = read_task_names(list(paths.values()))
+    cols = label_columns(names)
     model = load_model(pp["model"])
+    n_out = int(model.outputs[0].shape[-1])
+    if n_out != len(names):
+        raise InputError(pp["model"], f"the model has {n_out} output(s), the datasets {len(names)} task(s) {names}",
+                         f"retrain the fold on the current datasets: `dvc repro train@{k}`")
     scorer = make_scorer(model, spec.context, spec.stride, p.get("evaluate.method", str),
                          batch_size=p.get("evaluate.batch_size", int, gt=0),
                          chunk_windows=p.get("evaluate.chunk_windows", int, gt=0),
                          rc_average=p.get("evaluate.rc_average", bool))
     genome = Genome(pp["genome"])
     t0 = time.perf_counter()
-    baselines = build_baselines(p, genome, fold, pp["data_dir"], spec.context)
+    baselines = build_task_baselines(p, genome, fold, pp["data_dir"], spec.context, names)
     t_fit = time.perf_counter() - t0
-    gw, timing = {}, {"cnn": 0.0, **{n: 0.0 for n in baselines}}
+    all_baselines = {id(b): b for bl in baselines.values() for b in bl.values()}  # tasks may share a PWM scorer
+    gw = {t: {} for t in names}
+    timing = {"cnn": 0.0, **{n: 0.0 for bl in baselines.values() for n in bl}}
     for c, path in paths.items():
-        chrom, _, cspec, df = read_genomewide(path)
+        chrom, _, cspec, df = read_genomewide(path, tasks=True)
         if cspec != spec:
             raise InputError(path, f"bin settings {cspec} differ from the other test chromosomes' {spec}",
                              "rebuild all datasets with the same params (`dvc repro dataset`)")
         starts = df.start.to_numpy()
         t = time.perf_counter()
-        df["cnn"] = scorer.score(genome, chrom, starts, progress=progress)[:, 0]
+        logits = scorer.score(genome, chrom, starts, progress=progress)  # (n, n_tasks), every bin once
         timing["cnn"] += time.perf_counter() - t
-        for name, b in baselines.items():
-            t = time.perf_counter()
-            df[name] = b.score(genome, chrom, starts, progress=progress)
-            timing[name] += time.perf_counter() - t
-        if not np.all(np.isfinite(df.cnn.to_numpy())):
+        if not np.all(np.isfinite(logits)):
             raise Seq2AccError(f"fold {k}: the model predicts non-finite logits on {chrom}; fix: retrain the fold "
-                               "(check train.lr and the loss curve in models/fold{k}/loss.png)")
-        gw[chrom] = df
-        log.info("fold %d %s: %d bins (%d positive) scored", k, chrom, len(df), int(df.label.sum()))
-    n_bins = sum(len(d) for d in gw.values())
-    sampled = sampled_scores(read_examples(list(paths.values())), gw)
+                               f"(check train.lr and the loss curve in models/fold{k}/loss.png)")
+        shared = {}
+        for i, b in all_baselines.items():
+            t = time.perf_counter()
+            shared[i] = b.score(genome, chrom, starts, progress=progress)
+            dt = time.perf_counter() - t
+            timing[next(n for bl in baselines.values() for n, bb in bl.items() if bb is b)] += dt
+        for j, (task, col) in enumerate(zip(names, cols)):
+            keep = _labelled(df[col].to_numpy())
+            d = _task_table(df, col, logits[:, j][keep])
+            for name, b in baselines[task].items():
+                d[name] = shared[id(b)][keep]
+            gw[task][chrom] = d
+        log.info("fold %d %s: %d bins scored (%s)", k, chrom, len(df),
+                 ", ".join(f"{int((df[col] == 1).sum())} positive for {t}" for t, col in zip(names, cols)))
+    n_bins = sum(len(d) for d in gw[names[0]].values())
+    examples = read_examples(list(paths.values()), tasks=True)
     method = p.get("evaluate.calibration", str, choices=METHODS)
     t = time.perf_counter()
     calibration = fit_fold_calibration(fold, pp["data_dir"], spec, genome, scorer, baselines, method, progress)
@@ -203,58 +288,83 @@ def score_fold(p: Params, k: int, progress: bool = True) -> dict:
             "model": str(pp["model"]), "scorer": scorer.method, "rc_average": bool(scorer.rc_average),
             "n_bins": n_bins, "cnn_seconds": timing["cnn"],
             "cnn_windows_per_s": n_bins / timing["cnn"] if timing["cnn"] > 0 else None,
-            "baseline_seconds": {n: timing[n] for n in baselines}, "baseline_fit_seconds": t_fit,
+            "baseline_seconds": {n: timing[n] for n in baselines[names[0]]}, "baseline_fit_seconds": t_fit,
             "bin_size": spec.bin_size, "stride": spec.stride, "context": spec.context,
-            "calibration": calibration, "calibration_seconds": t_cal}
-    info["baselines"] = {}
+            "calibration": calibration[names[0]], "calibration_seconds": t_cal, "task_names": names}
+    tasks = {}
+    for task, col in zip(names, cols):
+        ex = examples[_labelled(examples[col].to_numpy())]
+        ex = ex.assign(label=ex[col].to_numpy())
+        tinfo = {**info, "calibration": calibration[task], "baselines": _baseline_info(baselines[task])}
+        if len(names) > 1:
+            tinfo["task"] = task
+        tasks[task] = {"fold": k, "genomewide": gw[task], "sampled": sampled_scores(ex, gw[task]), "info": tinfo}
+    first = tasks[names[0]]
+    if len(names) == 1:
+        return first
+    info = {**first["info"], "tasks": {t: {"calibration": s["info"]["calibration"],
+                                           "baselines": s["info"]["baselines"]} for t, s in tasks.items()}}
+    info.pop("task")
+    return {**first, "info": info, "tasks": tasks}
+
+
+def _baseline_info(baselines: dict) -> dict:
+    out = {}
     for name, b in baselines.items():
         d = {"label": b.label, "short": b.short}
         if isinstance(b, PWMBaseline):
             d.update(motif_id=b.motif.id, motif_name=b.motif.name, width=b.width, central=b.central)
         else:
             d.update(b.info())
-        info["baselines"][name] = d
-    return {"fold": k, "genomewide": gw, "sampled": sampled, "info": info}
+        out[name] = d
+    return out
 
 
 def fit_fold_calibration(fold: dict, data_dir: Path, spec, genome: Genome, scorer, baselines: dict, method: str,
                          progress: bool = True) -> dict:
-    """``{score name: calibration}`` of the fold's learned scores (``cnn`` and the k-mer baseline, when enabled),
-    fitted on every genome-wide bin of the fold's validation chromosomes, scored exactly as the test bins (same
-    scorer, same strand averaging). No validation chromosome: the identity, with a warning. A k-mer baseline whose
-    fit already scored these bins (its C selection: ``valid_scores``, same bins in the same order) is not scored
-    again."""
-    learned = {"cnn": None, **{n: b for n, b in baselines.items() if isinstance(b, KmerBaseline)}}
-    known = {n: b.valid_scores for n, b in learned.items() if b is not None and b.valid_scores is not None}
-    z = {n: [] for n in learned}
-    y = []
+    """``{task: {score name: calibration}}`` of the fold's learned scores of every task (``cnn`` = the model's output
+    for the task, and the task's k-mer baseline, when enabled; ``baselines``: ``{task: {name: scorer}}``), fitted on
+    the task's labelled genome-wide bins of the fold's validation chromosomes, scored exactly as the test bins (same
+    scorer, same strand averaging; the model scores each bin once for all tasks). No validation chromosome: the
+    identity, with a warning. A k-mer baseline whose fit already scored these bins (its C selection:
+    ``valid_scores``, same bins in the same order) is not scored again."""
+    names = list(baselines)
+    cols = label_columns(names)
+    kmers = {t: {n: b for n, b in bl.items() if isinstance(b, KmerBaseline)} for t, bl in baselines.items()}
+    z = {t: {"cnn": [], **{n: [] for n in kmers[t]}} for t in names}
+    y = {t: [] for t in names}
     for c in fold["valid"]:
         path = dataset_path(data_dir, c)
         if not path.exists():
             raise InputError(path, f"dataset of validation chromosome {c} missing", f"run `dvc repro dataset@{c}`")
-        chrom, _, cspec, df = read_genomewide(path)
+        chrom, _, cspec, df = read_genomewide(path, tasks=True)
         if cspec != spec:
             raise InputError(path, f"bin settings {cspec} differ from the test chromosomes' {spec}",
                              "rebuild all datasets with the same params (`dvc repro dataset`)")
         starts = df.start.to_numpy()
-        y.append(df.label.to_numpy())
-        for n, b in learned.items():
-            if n not in known:
-                z[n].append(scorer.score(genome, chrom, starts, progress=progress)[:, 0] if b is None
-                            else b.score(genome, chrom, starts, progress=progress))
+        logits = scorer.score(genome, chrom, starts, progress=progress)
+        for j, (t, col) in enumerate(zip(names, cols)):
+            keep = _labelled(df[col].to_numpy())
+            y[t].append(df[col].to_numpy()[keep])
+            z[t]["cnn"].append(logits[:, j][keep])
+            for n, b in kmers[t].items():
+                if b.valid_scores is None:
+                    z[t][n].append(b.score(genome, chrom, starts[keep], progress=progress))
     if not fold["valid"]:
         log.warning("fold %d has no validation chromosome: scores are not calibrated", fold["fold"])
-    y = np.concatenate(y) if y else np.zeros(0, np.int8)
     out = {}
-    for n, scores in known.items():
-        z[n] = [scores]
-    for n in learned:
-        zz = np.concatenate(z[n]) if z[n] else np.zeros(0)
-        out[n] = fit_calibration(zz, y, method)
-        c = out[n]
-        log.info("fold %d %s calibration (%s on %d validation bins, %d positive): a=%.4g b=%.4g, validation loss "
-                 "%s -> %s%s", fold["fold"], n, method, c["n_bins"], c["n_positive"], c["a"], c["b"],
-                 _f(c["val_loss_before"]), _f(c["val_loss_after"]), f" ({c['fallback']})" if c["fallback"] else "")
+    for t in names:
+        yy = np.concatenate(y[t]) if y[t] else np.zeros(0, np.int8)
+        out[t] = {}
+        for n in z[t]:
+            b = kmers[t].get(n)
+            scores = [b.valid_scores] if b is not None and b.valid_scores is not None else z[t][n]
+            zz = np.concatenate(scores) if scores else np.zeros(0)
+            c = out[t][n] = fit_calibration(zz, yy, method)
+            log.info("fold %d %s%s calibration (%s on %d validation bins, %d positive): a=%.4g b=%.4g, validation "
+                     "loss %s -> %s%s", fold["fold"], n, f" ({t})" if len(names) > 1 else "", method, c["n_bins"],
+                     c["n_positive"], c["a"], c["b"], _f(c["val_loss_before"]), _f(c["val_loss_after"]),
+                     f" ({c['fallback']})" if c["fallback"] else "")
     return out
 
 
@@ -303,7 +413,12 @@ def log_to_mlflow(run_file: Path, metrics: dict, artifacts: list[Path], info: di
             else:
                 flat[f"eval.{prefix}{key}"] = v
 
-    walk({kk: vv for kk, vv in metrics.items() if kk != "per_chromosome"}, "")
+    walk({kk: vv for kk, vv in metrics.items() if kk not in ("per_chromosome", "tasks", "task_names")}, "")
+    # per task (every task, one too): auprc/<task>, auroc/<task>, auprc/<task>/<baseline> (genome-wide)
+    for t, m in (metrics.get("tasks") or {info.get("task_names", ["target"])[0]: metrics}).items():
+        flat[f"auprc/{t}"], flat[f"auroc/{t}"] = m["genomewide"]["auprc"], m["genomewide"]["auroc"]
+        for name, b in m["baselines"].items():
+            flat[f"auprc/{t}/{name}"] = b["genomewide"]["auprc"]
     tags = {"eval.scorer": info["scorer"], "eval.rc_average": str(info["rc_average"]),
             "eval.test_chromosomes": ",".join(info["test"])}
     for name, c in metrics.get("calibration", {}).items():
@@ -317,7 +432,7 @@ def evaluate_fold(p: Params, k: int) -> dict:
     """Stage body of ``evaluate@K``: score, compute metrics, write metrics/plots/tracks, log to MLflow."""
     pp = eval_paths(p, k)
     scored = score_fold(p, k)
-    metrics = fold_metrics(scored)
+    metrics = evaluation_metrics(scored)
     info = scored["info"]
     pp["pred"].mkdir(parents=True, exist_ok=True)
     write_scores(pp["pred"] / "scores.h5", scored)
@@ -338,6 +453,10 @@ def evaluate_fold(p: Params, k: int) -> dict:
     if c:
         msg += (f"; CNN {c['method']} calibration a={c['a']:.3g} b={c['b']:.3g}: test loss "
                 f"{_f(c['test_loss_before'])} -> {_f(c['test_loss_after'])}")
+    if metrics.get("tasks"):
+        msg += "; genome-wide AUPRC per task: " + ", ".join(
+            f"{t} {_f(m['genomewide']['auprc'])} (random {_f(m['genomewide']['positive_rate'])})"
+            for t, m in metrics["tasks"].items())
     log.info("%s%s", msg, f" (logged to MLflow run {run_id})" if run_id else "")
     return metrics
 

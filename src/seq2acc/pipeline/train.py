@@ -208,7 +208,8 @@ def train_fold(p: Params, k: int) -> Path:
             mlflow.log_dict(lin, "lineage.json")
 
             def hook(epoch, logs):
-                mlflow.log_metrics({kk: float(v) for kk, v in logs.items() if np.isscalar(v)}, step=epoch + 1)
+                mlflow.log_metrics({_epoch_key(kk): float(v) for kk, v in logs.items() if np.isscalar(v)},
+                                   step=epoch + 1)
 
             # train.distribute: one_device | mirrored | multi_worker
             with params_keys(p, name="train.distribute"), distribute.scope(strategy_name) as strategy:
@@ -266,6 +267,13 @@ def train_fold(p: Params, k: int) -> Path:
              f", val_auprc {summary['best_val_auprc']:.4f}" if "best_val_auprc" in summary else "",
              time.perf_counter() - t0, model_name, version)
     return out
+
+
+def _epoch_key(key: str) -> str:
+    """MLflow key of a per-epoch Keras log: as Keras names it, except the per-task training-set metrics
+    (``auprc/<task>`` -> ``train_auprc/<task>``): ``auprc/<task>`` is the task's genome-wide test AUPRC that
+    ``evaluate@K`` logs into the same run."""
+    return f"train_{key}" if key.split("/")[0] in ("auprc", "mae") and "/" in key else key
 
 
 def load_run_info(p: Params, k: int) -> dict:
