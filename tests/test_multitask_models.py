@@ -5,6 +5,7 @@ project through every stage up to cv_summary. Tiny data, real Keras / MLflow / s
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from conftest import random_seqs, write_fasta
@@ -101,6 +102,40 @@ def test_task_auc_is_per_task_over_labelled_entries_and_their_mean():
     mean.update_state(y, z)
     assert float(mean.result()) == pytest.approx(np.mean(per), abs=1e-6)
     assert len(set(np.round(per, 4))) == 3  # three different tasks, not one pooled curve
+
+
+def test_class_weights_and_the_collapse_check_are_per_task():
+    """balanced weights and the constant predictor use each task's own positive rate over its labelled entries."""
+    from types import SimpleNamespace
+
+    from seq2acc.model.fit import constant_loss, learned_something, resolve_class_weight
+
+    y = np.zeros((100, 2), np.float32)
+    y[:10, 0] = 1                       # task 0: 10 % positive
+    y[:40, 1] = 1                       # task 1: 40 % positive of its 80 labelled entries
+    y[80:, 1] = MISSING_LABEL
+    tc = SimpleNamespace(class_weight="balanced", task="classification")
+    w = resolve_class_weight(tc, y)
+    assert w[0] == pytest.approx({0: 100 / 180, 1: 100 / 20}) and w[1] == pytest.approx({0: 80 / 80, 1: 80 / 80})
+
+    def h(q):
+        return -(q * np.log(q) + (1 - q) * np.log(1 - q))
+
+    want = (100 * h(0.1) + 80 * h(0.5)) / 180     # the mean over labelled entries of each task's constant loss
+    assert constant_loss(y) == pytest.approx(want)
+    assert constant_loss(y[:, :1]) == pytest.approx(h(0.1)) == constant_loss(y[:, 0])
+    hist = {"val_loss": [0.99 * want, 0.9 * want], "best_epoch": 2}
+    assert learned_something(hist, y, tc) and not learned_something({**hist, "best_epoch": 1}, y, tc)
+
+
+def test_evaluation_leaves_bins_without_a_label_out_of_their_task():
+    from seq2acc.pipeline.evaluate import _task_table
+
+    df = pd.DataFrame({"bin_start": [0, 50, 100], "start": [0, 50, 100], "label:a": [1, MISSING_LABEL, 0],
+                       "label:b": [0, 1, 0], "n_frac": [0.0, 0.0, 0.0]})
+    a = _task_table(df, "label:a", np.array([2.0, 9.0, 0.0]))
+    assert a.bin_start.tolist() == [0, 100] and a.label.tolist() == [1, 0] and a.cnn.tolist() == [2.0, 0.0]
+    assert _task_table(df, "label:b").label.tolist() == [0, 1, 0]
 
 
 # ----------------------------------------------------------------------------- the (n, n_tasks) training input

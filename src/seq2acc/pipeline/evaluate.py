@@ -208,7 +208,8 @@ def kmer_training_table(data_dir: Path, chroms, genomewide_negatives: float, see
 
 def _task_table(df: pd.DataFrame, col: str, logits: np.ndarray | None = None) -> pd.DataFrame:
     """One task's genome-wide table (``bin_start, start, label, n_frac[, cnn]``) of a chromosome read with
-    ``tasks=True``: ``label`` = the task's column, bins without a label for the task left out."""
+    ``tasks=True`` (``logits``: the task's logit of every bin): ``label`` = the task's column, bins without a label
+    for the task left out."""
     keep = _labelled(df[col].to_numpy())
     out = pd.DataFrame({"bin_start": df.bin_start.to_numpy(), "start": df.start.to_numpy(),
                         "label": df[col].to_numpy(), "n_frac": df.n_frac.to_numpy()})
@@ -272,7 +273,7 @@ def score_fold(p: Params, k: int, progress: bool = True) -> dict:
             timing[next(n for bl in baselines.values() for n, bb in bl.items() if bb is b)] += dt
         for j, (task, col) in enumerate(zip(names, cols)):
             keep = _labelled(df[col].to_numpy())
-            d = _task_table(df, col, logits[:, j][keep])
+            d = _task_table(df, col, logits[:, j])
             for name, b in baselines[task].items():
                 d[name] = shared[id(b)][keep]
             gw[task][chrom] = d
