@@ -383,9 +383,9 @@ def test_kmer_baseline_trains_on_examples_plus_genomewide_negatives(tmp_path, mo
     seen = []
     real = baselines.KmerBaseline.fit
 
-    def spy(self, genome, table, valid_bins=None):
+    def spy(self, genome, table, valid_bins=None, **kw):  # kw: the label column, shared counts (several tasks)
         seen.append(table)
-        return real(self, genome, table, valid_bins)
+        return real(self, genome, table, valid_bins, **kw)
 
     monkeypatch.setattr(baselines.KmerBaseline, "fit", spy)
     fold = {"fold": 0, "test": ["c1"], "valid": ["c2"], "train": ["c3"]}
