@@ -44,6 +44,7 @@ CONFIGS = {
     # the shipped defaults (params.yaml) and one-change ablations of them
     "default": {},
     "default-seed2": {"train": {"seed": 99}},
+    "default-seed3": {"train": {"seed": 7}},
     "lr-1e-3": {"train": {"lr": 0.001}},
     "no-l2": {"model": {"l2": 0.0}},
     "no-rc-aug": {"train": {"rc_augment": False}},
@@ -67,6 +68,9 @@ CONFIGS = {
     "residual": {"model": {"name": "residual"}},
     "residual-f32": {"model": {"name": "residual", "conv_filters": [32]}},
     "residual-2": {"model": {"name": "residual", "dilated_layers": 2}},
+    "residual-pooled": {"model": {"name": "residual_pooled"}},
+    "residual-pooled-f32": {"model": {"name": "residual_pooled", "conv_filters": [32]}},
+    "residual-pooled-exp": {"model": {"name": "residual_pooled", "first_activation": "exponential"}},
 }
 HISTORY = {  # (overrides on OLD)
     "small-v0": {"train": {"rc_augment": False}},

@@ -149,7 +149,7 @@ def test_small_model_trunk_stride_divides_grid_stride():
     assert m.get_layer("logit").activation.__name__ == "linear"
 
 
-@pytest.mark.parametrize("name", ["residual", "basset_p50", "small"])
+@pytest.mark.parametrize("name", ["residual", "residual_pooled", "basset_p50", "small"])
 def test_zoo_models_share_their_trunk_and_say_how_many_positions_the_head_sees(name):
     from seq2acc.model.zoo import build_model, output_length, trunk_stride
 
@@ -159,6 +159,9 @@ def test_zoo_models_share_their_trunk_and_say_how_many_positions_the_head_sees(n
     if name == "residual":  # 4 dilated layers (2, 4, 8, 16) of width 3 remove 60 positions before pooling
         assert output_length({"name": name}, 1000) == (1000 - 19 + 1 - 60) // 50
         assert output_length({"name": name, "dilated_layers": 0}, 1000) == (1000 - 19 + 1) // 50
+    if name == "residual_pooled":  # pooled to 10 bp first (98 positions), the same tower removes 60 of them
+        assert output_length({"name": name}, 1000) == ((1000 - 19 + 1) // 10 - 60) // 5
+        assert m.get_layer("tower_pool").pool_size[0] == 10 and trunk_stride(m) == 50
 
 
 def test_motif_initialised_filters_score_the_motif_and_its_reverse_complement():
