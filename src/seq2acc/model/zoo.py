@@ -27,7 +27,8 @@ ACTIVATIONS = ("relu", "exponential")
 
 
 def _defaults(name: str) -> dict[str, Any]:
-    tower = {"dilated_layers": 0, "dilated_width": 3, "tower_pool": 1}  # no residual tower unless the architecture has one
+    # no residual tower unless the architecture has one; groups = 1: every conv layer sees all channels
+    tower = {"dilated_layers": 0, "dilated_width": 3, "tower_pool": 1, "groups": 1}
     if name in ("basset", "basset_p50"):  # Kelley et al. 2016, Genome Research 26:990
         # basset_p50: the same layers with pooling 2/5/5 (product 50 divides the 50 bp grid stride, so genome-wide
         # scoring can share the trunk between overlapping windows; Basset's 3/4/4 = 48 cannot)
@@ -48,14 +49,14 @@ def _defaults(name: str) -> dict[str, Any]:
         # out by position (a bin is told from its flanks).
         return {"conv_filters": [64], "conv_widths": [19], "pool_sizes": [50],
                 "norm": "none", "first_activation": "relu", "dense_units": [], "dropout": 0.0,
-                "conv_dropout": 0.0, "l2": 1e-3, "dilated_layers": 4, "dilated_width": 3, "tower_pool": 1}
+                "conv_dropout": 0.0, "l2": 1e-3, "dilated_layers": 4, "dilated_width": 3, "tower_pool": 1, "groups": 1}
     if name == "residual_pooled":
         # Basenji's order: motif detectors max-pooled to 10 bp first, then the dilated residual tower at 10 bp
         # resolution (dilation 2/4/8/16 of width 3: a 610 bp receptive field for a tenth of the bp-resolution
         # tower's cost), pooled again to 50 bp (10 x 5 divides the grid stride) and read out by position.
         return {"conv_filters": [64], "conv_widths": [19], "pool_sizes": [5],
                 "norm": "none", "first_activation": "relu", "dense_units": [], "dropout": 0.0,
-                "conv_dropout": 0.0, "l2": 1e-3, "dilated_layers": 4, "dilated_width": 3, "tower_pool": 10}
+                "conv_dropout": 0.0, "l2": 1e-3, "dilated_layers": 4, "dilated_width": 3, "tower_pool": 10, "groups": 1}
     raise ArgumentError("name", f"unknown model {name!r}", f"choose one of {', '.join(MODEL_NAMES)}")
 
 
@@ -123,6 +124,12 @@ def validate_config(cfg: dict, input_length: int) -> None:
                             f"{len(filters)}, {len(widths)} and {len(pools)} entries)",
                             "give one filter count, width and pool size per conv layer")
     _lengths(cfg, input_length, check=True)
+    groups = cfg.get("groups", 1)
+    if isinstance(groups, bool) or not isinstance(groups, int) or groups < 1:
+        raise ArgumentError("groups", f"{groups!r} is not an integer >= 1", "use groups: 1 (no grouping)")
+    if any(f % groups for f in filters):
+        raise ArgumentError("groups", f"{groups} groups do not divide the filter counts {filters}",
+                            "give conv_filters that are multiples of groups")
     _float(cfg, "dropout", 0.0, 1.0)
     _float(cfg, "conv_dropout", 0.0, 1.0)
     _float(cfg, "l2", 0.0, None)
@@ -247,7 +254,8 @@ def build_model(cfg: dict | None, input_length: int = 1000, n_tasks: int = 1, se
     x = inp
     n = len(cfg["conv_filters"])
     for i, (f, w, pool) in enumerate(zip(cfg["conv_filters"], cfg["conv_widths"], cfg["pool_sizes"])):
-        x = layers.Conv1D(int(f), int(w), padding="valid", kernel_regularizer=reg, name=f"conv{i + 1}")(x)
+        x = layers.Conv1D(int(f), int(w), padding="valid", kernel_regularizer=reg, name=f"conv{i + 1}",
+                          groups=1 if i == 0 else int(cfg["groups"]))(x)
         nl = _norm_layer(layers, norm, f"norm{i + 1}")
         if nl is not None:
             x = nl(x)
@@ -278,7 +286,8 @@ def _residual_tower(layers, x, filters: int, cfg: dict, reg, norm: str):
     w = int(cfg.get("dilated_width", 3))
     for j in range(int(cfg.get("dilated_layers", 0))):
         d = 2 ** (j + 1)
-        y = layers.Conv1D(filters, w, dilation_rate=d, padding="valid", kernel_regularizer=reg, name=f"dil{j + 1}")(x)
+        y = layers.Conv1D(filters, w, dilation_rate=d, padding="valid", kernel_regularizer=reg, name=f"dil{j + 1}",
+                          groups=int(cfg.get("groups", 1)))(x)
         nl = _norm_layer(layers, norm, f"dil_norm{j + 1}")
         if nl is not None:
             y = nl(y)
