@@ -13,7 +13,7 @@ names the file, the position or line, and the fix.
   writes them as a bigWig (the form :func:`bigwig_bin_sums` reads).
 
 Why ``intervals()`` and not pyBigWig's ``values()``/``stats()``: those return NaN both for "no data" and for a
-stored NaN, and pyBigWig 0.3 crashes (segmentation fault) in ``header()``/``stats()`` on a file holding a NaN; the
+stored NaN, and pyBigWig 0.3.29 crashes (segmentation fault) in ``header()``/``stats()`` on a file holding a NaN; the
 intervals are the stored entries themselves. Coordinates are 0-based half-open, as BED.
 """
 
@@ -91,9 +91,10 @@ def check_track_chroms(path, track_chroms: dict, sizes: dict, chroms, what: str 
         if hint or (extra and theirs != ours):
             raise InputError(path, f"{what}: chromosome names differ from {fasta}: it has no {shown} (of "
                              f"dataset.chromosomes); it uses {theirs} names ({', '.join(extra[:4])}), the FASTA {ours}",
-                             (hint + " so that the names match the FASTA") if hint else
-                             "rename the track's chromosomes to the FASTA's (e.g. bigWigToBedGraph, rename with a "
-                             "chromosome alias table, bedGraphToBigWig)")
+                             (f"convert it to a bedGraph (`bigWigToBedGraph FILE out.bedGraph`), there "
+                              f"{hint or 'rename the chromosomes to the FASTA names'}, and give that bedGraph as the "
+                              "signal (the peaks stage converts a bedGraph itself)") if sized else
+                             (hint or "rename the track's chromosomes to the FASTA names"))
         raise InputError(path, f"{what} has no data for {len(missing)} chromosome(s) of dataset.chromosomes: {shown} "
                          f"(it covers {len(track_chroms)}: {', '.join(list(track_chroms)[:6])}"
                          f"{' ...' if len(track_chroms) > 6 else ''})",
@@ -132,9 +133,9 @@ def check_values(path, chrom: str, s: np.ndarray, e: np.ndarray, v: np.ndarray, 
         else:
             fix = ("leave bases without a measurement out of the track (no entry) instead of writing NaN/inf "
                    "(dataset.signal_uncovered says how uncovered bases count)" + alt)
-        problem = (f"{what} has a {kind} value ({x:g}) at {chrom}:{int(s[i])}-{int(e[i])} "
-                   f"({int(bad.sum())} such interval(s) {'on ' + chrom if line_of else 'read with it'}; values must be "
-                   f"finite{'' if allow_negative else ' and >= 0'})")
+        problem = (f"{what} has a {kind} value ({x:g}) at {chrom}:{int(s[i])}-{int(e[i])} (the first of "
+                   f"{int(bad.sum())} such interval(s) in {chrom}:{int(s[0])}-{int(e[-1])}; values must be finite"
+                   f"{'' if allow_negative else ' and >= 0'})")
         ln, text = line_of(i) if line_of is not None else (None, None)
         raise InputError(path, problem, fix, ln, text)
     over = np.flatnonzero(s[1:] < e[:-1])
