@@ -271,3 +271,38 @@ def test_dataset_files_of_schema_2_are_refused_with_the_fix(project, tmp_path):
     with pytest.raises(InputError, match=r"schema version 2; this seq2acc reads version 3(.|\n)*dvc repro dataset"):
         read_examples([old], tasks=True)
     assert signal_columns(["a", "b"]) == ["signal:a", "signal:b"]
+
+
+# ----------------------------------------------------------------------------- the simulator's track as a task
+def test_a_simulated_signal_track_labels_the_bins_its_grammar_opens(tmp_path, monkeypatch):
+    """``seq2acc simulate`` with a signal section, its signal.bw as a task's signal: the dataset's signal labels are
+    high on the positives (where the grammar holds) and follow the simulator's noise-free signal_mean."""
+    from seq2acc.pipeline.dataset import build_dataset
+    from seq2acc.pipeline.genome import prepare_genome
+    from seq2acc.pipeline.peaks import prepare_peaks
+    from seq2acc.sim.simulate import config_from_dict, read_bayes_optimal, simulate
+
+    monkeypatch.chdir(tmp_path)
+    sim = {"seed": 2, "genome": {"n_chromosomes": 3, "length": 50000}, "motifs": {"A": "MA0139.2"},
+           "grammar": {"target": {"rules": [{"name": "A", "motifs": ["A"]}]}},
+           "regions": {"target": 15, "min_gap": 1000}, "signal": {"scale": 20.0}}
+    simulate(config_from_dict(sim, "sim.yaml"), tmp_path / "raw")
+    data = shipped_params({"genome": {"fasta": "raw/genome.fa"},
+                           "peaks": {"target": None, "elsewhere": [], "blacklist": None,
+                                     "tasks": [task("A", "raw/target.bed", "raw/signal.bw", 200)]},
+                           "dataset": {"chromosomes": ["chr1", "chr2", "chr3"]}, "folds": {"n_folds": 3}})
+    (tmp_path / "params.yaml").write_text(yaml.safe_dump(data, sort_keys=False))
+    p = Params.load("params.yaml")
+    prepare_genome(p)
+    prepare_peaks(p)
+    for c in ("chr1", "chr2", "chr3"):
+        build_dataset(p, c)
+    paths = [tmp_path / f"data/datasets/{c}.h5" for c in ("chr1", "chr2", "chr3")]
+    ex = read_examples(paths, tasks=True)
+    pos, neg = ex.loc[ex["label:A"] == 1, "signal:A"], ex.loc[ex["label:A"] == 0, "signal:A"]
+    assert len(pos) > 20 and pos.mean() > 2 * neg.mean()
+    bo = read_bayes_optimal(tmp_path / "raw").set_index(["chrom", "bin_start"])
+    gw = [read_genomewide(q, tasks=True) for q in paths]
+    label = np.concatenate([g[3]["signal:A"].to_numpy() for g in gw])
+    best = np.concatenate([np.log1p(bo.loc[g[0]].loc[g[3].bin_start, "signal_mean"].to_numpy()) for g in gw])
+    assert np.corrcoef(label, best)[0, 1] > 0.9
