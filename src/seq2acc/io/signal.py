@@ -236,10 +236,8 @@ def read_bedgraph(path, sizes: dict, chroms, what: str = "signal track", genome=
         raise InputError(path, f"{what} has no data lines (an empty bedGraph)",
                          "give a bedGraph with 'chrom<TAB>start<TAB>end<TAB>value' lines"
                          + (f", or {alternative}" if alternative else ""))
-    if not any(rows.values()):
-        check_track_chroms(path, seen, sizes, chroms, what, genome, sized=False)  # names of another convention
-        raise InputError(path, f"{what} has no line on any chromosome of dataset.chromosomes (it has "
-                         f"{', '.join(list(seen)[:6])})", "give the track of this genome's chromosomes")
+    if not any(rows.values()):  # stops: names of another convention (with the rename), or other chromosomes
+        check_track_chroms(path, seen, sizes, chroms, what, genome, sized=False)
     empty = [c for c in chroms if not rows[c]]
     if empty:
         log.warning("%s: %s has no line on %s: no signal there (bins count as dataset.signal_uncovered says)", path,
