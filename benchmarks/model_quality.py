@@ -44,6 +44,7 @@ CONFIGS = {
     # the shipped defaults (params.yaml) and one-change ablations of them
     "default": {},
     "default-seed2": {"train": {"seed": 99}},
+    "default-seed3": {"train": {"seed": 7}},
     "lr-1e-3": {"train": {"lr": 0.001}},
     "no-l2": {"model": {"l2": 0.0}},
     "no-rc-aug": {"train": {"rc_augment": False}},
@@ -67,6 +68,12 @@ CONFIGS = {
     "residual": {"model": {"name": "residual"}},
     "residual-f32": {"model": {"name": "residual", "conv_filters": [32]}},
     "residual-2": {"model": {"name": "residual", "dilated_layers": 2}},
+    "residual-pooled": {"model": {"name": "residual_pooled"}},
+    "seeds3": {"train": {"seeds": 3}},
+    "residual-pooled-seeds2": {"model": {"name": "residual_pooled"}, "train": {"seeds": 2}},
+    "residual-pooled-seed2": {"model": {"name": "residual_pooled"}, "seed": 99},
+    "residual-pooled-f32": {"model": {"name": "residual_pooled", "conv_filters": [32]}},
+    "residual-pooled-exp": {"model": {"name": "residual_pooled", "first_activation": "exponential"}},
 }
 HISTORY = {  # (overrides on OLD)
     "small-v0": {"train": {"rc_augment": False}},
@@ -138,14 +145,20 @@ def score_chroms(model, genome, data_dir, chroms, rc_average: bool):
 
 
 def train_one(p, genome, data_dir, folds_path, k):
+    """One fold as train@K trains it (``train.seeds`` members merged into one model when > 1)."""
     from seq2acc.data.loader import fold_data
-    from seq2acc.model.fit import build_and_fit
+    from seq2acc.model.seed_ensemble import fit_seed_ensemble
     from seq2acc.pipeline.train import load_elsewhere, motif_init_pwms, validate_params
 
     tc, mc, context = validate_params(p)
     data = fold_data(genome, data_dir, folds_path, k, tc, context, load_elsewhere(p, tc))
+
+    def make(tc_m):
+        return data if tc_m.seed == tc.seed else fold_data(genome, data_dir, folds_path, k, tc_m, context,
+                                                           load_elsewhere(p, tc_m))
     t0 = time.perf_counter()
-    model, hist = build_and_fit(genome, data, tc, mc, context, init_pwms=motif_init_pwms(p))
+    model, hist, _ = fit_seed_ensemble(genome, make, tc, mc, context, int(p.raw("train.seeds")),
+                                       init_pwms=motif_init_pwms(p))
     return model, hist, data, time.perf_counter() - t0
 
 

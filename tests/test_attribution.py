@@ -46,7 +46,7 @@ def _with_motif(n, L=120, at=50, seed=1):
     return np.stack([onehot(s[:at] + MOTIF + s[at + len(MOTIF):]) for s in seqs])
 
 
-@pytest.mark.parametrize("name,L", [("small", 200), ("basset", 300), ("residual", 300)])
+@pytest.mark.parametrize("name,L", [("small", 200), ("basset", 300), ("residual", 300), ("residual_pooled", 1000)])
 def test_deepshap_completeness(name, L):
     """Per sequence: sum of contributions = logit(x) - mean logit(references), to 1e-3 relative."""
     model = build_model({"name": name}, input_length=L, seed=3)

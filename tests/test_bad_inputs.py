@@ -11,6 +11,7 @@ from __future__ import annotations
 import bz2
 import gzip
 import io
+import math
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -192,6 +193,41 @@ def _task(name, peaks, min_width=200):
 
 
 TRUNCATED = "".join(l + "\n" for l in FA.splitlines()[:120])[:-25]  # cut mid-chr2 (mid-line, no final newline)
+
+
+def _bigwig(per_chrom: dict, sizes: dict | None = None) -> bytes:
+    """The bytes of a bigWig written with pyBigWig: ``per_chrom[chrom] = [(start, end, value), ...]`` as given (NaN
+    and negative values included); the header lists ``sizes`` (default SIZES)."""
+    import tempfile
+
+    import pyBigWig
+
+    sizes = SIZES if sizes is None else sizes
+    with tempfile.TemporaryDirectory() as d:
+        path = f"{d}/t.bw"
+        bw = pyBigWig.open(path, "w")
+        bw.addHeader(list(sizes.items()))
+        for c in sizes:
+            rows = per_chrom.get(c, [])
+            if rows:
+                bw.addEntries([c] * len(rows), [r[0] for r in rows], ends=[r[1] for r in rows],
+                              values=[float(r[2]) for r in rows])
+        bw.close()
+        return Path(path).read_bytes()
+
+
+GOOD_SIGNAL = {c: [(0, n, 1.0)] for c, n in SIZES.items()}
+
+
+def _signal_tasks(signal: str) -> dict:
+    return {"peaks.target": None, "peaks.tasks": [{**_task("Reb1", "raw/target.bed"), "signal": signal}]}
+
+
+def signal_case(id, name, content, stage="peaks", line=None, words=()):
+    """A bad signal track of task 'Reb1' (peaks.tasks[0].signal): the message names the task, the file and the fix."""
+    tasks = _signal_tasks(f"raw/{name}")
+    return Case(id, stage, {name: content}, over=tasks, pre=tasks if stage != "peaks" else {}, where=f"raw/{name}",
+                line=line, words=("signal track of task 'Reb1' (peaks.tasks[0].signal)", *words))
 CASES = [
     # --- FASTA ------------------------------------------------------------------------------------------------
     fa_case("fasta-is-bed", BED, 1, ("first line must start with '>'",)),
@@ -329,6 +365,35 @@ CASES = [
                 "set peaks.elsewhere_min_width to at least 200")),
     par_case("elsewhere-min-width-missing", "peaks", {"peaks.elsewhere_min_width": DELETE},
              "peaks.elsewhere_min_width", ("is missing",)),
+    # --- signal tracks (bigWig checked by the peaks stage, its values by the dataset stage; bedGraph by peaks) ---
+    signal_case("signal-bigwig-chrom-names-differ", "sig.bw",
+                _bigwig({c[3:]: r for c, r in GOOD_SIGNAL.items()}, {c[3:]: n for c, n in SIZES.items()}),
+                words=("chromosome names differ from the FASTA", "rename (1 -> chr1, 2 -> chr2, 3 -> chr3)")),
+    signal_case("signal-bigwig-other-assembly", "sig.bw", _bigwig({}, {**SIZES, "chr2": 4600}),
+                words=("chr2: 4600 bp in the track, 4500 bp in the FASTA", "same assembly")),
+    signal_case("signal-bigwig-lacks-a-chromosome", "sig.bw", _bigwig({}, {"chr1": 5000, "chr2": 4500}),
+                words=("no data for 1 chromosome(s) of dataset.chromosomes: chr3", "remove those chromosomes")),
+    signal_case("signal-bigwig-empty-file", "sig.bw", b"", words=("is empty (0 bytes)",)),
+    signal_case("signal-bigwig-no-data", "sig.bw", _bigwig({}), words=("no data on any chromosome", "null")),
+    signal_case("signal-bigwig-is-text", "sig.bw", "chr1\t0\t100\t1\n",
+                words=("not a bigWig file", ".bedGraph")),
+    signal_case("signal-bigwig-nan", "sig.bw", _bigwig({**GOOD_SIGNAL, "chr1": [(0, 100, 1.0), (100, 200, math.nan)]}),
+                stage="dataset", words=("NaN value (nan) at chr1:100-200", "instead of writing NaN",
+                                        "set peaks.tasks[0].signal: null")),
+    signal_case("signal-bigwig-negative", "sig.bw", _bigwig({**GOOD_SIGNAL, "chr1": [(0, 4000, 1.0), (4000, 4100, -2.5)]}),
+                stage="dataset", words=("negative value (-2.5) at chr1:4000-4100", "not a log ratio")),
+    signal_case("signal-bedgraph-nan", "sig.bedGraph", "track type=bedGraph\nchr1\t0\t10\t1\nchr1\t10\t20\tnan\n",
+                line=3, words=("NaN value",)),
+    signal_case("signal-bedgraph-negative", "sig.bg", "chr2\t0\t10\t-1\nchr1\t0\t10\t1\n", line=1,
+                words=("negative value (-1) at chr2:0-10", "clip it at 0")),
+    signal_case("signal-bedgraph-overlap", "sig.bedGraph", "chr1\t0\t100\t1\nchr1\t50\t150\t2\n", line=2,
+                words=("lines 1 and 2 overlap (chr1:0-100 and chr1:50-150)",)),
+    signal_case("signal-bedgraph-empty", "sig.bedGraph", "track type=bedGraph\n", words=("no data lines",)),
+    signal_case("signal-bedgraph-chrom-names-differ", "sig.bedGraph.gz",
+                gzip.compress(b"1\t0\t10\t1\n2\t0\t10\t1\n"), words=("rename (1 -> chr1, 2 -> chr2)",)),
+    signal_case("signal-bedgraph-past-chrom-end", "sig.bg", "chr3\t3990\t4010\t1\n", line=1,
+                words=("past the end of chr3 (length 4000",)),
+    signal_case("signal-bedgraph-is-bed", "sig.bg", BED, line=1, words=("4 columns", "this one 3")),
     # --- dataset / folds params -------------------------------------------------------------------------------
     par_case("stride-above-bin-size", "dataset", {"dataset.stride": 300}, "dataset.stride",
              ("larger than bin_size 200", "never be in a bin", "stride <= bin_size")),

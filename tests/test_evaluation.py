@@ -103,7 +103,8 @@ def _genome(tmp_path, sizes, seed=3, n_run=None):
 
 @pytest.mark.parametrize("cfg,rc", [({}, False), ({"norm": "batch"}, True), ({"norm": "layer",
                                      "first_activation": "exponential"}, False),
-                                     ({"dilated_layers": 3, "norm": "batch"}, True)])  # a residual tower: a graph
+                                     ({"dilated_layers": 3, "norm": "batch"}, True),  # a residual tower: a graph
+                                     ({"dilated_layers": 2, "tower_pool": 5, "pool_sizes": [2, 5]}, False)])
 def test_shared_trunk_equals_window_by_window(tmp_path, cfg, rc):
     from seq2acc.evaluate.scorers import SharedTrunkScorer, WindowScorer, make_scorer
 

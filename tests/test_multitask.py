@@ -101,7 +101,7 @@ def test_label_matrix_of_three_overlapping_tasks_is_the_hand_computed_one(three_
     # 'label' (the one-task column) is the first task's
     assert (gw["label"] == gw["label:A"]).all()
     with h5py.File(path) as f:
-        assert f.attrs["schema_version"] == 2 and json.loads(f.attrs["task_names"]) == ["A", "B", "C"]
+        assert f.attrs["schema_version"] == 3 and json.loads(f.attrs["task_names"]) == ["A", "B", "C"]
         assert f["genomewide/labels"].shape == (len(gw), 3) and f["examples/labels"].shape[1] == 3
 
 
@@ -333,5 +333,5 @@ def test_dataset_files_of_an_older_schema_are_refused_with_the_fix(three_tasks, 
     old.write_bytes((three_tasks / "data/datasets/chr1.h5").read_bytes())
     with h5py.File(old, "r+") as f:
         f.attrs["schema_version"] = 1
-    with pytest.raises(InputError, match=r"schema version 1; this seq2acc reads version 2(.|\n)*dvc repro dataset"):
+    with pytest.raises(InputError, match=r"schema version 1; this seq2acc reads version 3(.|\n)*dvc repro dataset"):
         read_examples([old])

@@ -248,3 +248,60 @@ def test_cli_writes_the_files(tmp_path):
         assert fh.readline().strip().split("\t") == ["chrom", "bin_start", "grammar", "score"]
     with pytest.raises(SystemExit):
         main(["simulate", "--config", str(tmp_path / "missing.yaml"), "--out", str(tmp_path / "x")])
+
+
+# ----------------------------------------------------------------------------- the optional signal track
+SIGNAL = {"scale": 20.0, "background": 0.5, "resolution": 10}
+
+
+def test_the_signal_track_is_high_where_the_grammar_holds_and_changes_no_other_output(sim, tmp_path):
+    """signal.bw follows the planted grammar: bins where it holds read far above decoy regions (motifs that do not
+    satisfy it) and the background; the observed counts are unbiased for signal_mean, the known ceiling; every
+    other output is byte-identical to the run without a signal section."""
+    import contextlib
+
+    from seq2acc.io.signal import bigwig_bin_sums, open_bigwig
+
+    res = simulate(cfg(signal=SIGNAL), tmp_path / "signal")
+    assert res.signal == tmp_path / "signal" / "signal.bw" and sim.signal is None
+    assert not (sim.out_dir / "signal.bw").exists()
+    same = ["genome.fa", "target.bed", "elsewhere.bed", "blacklist.bed", "truth.tsv", "regions.tsv", "motifs.meme"]
+    _, mismatch, errors = filecmp.cmpfiles(sim.out_dir, res.out_dir, same, shallow=False)
+    assert not mismatch and not errors
+    bo = read_bayes_optimal(res.out_dir)
+    plain = read_bayes_optimal(sim.out_dir)
+    assert list(bo.columns) == [*plain.columns, "signal_mean"]
+    assert bo[plain.columns].equals(plain)
+    observed = []
+    with contextlib.closing(open_bigwig(res.signal)) as bw:
+        for chrom, sub in bo.groupby("chrom", sort=False):
+            b = sub.bin_start.to_numpy()
+            sums, covered = bigwig_bin_sums(bw, res.signal, chrom, bw.chroms()[chrom], b, b + 200)
+            assert (covered == 200).all()                        # the track covers every base
+            observed.append(sums / 200)
+    bo["observed"] = np.concatenate(observed)
+    regions = read_regions(res.out_dir)
+    decoy = regions[regions.kind == "decoy"]
+    in_decoy = np.zeros(len(bo), bool)
+    for r in decoy.itertuples():
+        in_decoy |= ((bo.chrom == r.chrom) & (bo.bin_start < r.end) & (bo.bin_start + 200 > r.start)).to_numpy()
+    active = (bo.grammar == 1).to_numpy()
+    assert active.sum() > 50 and in_decoy.sum() > 50
+    assert bo.observed[active].mean() > 5 * bo.observed[in_decoy].mean()
+    assert bo.observed[in_decoy].mean() == pytest.approx(SIGNAL["background"], rel=0.1)   # decoys: no bump
+    assert np.corrcoef(bo.observed, bo.signal_mean)[0, 1] > 0.9
+    assert bo.observed.mean() == pytest.approx(bo.signal_mean.mean(), rel=0.02)          # Poisson: unbiased
+    assert res.summary["signal"]["mean_in_grammar_bins"] > 5 * res.summary["signal"]["mean_in_other_bins"]
+    again = simulate(cfg(signal=SIGNAL), tmp_path / "again")
+    assert filecmp.cmp(res.signal, again.signal, shallow=False)                          # same seed, same bytes
+
+
+def test_a_bad_signal_section_names_the_key():
+    from seq2acc.errors import ParamsError
+
+    with pytest.raises(ParamsError, match=r"test-sim.yaml: parameter 'signal.scale'.*must be > 0"):
+        cfg(signal={"scale": 0})
+    with pytest.raises(InputError, match=r"parameter 'signal.sacle'.*not a key"):
+        cfg(signal={"sacle": 3})
+    with pytest.raises(InputError, match=r"parameter 'signal'.*must be a mapping"):
+        cfg(signal=5)

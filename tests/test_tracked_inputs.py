@@ -47,3 +47,38 @@ def test_an_input_outside_the_tracked_folder_stops_the_stage_with_the_fix(tmp_pa
     assert "parameter 'peaks.target'" in res.stdout and str(outside) in res.stdout
     assert "copy it into data/raw/" in res.stdout
     assert not (root / "data/peaks").exists()  # nothing half-written
+
+
+def test_a_signal_track_edited_in_place_reruns_the_dataset_stages(tmp_path):
+    """A task's bigWig is read by the dataset stages where it lies (under data/raw/, their dependency): editing it
+    makes every dataset@<chrom> stale and `dvc repro` serves the new signal labels."""
+    import h5py
+    import numpy as np
+    import pyBigWig
+
+    sizes = {"chr1": 16000, "chr2": 13000, "chr3": 11000}
+
+    def track(value: float) -> None:
+        bw = pyBigWig.open(str(root / "data/raw/sig.bw"), "w")
+        bw.addHeader(list(sizes.items()))
+        for c, n in sizes.items():
+            bw.addEntries([c], [0], ends=[n], values=[value])
+        bw.close()
+
+    tasks = [{"name": "T", "peaks": "data/raw/peaks/target.bed", "signal": "data/raw/sig.bw", "jaspar_id": None,
+              "min_width": 200}]
+    root = make_project(tmp_path / "proj", stages=("genome", "peaks", "dataset"), sizes=sizes, remote=False,
+                        params={"peaks.target": None, "peaks.tasks": tasks})
+    track(1.0)
+    dvc("repro", cwd=root)
+    assert _stale(root) == set()
+
+    def signal(chrom: str) -> np.ndarray:
+        with h5py.File(root / f"data/datasets/{chrom}.h5") as f:
+            return f["genomewide/signal"][:, 0]
+
+    assert np.allclose(signal("chr2"), np.log1p(1.0))
+    track(3.0)
+    assert {f"dataset@{c}" for c in sizes} <= _stale(root)
+    dvc("repro", cwd=root)
+    assert np.allclose(signal("chr2"), np.log1p(3.0)) and _stale(root) == set()

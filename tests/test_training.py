@@ -149,7 +149,7 @@ def test_small_model_trunk_stride_divides_grid_stride():
     assert m.get_layer("logit").activation.__name__ == "linear"
 
 
-@pytest.mark.parametrize("name", ["residual", "basset_p50", "small"])
+@pytest.mark.parametrize("name", ["residual", "residual_pooled", "basset_p50", "small"])
 def test_zoo_models_share_their_trunk_and_say_how_many_positions_the_head_sees(name):
     from seq2acc.model.zoo import build_model, output_length, trunk_stride
 
@@ -159,6 +159,9 @@ def test_zoo_models_share_their_trunk_and_say_how_many_positions_the_head_sees(n
     if name == "residual":  # 4 dilated layers (2, 4, 8, 16) of width 3 remove 60 positions before pooling
         assert output_length({"name": name}, 1000) == (1000 - 19 + 1 - 60) // 50
         assert output_length({"name": name, "dilated_layers": 0}, 1000) == (1000 - 19 + 1) // 50
+    if name == "residual_pooled":  # pooled to 10 bp first (98 positions), the same tower removes 60 of them
+        assert output_length({"name": name}, 1000) == ((1000 - 19 + 1) // 10 - 60) // 5
+        assert m.get_layer("tower_pool").pool_size[0] == 10 and trunk_stride(m) == 50
 
 
 def test_motif_initialised_filters_score_the_motif_and_its_reverse_complement():
@@ -594,3 +597,54 @@ def test_outputs_of_folds_not_run_are_removed(tmp_path):
     gone = prune_other_folds(tmp_path, [0, 12], "metrics")
     assert sorted(g.name for g in gone) == ["fold3", "fold3.csv"]
     assert sorted(f.name for f in tmp_path.iterdir()) == ["fold0", "fold0.csv", "fold12", "folds.json", "summary.json"]
+
+
+# ----------------------------------------------------------------------------- seed ensembles (train.seeds)
+@pytest.mark.parametrize("cfg", [{"name": "small", "conv_filters": [6]},
+                                 {"name": "residual_pooled", "conv_filters": [4], "norm": "batch"},
+                                 {**TINY_MODEL, "dense_units": [], "norm": "batch"}])
+def test_merged_seed_ensemble_is_exactly_the_mean_of_its_members(cfg):
+    from seq2acc.model.seed_ensemble import merge_members
+    from seq2acc.model.zoo import build_model
+
+    rng = np.random.default_rng(0)
+    members = [build_model(cfg, 1000, seed=s) for s in (1, 2, 3)]
+    for m in members:  # perturb every weight (biases, batch-norm statistics) so nothing is trivially zero/one
+        for lay in m.layers:
+            ws = lay.get_weights()
+            if ws:
+                lay.set_weights([w + rng.normal(0, 0.1, w.shape).astype(np.float32) if "norm" not in lay.name
+                                 else np.abs(w) + 0.5 for w in ws])
+    merged, mcfg = merge_members(members, cfg, 1000)
+    assert mcfg["groups"] == 3 and mcfg["conv_filters"][0] == 3 * members[0].get_layer("conv1").filters
+    x = rng.random((5, 1000, 4)).astype(np.float32)
+    want = np.mean([m.predict(x, verbose=0) for m in members], axis=0)
+    assert np.abs(merged.predict(x, verbose=0) - want).max() < 1e-5
+    assert np.abs(members[0].predict(x, verbose=0) - want).max() > 1e-3  # the members do differ
+
+
+def test_seed_ensemble_members_get_their_own_seeds_and_a_dense_head_is_refused(tmp_path):
+    from seq2acc.data.loader import fold_data
+    from seq2acc.errors import ArgumentError
+    from seq2acc.io.fasta import Genome
+    from seq2acc.model.seed_ensemble import MEMBER_SEED_STEP, fit_seed_ensemble, merged_config
+    from seq2acc.model.zoo import model_config
+    from seq2acc.pipeline.train import validate_params
+
+    with pytest.raises(ArgumentError, match="train.seeds"):
+        merged_config(TINY_MODEL, 2)  # hidden dense layers would mix the members
+    p = make_toy_project(tmp_path, epochs=1, genomewide_negatives=0.0, restarts=0)
+    tc, _, context = validate_params(p)
+    mc = model_config({**TINY_MODEL, "dense_units": []})
+    g = Genome(tmp_path / "genome.fa")
+    seeds = []
+
+    def make(tc_m):
+        seeds.append(tc_m.seed)
+        return fold_data(g, tmp_path / "datasets", tmp_path / "folds.json", 0, tc_m, context)
+
+    model, h, cfg = fit_seed_ensemble(g, make, tc, mc, context, 2)
+    assert seeds == [tc.seed, tc.seed + MEMBER_SEED_STEP]
+    assert [a["seed"] for a in h["attempts"]] == seeds and len(h["members"]) == 2
+    assert cfg["conv_filters"] == [16, 16] and model.get_layer("conv2").groups == 2
+    assert 0 < h["ensemble"]["val_loss"] < 5 and 0 <= h["ensemble"]["val_auprc"] <= 1

@@ -4,7 +4,10 @@
   ``summary.json`` ``tasks``);
 - ``target.bed``: the first task's peaks (the same intervals as ``tasks/<first>.bed``; the one-task layout);
 - ``elsewhere.bed``: the merged "elsewhere" peaks (informative negatives); ``blacklist.bed``: the merged blacklist;
-- ``summary.json``: counts, files, widening, and ``tasks`` (name, input file, signal track, counts) in column order.
+- ``signal/<name>.bw``: the signal track of each task given as a bedGraph, checked and converted to bigWig (only
+  when some task has one; a task's bigWig is read where it is, under ``data/raw/``);
+- ``summary.json``: counts, files, widening, and ``tasks`` (name, input file, signal track, counts) in column order;
+  a task with a signal track has ``signal_read``, the bigWig the dataset stage reads.
 
 All of them appear together or not at all (:func:`seq2acc.io.atomic.atomic_paths`).
 """
@@ -12,6 +15,7 @@ All of them appear together or not at all (:func:`seq2acc.io.atomic.atomic_paths
 from __future__ import annotations
 
 import json
+import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -21,6 +25,7 @@ from seq2acc.io.bed import Intervals, read_bed3, write_bed
 
 SUMMARY = "summary.json"
 TASKS_DIR = "tasks"
+SIGNAL_DIR = "signal"
 
 
 @dataclass
@@ -37,17 +42,36 @@ class PeakSets:
     def task_names(self) -> list[str]:
         return list(self.tasks)
 
+    @property
+    def signal_tracks(self) -> dict[str, Path]:
+        """Task name -> the bigWig its signal labels are read from, for the tasks with a signal track (in order)."""
+        return {t["name"]: Path(t["signal_read"]) for t in self.summary["tasks"] if t.get("signal_read")}
+
+
+def converted_signal_path(out_dir, name: str) -> Path:
+    """Where :func:`write_peak_sets` writes the bigWig of task ``name``'s bedGraph signal."""
+    return Path(out_dir) / SIGNAL_DIR / f"{name}.bw"
+
 
 def write_peak_sets(out_dir, tasks: dict[str, Intervals], elsewhere: Intervals, blacklist: Intervals,
-                    summary: dict) -> None:
-    """Write ``data/peaks/`` (every file or none). ``summary["tasks"]`` lists the tasks in ``tasks``' order."""
+                    summary: dict, signals: dict | None = None, sizes: dict | None = None) -> None:
+    """Write ``data/peaks/`` (every file or none). ``summary["tasks"]`` lists the tasks in ``tasks``' order.
+    ``signals``: task name -> ``{chrom: (starts, ends, values)}`` of a bedGraph track, written as
+    ``signal/<name>.bw`` (chromosome sizes ``sizes``)."""
+    from seq2acc.io.signal import write_bigwig_intervals
+
     out = Path(out_dir)
     names = list(tasks)
+    signals = signals or {}
     if [t["name"] for t in summary["tasks"]] != names:
         raise ArgumentError("summary", f"its tasks {[t['name'] for t in summary['tasks']]} are not those of 'tasks' "
                             f"({names}) in the same order", "list every task in summary['tasks'], in column order")
+    if set(signals) - set(names) or (signals and sizes is None):
+        raise ArgumentError("signals", f"names tasks {sorted(set(signals) - set(names))} that are not in 'tasks', or "
+                            "comes without 'sizes'", "give the converted tracks of listed tasks and the chromosome sizes")
     files = (out / "target.bed", out / "elsewhere.bed", out / "blacklist.bed", out / TASKS_DIR, out / SUMMARY)
-    with atomic_paths(*files) as (t_target, t_else, t_black, t_tasks, t_summary):
+    files += (out / SIGNAL_DIR,) if signals else ()
+    with atomic_paths(*files) as (t_target, t_else, t_black, t_tasks, t_summary, *t_signal):
         t_tasks.mkdir()
         for name, iv in tasks.items():
             write_bed(iv, t_tasks / f"{name}.bed")
@@ -55,6 +79,12 @@ def write_peak_sets(out_dir, tasks: dict[str, Intervals], elsewhere: Intervals, 
         write_bed(elsewhere, t_else)
         write_bed(blacklist, t_black)
         write_json(t_summary, summary)
+        if signals:
+            t_signal[0].mkdir()
+            for name, per_chrom in signals.items():
+                write_bigwig_intervals(t_signal[0] / f"{name}.bw", per_chrom, sizes)
+    if not signals and (out / SIGNAL_DIR).is_dir():  # an earlier run's converted tracks: no task reads them now
+        shutil.rmtree(out / SIGNAL_DIR)
 
 
 def read_peak_sets(peaks_dir) -> PeakSets:

@@ -13,7 +13,7 @@ from typing import Any
 
 from seq2acc.errors import ArgumentError
 
-MODEL_NAMES = ("basset", "basset_p50", "residual", "small")
+MODEL_NAMES = ("basset", "basset_p50", "residual", "residual_pooled", "small")
 
 
 def _keras():
@@ -27,7 +27,8 @@ ACTIVATIONS = ("relu", "exponential")
 
 
 def _defaults(name: str) -> dict[str, Any]:
-    tower = {"dilated_layers": 0, "dilated_width": 3}  # no residual tower unless the architecture has one
+    # no residual tower unless the architecture has one; groups = 1: every conv layer sees all channels
+    tower = {"dilated_layers": 0, "dilated_width": 3, "tower_pool": 1, "groups": 1}
     if name in ("basset", "basset_p50"):  # Kelley et al. 2016, Genome Research 26:990
         # basset_p50: the same layers with pooling 2/5/5 (product 50 divides the 50 bp grid stride, so genome-wide
         # scoring can share the trunk between overlapping windows; Basset's 3/4/4 = 48 cannot)
@@ -48,7 +49,14 @@ def _defaults(name: str) -> dict[str, Any]:
         # out by position (a bin is told from its flanks).
         return {"conv_filters": [64], "conv_widths": [19], "pool_sizes": [50],
                 "norm": "none", "first_activation": "relu", "dense_units": [], "dropout": 0.0,
-                "conv_dropout": 0.0, "l2": 1e-3, "dilated_layers": 4, "dilated_width": 3}
+                "conv_dropout": 0.0, "l2": 1e-3, "dilated_layers": 4, "dilated_width": 3, "tower_pool": 1, "groups": 1}
+    if name == "residual_pooled":
+        # Basenji's order: motif detectors max-pooled to 10 bp first, then the dilated residual tower at 10 bp
+        # resolution (dilation 2/4/8/16 of width 3: a 610 bp receptive field for a tenth of the bp-resolution
+        # tower's cost), pooled again to 50 bp (10 x 5 divides the grid stride) and read out by position.
+        return {"conv_filters": [64], "conv_widths": [19], "pool_sizes": [5],
+                "norm": "none", "first_activation": "relu", "dense_units": [], "dropout": 0.0,
+                "conv_dropout": 0.0, "l2": 1e-3, "dilated_layers": 4, "dilated_width": 3, "tower_pool": 10, "groups": 1}
     raise ArgumentError("name", f"unknown model {name!r}", f"choose one of {', '.join(MODEL_NAMES)}")
 
 
@@ -115,19 +123,13 @@ def validate_config(cfg: dict, input_length: int) -> None:
         raise ArgumentError("conv_filters/conv_widths/pool_sizes", f"must be non-empty lists of equal length (got "
                             f"{len(filters)}, {len(widths)} and {len(pools)} entries)",
                             "give one filter count, width and pool size per conv layer")
-    tower = _tower(cfg)
-    length = input_length
-    for i, (w, pool) in enumerate(zip(widths, pools)):
-        if i == 0:
-            w += tower
-        if w > length:
-            raise ArgumentError("conv_widths", f"filter width {w} of conv layer {i + 1} is longer than its input "
-                                f"({length} positions from a {input_length} bp input)",
-                                "use narrower filters, smaller pooling or a longer input")
-        length = (length - w + 1) // pool
-        if length < 1:
-            raise ArgumentError("pool_sizes", f"conv layer {i + 1} pools its input to length 0 (pool size {pool})",
-                                "reduce pooling")
+    _lengths(cfg, input_length, check=True)
+    groups = cfg.get("groups", 1)
+    if isinstance(groups, bool) or not isinstance(groups, int) or groups < 1:
+        raise ArgumentError("groups", f"{groups!r} is not an integer >= 1", "use groups: 1 (no grouping)")
+    if any(f % groups for f in filters):
+        raise ArgumentError("groups", f"{groups} groups do not divide the filter counts {filters}",
+                            "give conv_filters that are multiples of groups")
     _float(cfg, "dropout", 0.0, 1.0)
     _float(cfg, "conv_dropout", 0.0, 1.0)
     _float(cfg, "l2", 0.0, None)
@@ -150,13 +152,44 @@ def _tower(cfg: dict) -> int:
     return sum((w - 1) * 2 ** (i + 1) for i in range(n))
 
 
-def output_length(cfg: dict, input_length: int) -> int:
-    """Length of the trunk output (positions seen by the head) for an input of ``input_length`` bp."""
-    cfg = model_config(cfg)
+def _tower_pool(cfg: dict) -> int:
+    v = cfg.get("tower_pool", 1)
+    if isinstance(v, bool) or not isinstance(v, int) or v < 1:
+        raise ArgumentError("tower_pool", f"{v!r} is not an integer >= 1", "e.g. tower_pool: 10 (1 = no pooling)")
+    return v
+
+
+def _lengths(cfg: dict, input_length: int, check: bool = False) -> int:
+    """Trunk output length; with ``check``, an :class:`ArgumentError` for a layer that gets no positions.
+
+    Layer 1: conv (valid) -> max-pool ``tower_pool`` -> residual tower (valid: removes ``_tower`` positions) ->
+    max-pool ``pool_sizes[0]``; layer i > 1: conv -> max-pool ``pool_sizes[i-1]``.
+    """
+    tower, tpool = _tower(cfg), _tower_pool(cfg)
     length = input_length
     for i, (w, pool) in enumerate(zip(cfg["conv_widths"], cfg["pool_sizes"])):
-        length = (length - int(w) + 1 - (_tower(cfg) if i == 0 else 0)) // int(pool)
+        w, pool = int(w), int(pool)
+        if check and w > length:
+            raise ArgumentError("conv_widths", f"filter width {w} of conv layer {i + 1} is longer than its input "
+                                f"({length} positions from a {input_length} bp input)",
+                                "use narrower filters, smaller pooling or a longer input")
+        length = length - w + 1
+        if i == 0:
+            length = length // tpool - tower
+            if check and length < 1:
+                raise ArgumentError("dilated_layers", f"the residual tower needs more positions than conv layer 1 "
+                                    f"leaves ({(length + tower)} after tower_pool {tpool})",
+                                    "use fewer dilated layers, a smaller tower_pool or a longer input")
+        length //= pool
+        if check and length < 1:
+            raise ArgumentError("pool_sizes", f"conv layer {i + 1} pools its input to length 0 (pool size {pool})",
+                                "reduce pooling")
     return length
+
+
+def output_length(cfg: dict, input_length: int) -> int:
+    """Length of the trunk output (positions seen by the head) for an input of ``input_length`` bp."""
+    return _lengths(model_config(cfg), input_length)
 
 
 def _norm_layer(layers, kind: str, name: str):
@@ -171,7 +204,8 @@ def build_model(cfg: dict | None, input_length: int = 1000, n_tasks: int = 1, se
     """Build the configured CNN (functional Keras model, logits output).
 
     Per conv layer: Conv1D (valid) -> [norm] -> activation -> MaxPooling1D (-> dropout between conv layers);
-    the last pooling layer is ``trunk_out``. Head: Flatten (keeps position, so a bin can be told from its
+    after the first layer's activation: max-pool ``tower_pool`` (when > 1) and the dilated residual tower
+    (``dilated_layers``), both before its pooling; the last pooling layer is ``trunk_out``. Head: Flatten (keeps position, so a bin can be told from its
     flanks) -> Dense -> [norm] -> ReLU -> dropout, per ``dense_units`` -> Dense(n_tasks) logits.
     The model is returned uncompiled and untrained.
 
@@ -220,12 +254,15 @@ def build_model(cfg: dict | None, input_length: int = 1000, n_tasks: int = 1, se
     x = inp
     n = len(cfg["conv_filters"])
     for i, (f, w, pool) in enumerate(zip(cfg["conv_filters"], cfg["conv_widths"], cfg["pool_sizes"])):
-        x = layers.Conv1D(int(f), int(w), padding="valid", kernel_regularizer=reg, name=f"conv{i + 1}")(x)
+        x = layers.Conv1D(int(f), int(w), padding="valid", kernel_regularizer=reg, name=f"conv{i + 1}",
+                          groups=1 if i == 0 else int(cfg["groups"]))(x)
         nl = _norm_layer(layers, norm, f"norm{i + 1}")
         if nl is not None:
             x = nl(x)
         act = cfg.get("first_activation", "relu") if i == 0 else "relu"
         x = layers.Activation(act, name=f"act{i + 1}")(x)
+        if i == 0 and int(cfg.get("tower_pool", 1)) > 1:
+            x = layers.MaxPooling1D(int(cfg["tower_pool"]), name="tower_pool")(x)
         if i == 0:
             x = _residual_tower(layers, x, int(f), cfg, reg, norm)
         x = layers.MaxPooling1D(int(pool), name="trunk_out" if i == n - 1 else f"pool{i + 1}")(x)
@@ -249,7 +286,8 @@ def _residual_tower(layers, x, filters: int, cfg: dict, reg, norm: str):
     w = int(cfg.get("dilated_width", 3))
     for j in range(int(cfg.get("dilated_layers", 0))):
         d = 2 ** (j + 1)
-        y = layers.Conv1D(filters, w, dilation_rate=d, padding="valid", kernel_regularizer=reg, name=f"dil{j + 1}")(x)
+        y = layers.Conv1D(filters, w, dilation_rate=d, padding="valid", kernel_regularizer=reg, name=f"dil{j + 1}",
+                          groups=int(cfg.get("groups", 1)))(x)
         nl = _norm_layer(layers, norm, f"dil_norm{j + 1}")
         if nl is not None:
             y = nl(y)

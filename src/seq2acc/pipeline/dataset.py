@@ -1,4 +1,5 @@
-"""DVC stage ``dataset@<chrom>``: bins, the label matrix (one column per task of ``data/peaks/summary.json``) and
+"""DVC stage ``dataset@<chrom>``: bins, the label matrix (one column per task of ``data/peaks/summary.json``), the
+signal matrix (the tasks with a signal track: ``dataset.signal_transform`` of the track over each bin) and
 informative negatives of one chromosome, plus every genome-wide bin -> ``data/datasets/<chrom>.h5`` (schema in
 README and docs/multitask.md)."""
 
@@ -13,7 +14,8 @@ from seq2acc.artifacts.peak_sets import read_peak_sets
 from seq2acc.config import Params, layout, params_keys
 from seq2acc.data.bins import BinSpec, chrom_seed, sample_examples
 from seq2acc.data.folds import check_fold_plan
-from seq2acc.data.store import write_chrom_dataset
+from seq2acc.data.signal import SIGNAL_TRANSFORMS, UNCOVERED, bin_signal
+from seq2acc.data.store import SignalInfo, write_chrom_dataset
 from seq2acc.errors import ParamsError
 from seq2acc.io.fasta import Genome
 
@@ -45,6 +47,26 @@ def negative_fractions(p: Params) -> dict[str, float]:
     return out
 
 
+def _signal_matrix(peaks, names: list[str], chrom: str, size: int, bin_starts, bin_size: int, transform: str,
+                   uncovered: str) -> tuple[np.ndarray | None, SignalInfo]:
+    """(n_bins, n_tasks) float32 signal labels of the bins (NaN for tasks without a track), or None when no task has
+    one; and the :class:`SignalInfo` naming the tasks that have one."""
+    tracks = peaks.signal_tracks
+    if not tracks:
+        return None, SignalInfo()
+    out = np.full((len(bin_starts), len(names)), np.nan, np.float32)
+    for t, name in enumerate(names):
+        if name in tracks:
+            key = f"peaks.tasks[{t}].signal"
+            out[:, t] = bin_signal(tracks[name], chrom, size, bin_starts, bin_size, transform, uncovered,
+                                   what=f"signal track of task '{name}' ({key})",
+                                   alternative=f"set {key}: null (no signal track)")
+            log.info("%s: signal of task %s (%s, uncovered bases %s): mean %.4g over %d bins", chrom, name, transform,
+                     uncovered, float(np.nanmean(out[:, t])) if np.isfinite(out[:, t]).any() else float("nan"),
+                     len(bin_starts))
+    return out, SignalInfo(tuple(n for n in names if n in tracks), transform, uncovered)
+
+
 def build_dataset(p: Params, chrom: str) -> Path:
     """Stage body of ``dataset@<chrom>``."""
     lay = layout(p)
@@ -54,6 +76,8 @@ def build_dataset(p: Params, chrom: str) -> Path:
     flank_bins = p.get("dataset.negatives.flank_bins", int, ge=0)
     neg_ratio = p.get("dataset.negatives.ratio", float, ge=0)
     max_n = p.get("dataset.max_n_fraction", float, ge=0, le=1)
+    transform = p.get("dataset.signal_transform", str, choices=SIGNAL_TRANSFORMS)
+    uncovered = p.get("dataset.signal_uncovered", str, choices=UNCOVERED)
     seed = p.get("seed", int)
     genome = Genome(genome_fa)
     with params_keys(p, chromosomes="dataset.chromosomes", n_folds="folds.n_folds"):  # the whole list, before any work
@@ -80,7 +104,9 @@ def build_dataset(p: Params, chrom: str) -> Path:
     if n["positive_grid"] and not n["positive_kept"]:
         log.warning("%s: all %d bins the target peaks make positive are left out (%d overlap the blacklist, %d have "
                     "too many N)", chrom, n["positive_grid"], n["positive_blacklisted"], n["positive_too_many_n"])
-    write_chrom_dataset(out, chrom, size, spec, cb, meta={"fasta": str(genome_fa), "bins": n}, task_names=names)
+    signal, info = _signal_matrix(peaks, names, chrom, size, cb.bin_start, spec.bin_size, transform, uncovered)
+    write_chrom_dataset(out, chrom, size, spec, cb, meta={"fasta": str(genome_fa), "bins": n}, task_names=names,
+                        signal=signal, signal_info=info)
     counts = np.bincount(cb.ex_source, minlength=4)
     per_task = dict(zip(names, cb.labels.sum(axis=0).tolist()))
     log.info("%s: %s; %d genome-wide bins (%d positive%s); %d examples: %s", chrom, dropped, len(cb.bin_start),

@@ -111,13 +111,44 @@ def prepare_peaks(p: Params) -> None:
                      "peaks.elsewhere_min_width", else_width,
                      "no bin could be an 'elsewhere' negative (dataset.negatives.fractions.elsewhere would silently "
                      "go to random bins)")
+    signals = _check_signals(specs, task_rows, sizes, chroms, lay)
     t0 = task_rows[0]
     summary = {"target_file": t0["file"], "target_raw": t0["raw"], "target_merged": t0["merged"],
                "target_bp": t0["bp"], "elsewhere_files": [str(f) for f in else_files],
                "elsewhere_merged": len(elsewhere), "blacklist_regions": len(blacklist), "min_width": t0["min_width"],
                "elsewhere_min_width": else_width, "tasks": task_rows}
-    write_peak_sets(lay.peaks, tasks, elsewhere, blacklist, summary)
+    write_peak_sets(lay.peaks, tasks, elsewhere, blacklist, summary, signals, sizes)
     log.info("peaks: %s", summary)
+
+
+def _check_signals(specs, task_rows, sizes: dict, chroms: list[str], lay) -> dict:
+    """Check each task's signal track against the FASTA and the listed chromosomes; record in its summary row the
+    bigWig the dataset stage reads (``signal_read``). A bigWig is read where it is (its header is checked here: the
+    chromosome names and sizes, some data on the listed chromosomes; its values by the dataset stage, chromosome
+    by chromosome). A bedGraph is read and checked here, line by line, and returned (task -> per-chromosome
+    intervals) to be written as ``signal/<name>.bw``."""
+    import contextlib
+
+    from seq2acc.artifacts.peak_sets import converted_signal_path
+    from seq2acc.io.signal import bigwig_has_data, check_track_chroms, is_bigwig_name, open_bigwig, read_bedgraph
+
+    out = {}
+    for s, row in zip(specs, task_rows):
+        if s.signal is None:
+            continue
+        what = f"signal track of task '{s.name}' ({s.key}.signal)"
+        alt = f"set {s.key}.signal: null (no signal track)"
+        if is_bigwig_name(s.signal):
+            with contextlib.closing(open_bigwig(s.signal, what)) as bw:
+                check_track_chroms(s.signal, bw.chroms(), sizes, chroms, what, lay.genome)
+                if not any(bigwig_has_data(bw, c, sizes[c]) for c in chroms):
+                    raise InputError(s.signal, f"{what} has no data on any chromosome of dataset.chromosomes (an "
+                                     "empty track)", f"give the task's signal bigWig with data, or {alt}")
+            row.update(signal_format="bigwig", signal_read=str(s.signal))
+        else:
+            out[s.name] = read_bedgraph(s.signal, sizes, chroms, what, lay.genome, alternative=alt)
+            row.update(signal_format="bedgraph", signal_read=str(converted_signal_path(lay.peaks, s.name)))
+    return out
 
 
 def _check_can_label(iv: Intervals, chroms: list[str], bin_size: int, need: float, where: str, what: str,

@@ -32,8 +32,8 @@ from seq2acc.data.loader import FoldData, fold_data
 from seq2acc.errors import ParamsError
 from seq2acc.io.bed import read_bed3
 from seq2acc.mlops import lineage as lineage_mod
-from seq2acc.model.fit import (MONITORS, OPTIMIZERS, SCHEDULES, TASKS, VALID_SETS, TrainConfig, build_and_fit,
-                               inference_copy)
+from seq2acc.model.fit import MONITORS, OPTIMIZERS, SCHEDULES, TASKS, VALID_SETS, TrainConfig, inference_copy
+from seq2acc.model.seed_ensemble import fit_seed_ensemble, merged_config
 from seq2acc.model.zoo import MODEL_NAMES, model_config, validate_config
 
 log = logging.getLogger(__name__)
@@ -156,6 +156,10 @@ def train_fold(p: Params, k: int) -> Path:
     from mlflow.tracking import MlflowClient
 
     tc, mc, context = validate_params(p)  # bad params fail here, before any data is read
+    seeds = p.get("train.seeds", int, ge=1)
+    if seeds > 1:
+        with params_keys(p, prefix="model."):
+            merged_config(mc, seeds)  # a model the members cannot be merged into fails here
     init_pwms = motif_init_pwms(p)
     strategy_name = p.get("train.distribute", str, choices=distribute.STRATEGIES)  # ... train.distribute too
     pp = paths(p)
@@ -175,7 +179,8 @@ def train_fold(p: Params, k: int) -> Path:
         # multi_worker: a non-chief worker takes part in every training step but writes nothing (no MLflow run,
         # no model); the chief's `dvc repro train@K` owns the outputs. Start it with `python stages/train.py K`.
         with params_keys(p, name="train.distribute"), distribute.scope(strategy_name):
-            build_and_fit(genome, data, tc, mc, context, init_pwms=init_pwms)
+            fit_seed_ensemble(genome, _member_data(p, genome, k, tc, context, data), tc, mc, context, seeds,
+                              init_pwms=init_pwms)
         log.info("fold %d: non-chief worker finished; the chief writes %s", k, out)
         return out
     lin = lineage(p, k, data)
@@ -214,8 +219,9 @@ def train_fold(p: Params, k: int) -> Path:
             # train.distribute: one_device | mirrored | multi_worker
             with params_keys(p, name="train.distribute"), distribute.scope(strategy_name) as strategy:
                 mlflow.set_tags({f"distribute.{kk}": str(vv) for kk, vv in distribute.describe(strategy).items()})
-                model, history = build_and_fit(genome, data, tc, mc, context, epoch_hook=hook,
-                                               init_pwms=init_pwms)
+                model, history, saved_mc = fit_seed_ensemble(
+                    genome, _member_data(p, genome, k, tc, context, data), tc, mc, context, seeds,
+                    epoch_hook=hook, init_pwms=init_pwms)
             best = history["best_epoch"]
             mlflow.set_tags({"train.attempts": str(len(history["attempts"])), "train.seed_used": str(history["seed"])})
             summary = {"best_epoch": best, "epochs_run": history["epochs_run"],
@@ -223,13 +229,17 @@ def train_fold(p: Params, k: int) -> Path:
             for key_ in ("val_auprc", "val_auroc", *(kk for kk in history if kk.startswith("val_auprc/"))):
                 if key_ in history:
                     summary[f"best_{key_}"] = history[key_][best - 1]
+            if "ensemble" in history:  # train.seeds > 1: the merged model's validation metrics are the fold's
+                summary.update({f"best_{kk}": vv for kk, vv in history["ensemble"].items()})
+                summary["members"] = seeds
             mlflow.log_metrics({kk: float(v) for kk, v in summary.items()})
             model = inference_copy(model)  # saved without compile state: loads with plain Keras
             with atomic_path(out, suffix=".tmpdir") as tmp:
                 tmp.mkdir()
                 model.save(tmp / MODEL_FILE)
                 (tmp / "history.json").write_text(json.dumps(history, indent=1))
-                (tmp / "config.json").write_text(json.dumps({"fold": data.fold, "input_length": context, "model": mc,
+                (tmp / "config.json").write_text(json.dumps({"fold": data.fold, "input_length": context,
+                                                             "model": saved_mc, "seeds": seeds,
                                                              "train": tc.to_dict(),
                                                              "task_names": list(data.task_names)}, indent=1))
                 _loss_plot(history, tmp / "loss.png", f"fold {k} ({mc['name']})")
@@ -363,6 +373,19 @@ def validate_params(p: Params) -> tuple[TrainConfig, dict, int]:
         raise ParamsError("train.max_shift", f"{tc.max_shift} bp moves the labelled bin outside the input",
                           f"use at most {max_shift_limit} (a few tens of bp is typical)")
     return tc, mc, context
+
+
+def _member_data(p: Params, genome, k: int, tc, context: int, data0):
+    """``make_data`` of :func:`~seq2acc.model.seed_ensemble.fit_seed_ensemble`: member 0 trains on the fold data
+    already read, member m on the same fold drawn with its own seed (negatives, order, augmentation)."""
+    pp = paths(p)
+
+    def make(tc_m):
+        if tc_m.seed == tc.seed:
+            return data0
+        with params_keys(p, k="train.folds", elsewhere="train.elsewhere_negatives"):
+            return fold_data(genome, pp["data_dir"], pp["folds"], k, tc_m, context, load_elsewhere(p, tc_m))
+    return make
 
 
 def motif_init_pwms(p: Params) -> list | None:

@@ -11,7 +11,8 @@ import pandas as pd
 
 from seq2acc.io.atomic import write_json
 from seq2acc.data.bins import SOURCES
-from seq2acc.data.store import dataset_path, label_columns, read_examples, read_genomewide, read_meta, read_task_names
+from seq2acc.data.store import (dataset_path, label_columns, read_examples, read_genomewide, read_meta,
+                                read_signal_info, read_task_names, signal_columns)
 from seq2acc.errors import DataValidationError
 from seq2acc.data.folds import load_folds
 from seq2acc.io.fasta import index_fasta
@@ -49,6 +50,28 @@ def _no_positives(p: Params, chroms, data_dir) -> None:
                               f"read this data): {cause}\n    fix: {fix}")
 
 
+def _signal_ok(v: np.ndarray) -> np.ndarray:
+    """Per value: True where there is no signal label (NaN) or it is finite and >= 0."""
+    v = np.asarray(v, np.float64)
+    return np.isnan(v) | (np.isfinite(v) & (v >= 0))
+
+
+def _moments(v: np.ndarray) -> np.ndarray:
+    """(n, sum, sum of squares) of the finite values (float64), to pool chromosomes and splits."""
+    v = np.asarray(v, np.float64)
+    v = v[np.isfinite(v)]
+    return np.array([len(v), v.sum(), (v * v).sum()])
+
+
+def _summary(m: np.ndarray) -> dict:
+    """``{n, mean, sd}`` (population sd) of pooled :func:`_moments`; mean and sd None when n is 0."""
+    n, s1, s2 = float(m[0]), float(m[1]), float(m[2])
+    if not n:
+        return {"n": 0, "mean": None, "sd": None}
+    mean = s1 / n
+    return {"n": int(n), "mean": round(mean, 5), "sd": round(float(np.sqrt(max(s2 / n - mean * mean, 0.0))), 5)}
+
+
 def _task_rule(text: str, name: str, n_tasks: int) -> str:
     """A per-task rule's text: as it always read for one task, with the task named for several."""
     return text if n_tasks == 1 else f"task '{name}': {text}"
@@ -71,6 +94,10 @@ def run_checks(p: Params) -> tuple[Checker, dict]:
     ex["length"] = ex.end - ex.start
     ex["any_task_positive"] = (ex[cols] == 1).any(axis=1).astype(int)
     ex["positive_source"] = (ex.source == SOURCES.index("positive")).astype(int)
+    sig = read_signal_info(paths)
+    sig_names, sig_cols = list(sig.tasks), signal_columns(sig.tasks)
+    for n, c in zip(sig_names, sig_cols):
+        ex[f"signal_ok:{n}"] = _signal_ok(ex[c].to_numpy())
     ck.check("examples", ex, [
         ("labels are 0 or 1", E.ExpectColumnValuesToBeInSet(column="label", value_set=[0, 1])),
         *[(f"task '{n}': labels are 0 or 1", E.ExpectColumnValuesToBeInSet(column=c, value_set=[0, 1]))
@@ -87,19 +114,27 @@ def run_checks(p: Params) -> tuple[Checker, dict]:
         ("provenance is a known source", E.ExpectColumnValuesToBeInSet(column="source", value_set=list(range(len(SOURCES))))),
         *[(_task_rule("some positive examples exist", n, nt), E.ExpectColumnSumToBeBetween(column=c, min_value=1))
           for n, c in zip(names, cols)],
+        *[(f"task '{n}': signal is finite and >= 0 where given", E.ExpectColumnValuesToBeInSet(
+            column=f"signal_ok:{n}", value_set=[True])) for n in sig_names],
+        *[(f"task '{n}': some examples have a signal label", E.ExpectColumnValuesToNotBeNull(column=c, mostly=1e-9))
+          for n, c in zip(sig_names, sig_cols)],
     ], _row)
 
     # Genome-wide bins: per-chromosome extremes (bounded memory at genome scale).
-    rows = []
+    rows, gw_signal = [], {n: {} for n in sig_names}
     for c in chroms:
         _, size, spec, gw = read_genomewide(dataset_path(data_dir, c), tasks=True)
         lab = gw[cols].to_numpy()
+        for n, col in zip(sig_names, sig_cols):
+            gw_signal[n][c] = _moments(gw[col].to_numpy())
         rows.append({"chrom": c, "chrom_size": size, "n_bins": len(gw),
                      "min_start": int(gw.start.min()) if len(gw) else 0,
                      "max_end": int(gw.start.max() + spec.context) if len(gw) else 0,
                      "bad_labels": int((~gw.label.isin([0, 1])).sum()), "n_pos": int((gw.label == 1).sum()),
                      **{f"bad:{n}": int((~np.isin(lab[:, t], [0, 1])).sum()) for t, n in enumerate(names)},
-                     **{f"pos:{n}": int((lab[:, t] == 1).sum()) for t, n in enumerate(names)}})
+                     **{f"pos:{n}": int((lab[:, t] == 1).sum()) for t, n in enumerate(names)},
+                     **{f"bad_signal:{n}": int((~_signal_ok(gw[col].to_numpy())).sum())
+                        for n, col in zip(sig_names, sig_cols)}})
     gwdf = pd.DataFrame(rows)
     ck.check("genomewide", gwdf, [
         ("genome-wide bins start >= 0", E.ExpectColumnValuesToBeBetween(column="min_start", min_value=0)),
@@ -107,6 +142,8 @@ def run_checks(p: Params) -> tuple[Checker, dict]:
         ("genome-wide labels are 0 or 1", E.ExpectColumnValuesToBeInSet(column="bad_labels", value_set=[0])),
         *[(f"task '{n}': genome-wide labels are 0 or 1", E.ExpectColumnValuesToBeInSet(column=f"bad:{n}", value_set=[0]))
           for n in names],
+        *[(f"task '{n}': genome-wide signal is finite and >= 0 where given",
+           E.ExpectColumnValuesToBeInSet(column=f"bad_signal:{n}", value_set=[0])) for n in sig_names],
         ("chromosome present in the FASTA", E.ExpectColumnValuesToBeInSet(column="chrom", value_set=fasta_names)),
     ], lambda r: f"{r['chrom']}: size={r['chrom_size']} min_start={r['min_start']} max_end={r['max_end']}")
 
@@ -116,7 +153,7 @@ def run_checks(p: Params) -> tuple[Checker, dict]:
     ck.check("folds", cover, [
         ("every chromosome is a test chromosome exactly once", E.ExpectColumnValuesToBeInSet(column="times_tested", value_set=[1])),
     ], lambda r: f"{r['chrom']} tested {r['times_tested']} times")
-    pos_frac, per_task = {}, {n: {} for n in names}
+    pos_frac, per_task, signal_stats = {}, {n: {} for n in names}, {n: {} for n in sig_names}
     split_word = {"train": "training", "valid": "valid", "test": "test"}
     for f in folds:
         k = f["fold"]
@@ -139,9 +176,15 @@ def run_checks(p: Params) -> tuple[Checker, dict]:
         for n, c in zip(names, cols):
             per_task[n][f"fold{k}"] = {s: round(float(t[c].mean()), 4) for s, t in tables.items()}
             per_task[n][f"fold{k}"]["test_genomewide"] = round(float(test_gw[f"pos:{n}"].sum() / n_test_bins), 5)
+        for n, c in zip(sig_names, sig_cols):
+            signal_stats[n][f"fold{k}"] = {s: _summary(_moments(t[c].to_numpy())) for s, t in tables.items()}
+            signal_stats[n][f"fold{k}"]["test_genomewide"] = _summary(
+                np.sum([gw_signal[n][c_] for c_ in f["test"]], axis=0))
     summary = {"success": ck.success, "n_checks": len(ck.results), "n_passed": sum(r.success for r in ck.results),
                "n_examples": len(ex), "tasks": names, "positive_fraction": pos_frac,
-               "positive_fraction_per_task": per_task, "failures": ck.failure_lines()}
+               "positive_fraction_per_task": per_task, "signal_tasks": sig_names,
+               "signal": {"transform": sig.transform, "uncovered": sig.uncovered, "per_task": signal_stats},
+               "failures": ck.failure_lines()}
     return ck, summary
 
 

@@ -11,7 +11,10 @@
   sequence, relative PWM score);
 - ``regions.tsv``: every planted region, its design, what each grammar says about it, and the label-noise flips;
 - ``bayes_optimal.tsv.gz``: the grammar evaluated on every genome-wide bin (``BinSpec.grid``): the label it
-  implies and the Bayes-optimal score P(label = 1 | planted truth);
+  implies and the Bayes-optimal score P(label = 1 | planted truth); with a ``signal`` section also ``signal_mean``,
+  the expected (noise-free) mean signal over the bin;
+- ``signal.bw`` (only with a ``signal`` section): a signal track whose strength follows the target grammar (see
+  :func:`signal_profile`), the input of a regression task with a known ceiling;
 - ``motifs.meme`` and ``motifs/<symbol>.jaspar``: the matrices that were planted (for TOMTOM comparisons);
 - ``config.yaml`` (the resolved configuration) and ``summary.json`` (counts and measured composition).
 
@@ -35,6 +38,12 @@ Model of the world (see docs/simulation.md):
 - Bayes-optimal score of a bin: 1 - e when the grammar's peaks make it positive, otherwise the (small) rate at
   which noise peaks make bins positive. It knows the planted truth, so it is an upper bound for any model; with
   e = 0 it is exactly the label.
+- Signal (optional): every region where the target grammar holds (the planted truth, before label noise) gets a
+  Gaussian bump of height ``signal.scale`` x the mean relative PWM score of the instances that satisfied its rule,
+  sd ``regions.peak_width / 4``, centred on them, over a flat ``signal.background``; the track holds Poisson
+  counts of that expected signal per ``signal.resolution``-bp block (divided by the block width, so the expected
+  value per base is the profile). ``signal_mean`` of a bin is the profile's mean over it: the best any model can
+  predict from the planted truth.
 """
 
 from __future__ import annotations
@@ -124,6 +133,16 @@ class Grammar:
 
 
 # ----------------------------------------------------------------------------- configuration
+@dataclass(frozen=True)
+class SignalSim:
+    """The ``signal`` section: expected signal = background + scale x region strength x Gaussian bump; Poisson counts
+    per ``resolution``-bp block."""
+
+    scale: float
+    background: float
+    resolution: int
+
+
 @dataclass
 class SimConfig:
     path: str
@@ -151,6 +170,7 @@ class SimConfig:
     blacklist_width: int
     spec: BinSpec
     raw: dict = field(default_factory=dict)
+    signal: "SignalSim | None" = None  # the optional signal track (``signal`` section)
 
     @property
     def genome_size(self) -> int:
@@ -196,6 +216,22 @@ def _grammar(p: Params, key: str, symbols: set[str], required: bool) -> Grammar:
         raise _bad(f"{key}.repressors", "a motif cannot be both activator and repressor in one grammar",
                    "use different motifs", p.path)
     return Grammar(tuple(rules), reps)
+
+
+def _signal_sim(p: Params, path: str) -> SignalSim | None:
+    node = p.raw("signal", None)
+    if node is None:
+        return None
+    if not isinstance(node, dict):
+        raise _bad("signal", f"{node!r} must be a mapping {{scale, background, resolution}}",
+                   "e.g. signal: {scale: 20, background: 0.5, resolution: 10}, or leave it out for no signal track",
+                   path)
+    unknown = sorted(set(map(str, node)) - {"scale", "background", "resolution"})
+    if unknown:
+        raise _bad(f"signal.{unknown[0]}", "is not a key of the signal section", "use scale, background, resolution",
+                   path)
+    return SignalSim(p.get("signal.scale", float, gt=0), p.get("signal.background", float, 0.5, ge=0),
+                     p.get("signal.resolution", int, 10, gt=0))
 
 
 def load_config(path) -> SimConfig:
@@ -251,7 +287,7 @@ def config_from_dict(data: dict, path: str = "<sim config>") -> SimConfig:
         peak_width=p.get("regions.peak_width", int, 200, gt=0), min_gap=p.get("regions.min_gap", int, 1000, ge=0),
         label_noise=p.get("label_noise", float, 0.0, ge=0, lt=0.5),
         n_blacklist=p.get("blacklist.n", int, 0, ge=0), blacklist_width=p.get("blacklist.width", int, 500, gt=0),
-        spec=spec, raw=data)
+        spec=spec, raw=data, signal=_signal_sim(p, path))
     if cfg.min_gap < spec.context:
         log.warning("%s: regions.min_gap %d < bins.context %d: a model input can see two regions", path, cfg.min_gap, spec.context)
     return cfg
@@ -536,6 +572,40 @@ def bayes_optimal(truth: pd.DataFrame, grammar: Grammar, sizes: dict[str, int], 
     return df
 
 
+def signal_profile(truth: pd.DataFrame, grammar: Grammar, sizes: dict[str, int], peak_width: int, scale: float,
+                   background: float) -> dict[str, np.ndarray]:
+    """Expected signal per base (float64, one array per chromosome): ``background`` plus, for every region where
+    ``grammar`` holds, ``scale`` x the mean relative PWM score of the instances inside the span that satisfied its
+    rule x exp(-d^2 / (2 sd^2)), d = distance of the base's centre from the span's centre, sd = peak_width / 4
+    (cut at 3 sd)."""
+    out = {c: np.full(int(n), float(background)) for c, n in sizes.items()}
+    peaks = grammar_peaks(truth, grammar, peak_width)
+    sd = peak_width / 4.0
+    half = int(math.ceil(3 * sd))
+    by_region = dict(tuple(truth.groupby("region")))
+    for r in peaks.itertuples():
+        inst = by_region[r.region]
+        inside = inst[(inst.start >= r.span_start) & (inst.end <= r.span_end)]
+        strength = float(inside.rel_score.mean()) if len(inside) else 1.0
+        centre = (r.span_start + r.span_end) / 2.0
+        a, b = max(0, int(centre) - half), min(len(out[r.chrom]), int(centre) + half + 1)
+        x = np.arange(a, b) + 0.5
+        out[r.chrom][a:b] += scale * strength * np.exp(-0.5 * ((x - centre) / sd) ** 2)
+    return out
+
+
+def signal_counts(profile: dict[str, np.ndarray], resolution: int, rng: np.random.Generator) -> dict:
+    """Observed track ``{chrom: (starts, ends, values)}``: per ``resolution``-bp block, Poisson(sum of the expected
+    signal over the block) / block width (the last block of a chromosome may be shorter)."""
+    out = {}
+    for c, lam in profile.items():
+        starts = np.arange(0, len(lam), resolution, dtype=np.int64)
+        ends = np.minimum(starts + resolution, len(lam))
+        expected = np.add.reduceat(lam, starts)
+        out[c] = (starts, ends, rng.poisson(expected) / (ends - starts))
+    return out
+
+
 # ----------------------------------------------------------------------------- the simulator
 @dataclass
 class SimResult:
@@ -548,6 +618,7 @@ class SimResult:
     regions: Path
     bayes_optimal: Path
     summary: dict
+    signal: Path | None = None  # signal.bw, when the config has a signal section
 
 
 def _bystander(cfg: SimConfig, design: Design, placed, lengths, rng) -> tuple[str, int] | None:
@@ -588,6 +659,26 @@ def _designs(cfg: SimConfig) -> list[Design]:
     for r in cfg.elsewhere.rules:
         plan += [Design(r.name, "elsewhere", rule_blocks(r))] * cfg.n_elsewhere
     return plan
+
+
+def _write_signal(cfg: SimConfig, truth: pd.DataFrame, sizes: dict, bo: pd.DataFrame, path: Path):
+    """Write ``signal.bw`` (:func:`signal_counts` of :func:`signal_profile`, its own random stream, so that the other
+    outputs are the same with or without it) and add ``signal_mean`` to the Bayes-optimal table ``bo`` in place."""
+    from seq2acc.io.signal import write_bigwig_intervals
+
+    sig = cfg.signal
+    profile = signal_profile(truth, cfg.target, sizes, cfg.peak_width, sig.scale, sig.background)
+    write_bigwig_intervals(path, signal_counts(profile, sig.resolution, np.random.default_rng([cfg.seed, 21])), sizes)
+    means = []
+    for chrom, sub in bo.groupby("chrom", sort=False):
+        cum = np.r_[0.0, np.cumsum(profile[chrom])]
+        b = sub.bin_start.to_numpy(np.int64)
+        means.append(pd.Series((cum[b + cfg.spec.bin_size] - cum[b]) / cfg.spec.bin_size, index=sub.index))
+    bo["signal_mean"] = pd.concat(means) if means else np.zeros(0)
+    pos = bo.grammar == 1
+    return path, {"scale": sig.scale, "background": sig.background, "resolution": sig.resolution,
+                  "mean_in_grammar_bins": round(float(bo.signal_mean[pos].mean()), 4) if pos.any() else None,
+                  "mean_in_other_bins": round(float(bo.signal_mean[~pos].mean()), 4) if (~pos).any() else None}
 
 
 def _fasta_bytes(name: str, codes: np.ndarray, width: int = 60) -> bytes:
@@ -757,6 +848,8 @@ def simulate(config, out_dir, seed: int | None = None) -> SimResult:
     write_text(res.truth, truth.to_csv(sep="\t", index=False))
     write_text(res.regions, regions.to_csv(sep="\t", index=False))
     bo = bayes_optimal(truth, cfg.target, sizes, cfg.spec, cfg.peak_width, cfg.label_noise)
+    if cfg.signal is not None:
+        res.signal, signal_summary = _write_signal(cfg, truth, sizes, bo, out / "signal.bw")
     with atomic_path(res.bayes_optimal) as tmp, open(tmp, "wb") as raw, \
             gzip.GzipFile(filename="bayes_optimal.tsv", mode="wb", fileobj=raw, mtime=0) as gz:
         gz.write(bo.to_csv(sep="\t", index=False, float_format="%.6g").encode())  # fixed header: same bytes
@@ -784,6 +877,8 @@ def simulate(config, out_dir, seed: int | None = None) -> SimResult:
         "bins": {"bin_size": cfg.spec.bin_size, "stride": cfg.spec.stride, "context": cfg.spec.context,
                  "positive_overlap": cfg.spec.positive_overlap},
     }
+    if cfg.signal is not None:
+        summary["signal"] = signal_summary
     write_json(out / "summary.json", summary)
     res.summary = summary
     log.info("simulated %d bp, %d target peaks (%d grammar-positive regions, %d noise flips), %d elsewhere peaks, "
