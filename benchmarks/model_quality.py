@@ -169,6 +169,8 @@ def main(argv=None):
     ap.add_argument("--folds", default=None, help="with --cv: comma-separated subset of folds, e.g. 0,1,2")
     ap.add_argument("--out", default=None, help="append the JSON rows to this file")
     ap.add_argument("--save", default=None, help="directory to save each config's model and test scores")
+    ap.add_argument("--from-saved", default=None, help="re-score the models a --save run left in this directory "
+                    "(<config>-fold<K>.keras) instead of training")
     a = ap.parse_args(argv)
     import yaml
     from sklearn.metrics import average_precision_score, roc_auc_score
@@ -177,6 +179,7 @@ def main(argv=None):
     from seq2acc.data.folds import load_folds
     from seq2acc.io.fasta import Genome
     from seq2acc.config import Params
+    from seq2acc.evaluate.calibration import apply_calibration, fit_calibration
 
     logutil.setup("WARNING")
     base = yaml.safe_load((ROOT / "params.yaml").read_text())
@@ -210,18 +213,30 @@ def main(argv=None):
                "target": base["peaks"]["target"], "motif": base["baselines"]["pwm"]["jaspar_id"]}
         scores = {True: [], False: []}
         labels, t_total = [], 0.0
+        calibrated = []
         for f in folds:
-            model, hist, data, t = train_one(p, genome, data_dir, folds_path, f["fold"])
+            if a.from_saved:
+                from seq2acc.model.load import load_model
+
+                model, t = load_model(Path(a.from_saved) / f"{name}-fold{f['fold']}.keras"), 0.0
+                fold_row = {"fold": f["fold"], "test": f["test"], "rescored": a.from_saved}
+            else:
+                model, hist, data, t = train_one(p, genome, data_dir, folds_path, f["fold"])
+                fold_row = {"fold": f["fold"], "test": f["test"], "epochs": hist["epochs_run"],
+                            "best_epoch": hist["best_epoch"], "attempts": len(hist.get("attempts", [1])),
+                            "train_s": round(t, 1), "sec_per_epoch": round(t / hist["epochs_run"], 1),
+                            "val_loss_hist": [round(v, 4) for v in hist["val_loss"]],
+                            "val_auprc_hist": [round(v, 4) for v in hist.get("val_auprc", [])]}
             t_total += t
-            fold_row = {"fold": f["fold"], "test": f["test"], "epochs": hist["epochs_run"], "best_epoch": hist["best_epoch"],
-                        "attempts": len(hist.get("attempts", [1])), "train_s": round(t, 1),
-                        "sec_per_epoch": round(t / hist["epochs_run"], 1),
-                        "val_loss_hist": [round(v, 4) for v in hist["val_loss"]],
-                        "val_auprc_hist": [round(v, 4) for v in hist.get("val_auprc", [])]}
             for rc in (False, True):
                 s, y = score_chroms(model, genome, data_dir, f["test"], rc)
                 scores[rc].append(s)
                 fold_row[f"auprc_{'rc' if rc else 'fw'}"] = round(float(average_precision_score(y, s)), 4)
+            # as evaluate@K: Platt scaling fitted on every genome-wide bin of the fold's validation chromosomes
+            sv, yv = score_chroms(model, genome, data_dir, f["valid"], True)
+            cal = fit_calibration(sv, yv, "platt")
+            calibrated.append(apply_calibration(scores[True][-1], cal))
+            fold_row["platt"] = {k: round(float(v), 4) for k, v in cal.items() if k in ("a", "b")}
             labels.append(y)
             if pwm is not None:
                 if f["fold"] not in pwm_scores:
@@ -249,6 +264,8 @@ def main(argv=None):
             tag = "rc" if rc else "fw"
             row[f"auprc_{tag}"] = round(float(average_precision_score(y, s)), 4)
             row[f"auroc_{tag}"] = round(float(roc_auc_score(y, s)), 4)
+        row["auprc_rc_calibrated"] = round(float(average_precision_score(y, np.concatenate(calibrated))), 4)
+        row["auprc_rc_fold_mean"] = round(float(np.mean([fr["auprc_rc"] for fr in row["folds"]])), 4)
         if a.save:
             np.savez(Path(a.save) / f"{name}.npz", scores=np.concatenate(scores[True]), labels=y)
         if not a.cv:  # flatten the single fold for the table

@@ -37,7 +37,7 @@ def _toy_genome(seed=0):
     return seqs, peaks
 
 
-def make_toy_project(root: Path, **train_overrides) -> Params:
+def make_toy_project(root: Path, model: dict | None = None, **train_overrides) -> Params:
     """Datasets, folds and params of a 3-chromosome toy genome (no DVC: the library functions directly)."""
     from seq2acc.data.bins import BinSpec, sample_examples
     from seq2acc.data.store import dataset_path, write_chrom_dataset
@@ -63,7 +63,7 @@ def make_toy_project(root: Path, **train_overrides) -> Params:
     data = {"seed": 7, "genome": {"fasta_out": str(root / "genome.fa")},
             "peaks": {"target": "data/raw/toyset/peaks/Toy1.bed"},
             "dataset": {"out_dir": str(root / "datasets"), "context": 200, "bin_size": 100},
-            "folds": {"out": str(root / "folds.json")}, "model": dict(TINY_MODEL), "train": train,
+            "folds": {"out": str(root / "folds.json")}, "model": {**TINY_MODEL, **(model or {})}, "train": train,
             "validate": {"report": str(root / "validation/summary.json")},
             "tracking": {"experiment": None, "model_name": None},
             "promote": {"out": str(root / "reports/train.json")},
@@ -623,28 +623,23 @@ def test_merged_seed_ensemble_is_exactly_the_mean_of_its_members(cfg):
     assert np.abs(members[0].predict(x, verbose=0) - want).max() > 1e-3  # the members do differ
 
 
-def test_seed_ensemble_members_get_their_own_seeds_and_a_dense_head_is_refused(tmp_path):
-    from seq2acc.data.loader import fold_data
-    from seq2acc.errors import ArgumentError
-    from seq2acc.io.fasta import Genome
-    from seq2acc.model.seed_ensemble import MEMBER_SEED_STEP, fit_seed_ensemble, merged_config
-    from seq2acc.model.zoo import model_config
-    from seq2acc.pipeline.train import validate_params
+def test_train_seeds_registers_one_merged_model_whose_members_had_their_own_seeds(store, tmp_path):
+    from seq2acc.errors import ArgumentError, ParamsError
+    from seq2acc.model.load import load_model
+    from seq2acc.model.seed_ensemble import MEMBER_SEED_STEP, merged_config
+    from seq2acc.pipeline.train import train_fold
 
-    with pytest.raises(ArgumentError, match="train.seeds"):
+    with pytest.raises(ArgumentError, match="seeds"):
         merged_config(TINY_MODEL, 2)  # hidden dense layers would mix the members
-    p = make_toy_project(tmp_path, epochs=1, genomewide_negatives=0.0, restarts=0)
-    tc, _, context = validate_params(p)
-    mc = model_config({**TINY_MODEL, "dense_units": []})
-    g = Genome(tmp_path / "genome.fa")
-    seeds = []
-
-    def make(tc_m):
-        seeds.append(tc_m.seed)
-        return fold_data(g, tmp_path / "datasets", tmp_path / "folds.json", 0, tc_m, context)
-
-    model, h, cfg = fit_seed_ensemble(g, make, tc, mc, context, 2)
-    assert seeds == [tc.seed, tc.seed + MEMBER_SEED_STEP]
-    assert [a["seed"] for a in h["attempts"]] == seeds and len(h["members"]) == 2
-    assert cfg["conv_filters"] == [16, 16] and model.get_layer("conv2").groups == 2
-    assert 0 < h["ensemble"]["val_loss"] < 5 and 0 <= h["ensemble"]["val_auprc"] <= 1
+    with pytest.raises(ParamsError, match="train.seeds"):  # refused before any data is read
+        train_fold(make_toy_project(tmp_path / "dense", seeds=2), 0)
+    p = make_toy_project(tmp_path, model={"dense_units": []}, epochs=1, genomewide_negatives=0.0, restarts=0,
+                         seeds=2)
+    out = train_fold(p, 0)
+    cfg = json.loads((out / "config.json").read_text())
+    h = json.loads((out / "history.json").read_text())
+    assert cfg["seeds"] == 2 and cfg["model"]["conv_filters"] == [16, 16] and cfg["model"]["groups"] == 2
+    assert [a["seed"] for a in h["attempts"]] == [7, 7 + MEMBER_SEED_STEP] and len(h["members"]) == 2
+    assert load_model(out / "model.keras").get_layer("conv2").groups == 2
+    run = json.loads((out / "mlflow_run.json").read_text())
+    assert run["best_val_loss"] == pytest.approx(h["ensemble"]["val_loss"])  # promotion compares the ensemble

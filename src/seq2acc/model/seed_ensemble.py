@@ -27,12 +27,12 @@ def merged_config(cfg: dict, n: int) -> dict:
     """The zoo config of ``n`` members of ``cfg`` merged: filters x n, ``groups`` x n."""
     cfg = model_config(cfg)
     if n < 1:
-        raise ArgumentError("train.seeds", f"{n} members", "use train.seeds >= 1")
+        raise ArgumentError("seeds", f"{n} members", "use train.seeds >= 1")
     if cfg["dense_units"]:
-        raise ArgumentError("train.seeds", f"a seed ensemble needs a linear read-out; model {cfg['name']!r} has "
+        raise ArgumentError("seeds", f"a seed ensemble needs a linear read-out; model {cfg['name']!r} has "
                             f"hidden dense layers {cfg['dense_units']}", "set model.dense_units: [] or train.seeds: 1")
     if cfg["norm"] == "layer":
-        raise ArgumentError("train.seeds", "layer normalisation mixes the channels of all members",
+        raise ArgumentError("seeds", "layer normalisation mixes the channels of all members",
                             "use model.norm: batch or none, or train.seeds: 1")
     out = dict(cfg)
     out["conv_filters"] = [int(f) * n for f in cfg["conv_filters"]]

@@ -158,7 +158,7 @@ def train_fold(p: Params, k: int) -> Path:
     tc, mc, context = validate_params(p)  # bad params fail here, before any data is read
     seeds = p.get("train.seeds", int, ge=1)
     if seeds > 1:
-        with params_keys(p, prefix="model."):
+        with params_keys(p, seeds="train.seeds"):
             merged_config(mc, seeds)  # a model the members cannot be merged into fails here
     init_pwms = motif_init_pwms(p)
     strategy_name = p.get("train.distribute", str, choices=distribute.STRATEGIES)  # ... train.distribute too
