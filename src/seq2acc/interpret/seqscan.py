@@ -1,31 +1,35 @@
 """PWM scanning of DNA sequences without a convolution (issue 17): a k-mer index and branch and bound, in numba.
 
-A sequence scan needs only the windows above a motif's threshold, so it need not score every window:
+A sequence scan needs only the windows above a motif's threshold, so it need not score every window.
 
-1. **Index** (:class:`KmerIndex`, built once for all motifs): the sequences as uint8 codes (A0 C1 G2 T3, 4 = N),
-   every position's k-mer (``k`` ~ log4 of the total length, at most :data:`MAX_K`) and the positions sorted by
-   k-mer (a counting sort), so the positions of one k-mer, or of a run of consecutive k-mer codes, are one slice.
-2. **Per motif and strand** (a row of a :class:`ScanPlan`; in parallel over the rows with ``prange``): a block
-   of ``k`` consecutive PWM columns (the whole PWM when it is narrower; letters after it are free) is chosen
-   where the columns are most selective. A depth-first walk over the block's letters keeps only the prefixes
-   whose partial score plus the best the other columns could add (``rest``) can still reach the cut, so it
-   visits the few k-mers a hit can start with; their positions are read from the index, and each candidate
-   window is completed column by column, dropped as soon as its bound falls below the cut.
-3. Windows whose block k-mer is not in the index -- it holds an N, or (for a PWM narrower than ``k``) runs past
-   the sequence's end -- are kept in side lists and scored directly, with the same bounds. A block entirely of N
-   adds 0, so windows in N runs are scored only for motifs whose ``rest`` alone reaches the cut.
+1. **Index** (:class:`KmerIndex`, built once for all motifs): the sequences as uint8 codes (A0 C1 G2 T3, 4 = N)
+   and the positions sorted by the k-mer starting there (``k`` ~ log4 of the total length, at most
+   :data:`MAX_K`; a two-level radix sort), so the positions of one k-mer, or of a run of consecutive k-mer codes,
+   are one slice. A k-mer running past its sequence's end is filed with A for the missing letters; a position
+   whose k letters (within the sequence) hold an N is not filed.
+2. **Per motif and strand** (a row of a :class:`ScanPlan`, in parallel over rows): the PWM's columns are covered
+   by *blocks* of at most ``k`` consecutive columns, each with a threshold ``t_i``, such that every hit has some
+   block scoring at least its threshold: either one block of the ``k`` most selective consecutive columns with
+   ``t = cut - (the most the other columns can add)``, or ``ceil(w / k)`` blocks splitting the PWM whose
+   thresholds sum to the cut (pigeonhole: scores below every ``t_i`` sum to less than the cut). The cheaper
+   layout on these sequences is used, counted exactly from the index. For each block a depth-first walk over its
+   letters, most selective column first, keeps the prefixes that can still reach the block's threshold (branch
+   and bound), so it visits only the k-mers a hit can hold there; their positions come from the index, and each
+   candidate window is completed column by column, dropped as soon as its bound falls below the cut, and
+   reported by the first block that finds it (so once).
+3. Windows near an N (their blocks' k-mers may not be filed) are scored directly and reported unless a block
+   found them; windows wholly inside an N run score 0. A row whose blocks would still pass more than
+   :data:`DENSE_FRACTION` of the positions is streamed over every window with tables of 5 consecutive columns
+   (base-5 codes, N included), as memelite's FIMO does.
 
-Every window is found through exactly one block position, so each is reported once; a window is reported iff its
-*decision score* (a sum of ``decision`` weights) is at least the cut. The decision weights are integers on the
-p-value grid for word look-ups (exact) or the float PWM for score look-ups (the cut then carries a margin and the
-caller applies the exact rule). For every reported window the kernel also returns its float64 log-odds score,
-summed left to right, and its integer grid score, so p-values are one table look-up.
-
+A window is reported iff its *decision score* (the sum of the row's ``decision`` weights) is at least the row's
+cut: integers on the p-value grid for word look-ups (exact), or the float PWM for score look-ups (the caller's cut
+carries a margin and it applies the exact rule). For each reported window the kernel also returns its float64
+log-odds score, summed left to right, and its integer grid score, so p-values are one table look-up.
 N (code 4) adds 0 to every score, as an all-zero one-hot row adds 0 to the convolution's.
 
 :func:`dense_scores` scores every window of one PWM on both strands (the PWM baseline's best score in a central
-window needs all of them) from tables of 5 consecutive columns over base-5 codes (N included): a window costs
-``ceil(w / 5)`` look-ups per strand.
+window needs all of them) from the same 5-column tables: ``ceil(w / 5)`` look-ups per window and strand.
 """
 
 from __future__ import annotations
@@ -35,16 +39,17 @@ from dataclasses import dataclass
 import numba
 import numpy as np
 
-MAX_K = 11  # k-mer length cap: 4**11 bucket offsets (32 MB of int64); chosen from the total length
+MAX_K = 11  # k-mer length cap: 4**11 bucket offsets (16 MB of int32)
 MIN_K = 4
-Q5 = 5  # columns per look-up table of the streaming scan (base-5 codes: A C G T N)
-# A row whose k-mer block lets more than this fraction of all positions through is streamed over every window with
-# 5-column tables instead (index candidates cost ~100 ns each in random order, a streamed window ~1-2 ns)
+Q5 = 5  # columns per look-up table of the streamed scans (base-5 codes: A C G T N -> 3125 entries)
+ROOM = 255  # distances to a sequence's ends are kept up to this (uint8); wider PWMs are streamed
+# A row whose blocks let more than this fraction of all positions through is streamed over every window instead:
+# an index candidate costs ~100 ns (random order), a streamed window ~1-2 ns
 DENSE_FRACTION = 1 / 64
 
 
 def index_k(total_bp: int) -> int:
-    """k-mer length of an index over ``total_bp`` bases: about one position per bucket, in [MIN_K, MAX_K]."""
+    """k-mer length of an index over ``total_bp`` bases: about one position per k-mer, in [MIN_K, MAX_K]."""
     k = int(round(np.log(max(total_bp, 1)) / np.log(4)))
     return int(min(MAX_K, max(MIN_K, k)))
 
@@ -75,7 +80,7 @@ def onehot_to_codes(x: np.ndarray) -> np.ndarray | None:
     """uint8 codes (n, L) of one-hot sequences (n, L, 4), N = 4 for all-zero rows; None when some row is not a
     0/1 one-hot row with at most one 1 (soft or weighted inputs: those are scanned by the convolution)."""
     x = np.ascontiguousarray(x)
-    if x.dtype.kind not in "fiub":
+    if x.dtype.kind not in "fiub" or x.ndim != 3 or x.shape[-1] != 4:
         return None
     n, L = x.shape[0], x.shape[1]
     out = np.empty(n * L, dtype=np.uint8)
@@ -88,107 +93,138 @@ def onehot_to_codes(x: np.ndarray) -> np.ndarray | None:
 
 # ----------------------------------------------------------------------------- index
 @numba.njit(cache=True, nogil=True)
-def _build_index(codes, bounds, k):  # pragma: no cover - compiled
+def _prepare(codes, bounds, k):  # pragma: no cover - compiled
+    """Per position: its k-mer code (-1: an N among its k letters within the sequence; letters past the end read
+    A) and its distances to the sequence's start and end (capped at ROOM, packed in a uint16); and the runs of N
+    (start, end, sequence)."""
     T = codes.shape[0]
     n_seq = bounds.shape[0] - 1
-    nb = 1 << (2 * k)
-    km = np.empty(T, dtype=np.int32)  # k-mer code, or -1 N inside, -2 all N, -3 runs past the end
-    seqid = np.empty(T, dtype=np.int32)
-    c5 = np.empty(T, dtype=np.uint16)  # base-5 code of the 5 letters from p (digit d = letter p + d; N past the end)
-    counts = np.zeros(nb + 1, dtype=np.int32)
-    n_special = 0
-    n_edge = 0
-    n_runs = 0
+    km = np.empty(T, dtype=np.int32)
+    room = np.empty(T, dtype=np.uint16)
     top = 2 * (k - 1)
+    n_runs = 0
     for s in range(n_seq):
         a, b = bounds[s], bounds[s + 1]
         c = np.int32(0)
-        q = 3124  # 5 N
-        next_n = b  # first N at or after p
-        next_acgt = b  # first A/C/G/T at or after p
-        prev_null = False
+        next_n = b
         for p in range(b - 1, a - 1, -1):
             x = np.int32(codes[p])
-            seqid[p] = s
-            q = x + 5 * (q % 625)
-            c5[p] = q
             if x < 4:
-                next_acgt = p
                 c = (x << top) | (c >> 2)
             else:
                 next_n = p
                 c = c >> 2
-            end = min(p + k, b)
-            is_null = False
-            if next_acgt >= end:
-                km[p] = -2
-                is_null = True
-            elif p + k > b:
-                km[p] = -3
-                n_edge += 1
-            elif next_n < p + k:
-                km[p] = -1
-                n_special += 1
-            else:
-                km[p] = c
-                counts[c + 1] += 1
-            if is_null and not prev_null:
+            km[p] = c if next_n >= min(p + k, b) else -1
+            room[p] = min(p - a, ROOM) | (min(b - p, ROOM) << 8)
+    for s in range(n_seq):
+        for p in range(bounds[s], bounds[s + 1]):
+            if codes[p] >= 4 and (p == bounds[s] or codes[p - 1] < 4):
                 n_runs += 1
-            prev_null = is_null
-    for i in range(nb):
-        counts[i + 1] += counts[i]
-    pos = np.empty(counts[nb], dtype=np.int32)
-    fill = counts[:nb].copy()
-    special = np.empty(n_special, dtype=np.int64)
-    edge = np.empty(n_edge, dtype=np.int64)
-    null = np.empty((n_runs, 2), dtype=np.int64)  # runs [a, b) of all-N positions (within one sequence)
-    n_special = 0
-    n_edge = 0
-    r = -1
+    runs = np.empty((n_runs, 3), dtype=np.int64)
+    r = 0
+    for s in range(n_seq):
+        a, b = bounds[s], bounds[s + 1]
+        p = a
+        while p < b:
+            if codes[p] < 4:
+                p += 1
+                continue
+            e = p
+            while e < b and codes[e] >= 4:
+                e += 1
+            runs[r, 0] = p
+            runs[r, 1] = e
+            runs[r, 2] = s
+            r += 1
+            p = e
+    return km, room, runs
+
+
+@numba.njit(cache=True, nogil=True)
+def _codes5(codes, bounds):  # pragma: no cover - compiled
+    """Base-5 code of the 5 letters from each position: digit d (weight 5**d) is the letter at p + d; N and
+    letters past the sequence's end read 4."""
+    c5 = np.empty(codes.shape[0], dtype=np.uint16)
+    for s in range(bounds.shape[0] - 1):
+        a, b = bounds[s], bounds[s + 1]
+        q = np.int32(3124)
+        for p in range(b - 1, a - 1, -1):
+            x5 = np.int32(codes[p + 5]) if p + 5 < b else np.int32(4)
+            q = np.int32(codes[p]) + 5 * (q - 625 * x5)
+            c5[p] = q
+    return c5
+
+
+@numba.njit(cache=True, nogil=True)
+def _sort(km, k):  # pragma: no cover - compiled
+    """Positions sorted by k-mer (two-level radix sort: the top bits, then each top bucket in cache) and the
+    offsets of every k-mer's slice."""
+    T = km.shape[0]
+    nbits = 2 * k
+    hb = min(nbits, 10)
+    lb = nbits - hb
+    nh = 1 << hb
+    hist = np.zeros(nh + 1, dtype=np.int64)
     for p in range(T):
         c = km[p]
         if c >= 0:
-            pos[fill[c]] = p
-            fill[c] += 1
-        elif c == -1:
-            special[n_special] = p
-            n_special += 1
-        elif c == -3:
-            edge[n_edge] = p
-            n_edge += 1
-        else:
-            if p == 0 or km[p - 1] != -2 or seqid[p - 1] != seqid[p]:
-                r += 1
-                null[r, 0] = p
-            null[r, 1] = p + 1
-    return counts, pos, seqid, c5, special, edge, null
+            hist[(c >> lb) + 1] += 1
+    for h in range(nh):
+        hist[h + 1] += hist[h]
+    n = hist[nh]
+    tk = np.empty(n, dtype=np.int64)  # (k-mer << 32) | position, grouped by the k-mer's top bits
+    fill = hist[:nh].copy()
+    for p in range(T):
+        c = km[p]
+        if c >= 0:
+            h = c >> lb
+            i = fill[h]
+            tk[i] = (np.int64(c) << 32) | p
+            fill[h] = i + 1
+    offsets = np.empty((1 << nbits) + 1, dtype=np.int32)
+    pos = np.empty(n, dtype=np.int32)
+    nl = 1 << lb
+    mask = nl - 1
+    for h in range(nh):  # (serial: a parallel region costs more than it saves here on 2 busy cores)
+        lo, hi = hist[h], hist[h + 1]
+        cnt = np.zeros(nl + 1, dtype=np.int64)
+        for i in range(lo, hi):
+            cnt[((tk[i] >> 32) & mask) + 1] += 1
+        for j in range(nl):
+            cnt[j + 1] += cnt[j]
+        base = h << lb
+        for j in range(nl):
+            offsets[base + j] = lo + cnt[j]
+        for i in range(lo, hi):
+            j = (tk[i] >> 32) & mask
+            pos[lo + cnt[j]] = tk[i] & 0xFFFFFFFF
+            cnt[j] += 1
+    offsets[1 << nbits] = n
+    return offsets, pos
 
 
 @dataclass
 class KmerIndex:
     """Sequences as concatenated codes with their k-mer index (see the module docstring).
 
-    ``codes`` (T,) uint8; ``bounds`` (n + 1,) int64 sequence starts in ``codes``; ``offsets`` (4**k + 1,) int64
-    and ``positions``: the positions of k-mer ``c`` are ``positions[offsets[c]:offsets[c + 1]]`` (first letter
-    most significant); ``seqid`` (T,) int32; ``c5`` (T,) uint16 base-5 codes of the 5 letters from each position
-    (digit ``d``, weight ``5**d``, is the letter at position + d; N and past the end read 4); ``special`` positions whose k-mer holds an N (not only N), ``edge``
-    positions whose k-mer runs past their sequence's end (not only N), ``null`` (r, 2) runs of positions whose
-    k-mer (within the sequence) is all N."""
+    ``codes`` (T,) uint8; ``bounds`` (n + 1,) int64 sequence starts in ``codes``; ``offsets`` (4**k + 1,) int32
+    and ``positions`` (int32): the positions whose k-mer is ``c`` (first letter most significant) are
+    ``positions[offsets[c]:offsets[c + 1]]``; ``room`` (T,) uint16: distance to the sequence's start (low byte) and end (high byte), capped at ROOM;
+    ``runs`` (r, 3) int64: runs of N (start, end, sequence); :attr:`c5`."""
 
     codes: np.ndarray
     bounds: np.ndarray
     k: int
     offsets: np.ndarray
     positions: np.ndarray
-    seqid: np.ndarray
-    c5: np.ndarray
-    special: np.ndarray
-    edge: np.ndarray
-    null: np.ndarray
+    room: np.ndarray
+    runs: np.ndarray
+    _c5: np.ndarray | None = None
 
     @classmethod
     def build(cls, seqs, k: int | None = None) -> "KmerIndex":
-        """Index of ``seqs``: uint8 codes (n, L), or a list of 1-D code arrays of any lengths."""
+        """Index of ``seqs``: uint8 codes (n, L), or a list of 1-D code arrays of any lengths (under 2**31 bp in
+        all)."""
         if isinstance(seqs, np.ndarray) and seqs.ndim == 2:
             n, L = seqs.shape
             codes = np.ascontiguousarray(seqs, dtype=np.uint8).reshape(-1)
@@ -198,11 +234,27 @@ class KmerIndex:
             bounds = np.zeros(len(parts) + 1, dtype=np.int64)
             bounds[1:] = np.cumsum([len(s) for s in parts])
             codes = np.concatenate(parts) if parts else np.zeros(0, np.uint8)
+        if len(codes) >= 2 ** 31 - 1:
+            raise ValueError("index at most 2**31 - 1 bp at a time")
         if codes.size and codes.max() > 4:
             raise ValueError("sequence codes must be 0..4 (A C G T N)")
         k = index_k(len(codes)) if k is None else int(k)
-        offsets, positions, seqid, c5, special, edge, null = _build_index(codes, bounds, k)
-        return cls(codes, bounds, k, offsets, positions, seqid, c5, special, edge, null)
+        if not 1 <= k <= 13:
+            raise ValueError(f"k-mer length {k} must be in 1..13")
+        km, room, runs = _prepare(codes, bounds, k)
+        offsets, positions = _sort(km, k)
+        return cls(codes, bounds, k, offsets, positions, room, runs)
+
+    @property
+    def c5(self) -> np.ndarray:
+        """(T,) uint16 base-5 codes of the 5 letters from each position (streamed scans; made on first use)."""
+        if self._c5 is None:
+            self._c5 = _codes5(self.codes, self.bounds)
+        return self._c5
+
+    def seq_of(self, x: np.ndarray) -> np.ndarray:
+        """Sequence number of each position ``x`` (int64)."""
+        return np.searchsorted(self.bounds, x, side="right").astype(np.int64) - 1
 
 
 # ----------------------------------------------------------------------------- scan plan
@@ -211,7 +263,7 @@ class ScanPlan:
     """Rows to scan (a motif on one strand each): weights concatenated over rows, ``(sum w, 5)`` with an all-zero
     last column for N; row ``r`` uses weight rows ``starts[r]:starts[r + 1]``.
 
-    ``decision`` (float64) decides (a window is reported iff its decision sum >= ``cuts[r]``), ``score``
+    ``decision`` (float64) decides (a window is reported iff its decision sum >= ``cuts[r]``); ``score``
     (float64, the log-odds PWM) and ``grid`` (int64, the PWM on the p-value grid) are summed for reported
     windows."""
 
@@ -225,7 +277,8 @@ class ScanPlan:
     def build(cls, decision, score, grid, cuts) -> "ScanPlan":
         def cat(ws, dtype):
             out = np.zeros((sum(len(w) for w in ws), 5), dtype=dtype)
-            out[:, :4] = np.concatenate([np.asarray(w, dtype=dtype) for w in ws])
+            if len(out):
+                out[:, :4] = np.concatenate([np.asarray(w, dtype=dtype).reshape(-1, 4) for w in ws])
             return out
 
         starts = np.zeros(len(decision) + 1, dtype=np.int64)
@@ -238,8 +291,10 @@ class ScanPlan:
         return len(self.cuts)
 
 
+# ----------------------------------------------------------------------------- kernels
 @numba.njit(cache=True, nogil=True)
 def _emit(buf, n, x, w, off, codes, score, grid):  # pragma: no cover - compiled
+    """Append window ``x`` with its left-to-right log-odds and grid sums to ``buf`` (grown as needed)."""
     if n == buf.shape[0]:
         new = np.empty((2 * n, 3), dtype=np.float64)
         new[:n] = buf
@@ -256,36 +311,22 @@ def _emit(buf, n, x, w, off, codes, score, grid):  # pragma: no cover - compiled
     return buf
 
 
-@numba.njit(cache=True, nogil=True)
-def _direct(x, w, off, codes, D, order, suffix, cut):  # pragma: no cover - compiled
-    """Decision sum of window ``x`` over all columns in ``order``, abandoned (-inf) once it cannot reach ``cut``."""
-    v = 0.0
-    for t in range(w):
-        j = order[t]
-        v += D[off + j, codes[x + j]]
-        if v + suffix[t + 1] < cut:
-            return -np.inf
-    return v
+@numba.njit(cache=True, nogil=True, inline="always")
+def _indexed(codes, room, p, k):  # pragma: no cover - compiled
+    """Whether position ``p`` is filed in the index (no N among its k letters within its sequence)."""
+    span = min(k, np.int64(room[p]) >> 8)
+    for d in range(span):
+        if codes[p + d] >= 4:
+            return False
+    return True
 
 
 @numba.njit(cache=True, nogil=True)
-def _tables(W, a, w, ph):  # pragma: no cover - compiled
-    """Look-up tables of the columns ``a .. a + w - 1`` of ``W`` (rows, 5) cut into blocks of 5 consecutive columns
-    (the first block holds ``ph`` columns when ``ph`` > 0): returns (tables (n_blocks, 3125), first column of each
-    block within the PWM). Entry ``c`` of a block sums column ``first + d`` at letter ``digit d of c`` (base 5,
-    digit 4 = N adds 0); digits past the block add 0."""
-    firsts = []
-    j = 0
-    if ph > 0:
-        firsts.append(0)
-        j = ph
-    while j < w:
-        firsts.append(j)
-        j += Q5
-    nt = len(firsts)
-    first = np.empty(nt, dtype=np.int64)
-    for g in range(nt):
-        first[g] = firsts[g]
+def _tables(D, off, w, first):  # pragma: no cover - compiled
+    """(len(first), 3125) tables: entry c of table g sums the columns ``first[g] .. first[g + 1] - 1`` (the last
+    to ``w``) of the PWM at rows ``off ..`` of ``D``, column first[g] + d at the letter of base-5 digit d of c
+    (digit 4 = N adds 0)."""
+    nt = first.shape[0]
     tab = np.zeros((nt, 5 ** Q5), dtype=np.float64)
     for g in range(nt):
         width = (first[g + 1] if g + 1 < nt else w) - first[g]
@@ -296,19 +337,31 @@ def _tables(W, a, w, ph):  # pragma: no cover - compiled
                 x = cc % 5
                 cc //= 5
                 if d < width and x < 4:
-                    v += W[a + first[g] + d, x]
+                    v += D[off + first[g] + d, x]
             tab[g, c] = v
-    return tab, first
+    return tab
+
+
+@numba.njit(cache=True, nogil=True)
+def _row_bounds(D, off, w):  # pragma: no cover - compiled
+    """Per column of the PWM at rows ``off .. off + w - 1``: the most it adds (its best letter, or 0 for N) and its
+    best letter minus the mean (how selective it is)."""
+    cmax = np.empty(w, dtype=np.float64)
+    gap = np.empty(w, dtype=np.float64)
+    for j in range(w):
+        mx = max(max(D[off + j, 0], D[off + j, 1]), max(D[off + j, 2], D[off + j, 3]))
+        cmax[j] = max(mx, 0.0)
+        gap[j] = mx - (D[off + j, 0] + D[off + j, 1] + D[off + j, 2] + D[off + j, 3]) / 4.0
+    return cmax, gap
 
 
 @numba.njit(cache=True, nogil=True)
 def _stream_row(off, w, cut, codes, c5, bounds, D, S, G, cmax, gap, buf):  # pragma: no cover - compiled
     """Every window scored from 5-column tables, most selective block first, abandoned once its bound falls
-    below ``cut`` (for PWMs whose k-mer block passes too many windows for the index to pay)."""
-    # the phase of the 5-column blocks whose two best blocks are the most selective
+    below ``cut``; with at most 4 tables every window takes all of them (no branch to mispredict)."""
     best = -np.inf
     ph_best = 0
-    for ph in range(min(Q5, w)):
+    for ph in range(min(Q5, w)):  # the phase of the blocks whose two best blocks are the most selective
         g1 = -np.inf
         g2 = -np.inf
         j = 0
@@ -328,14 +381,19 @@ def _stream_row(off, w, cut, codes, c5, bounds, D, S, G, cmax, gap, buf):  # pra
         if g1 + g2 > best:
             best = g1 + g2
             ph_best = ph
-    tab, first = _tables(D, off, w, ph_best)
-    nt = tab.shape[0]
-    bgap = np.empty(nt, dtype=np.float64)
-    bmax = np.empty(nt, dtype=np.float64)
+    nt = 0
+    j = 0
+    first = np.empty(w + 1, dtype=np.int64)
+    while j < w:
+        first[nt] = j
+        nt += 1
+        j = ph_best if (j == 0 and ph_best > 0) else j + Q5
+    first = first[:nt]
+    tab = _tables(D, off, w, first)
+    bgap = np.zeros(nt, dtype=np.float64)
+    bmax = np.zeros(nt, dtype=np.float64)
     for g in range(nt):
         e = first[g + 1] if g + 1 < nt else w
-        bgap[g] = 0.0
-        bmax[g] = 0.0
         for t in range(first[g], e):
             bgap[g] += gap[t]
             bmax[g] += cmax[t]
@@ -349,10 +407,22 @@ def _stream_row(off, w, cut, codes, c5, bounds, D, S, G, cmax, gap, buf):  # pra
     for i in range(nt - 1, -1, -1):
         suf[i] = suf[i + 1] + bmax[order[i]]
     n = 0
-    if nt == 1:  # one look-up is the whole score
+    if nt <= 4:  # (tables past nt: table 0 again, times 0)
+        t0 = tabo[0]
+        t1 = tabo[min(1, nt - 1)]
+        t2 = tabo[min(2, nt - 1)]
+        t3 = tabo[min(3, nt - 1)]
+        m1 = 1.0 if nt > 1 else 0.0
+        m2 = 1.0 if nt > 2 else 0.0
+        m3 = 1.0 if nt > 3 else 0.0
+        f0 = fo[0]
+        f1 = fo[min(1, nt - 1)]
+        f2 = fo[min(2, nt - 1)]
+        f3 = fo[min(3, nt - 1)]
         for s in range(bounds.shape[0] - 1):
             for x in range(bounds[s], bounds[s + 1] - w + 1):
-                if tabo[0, c5[x]] >= cut:
+                v = t0[c5[x + f0]] + m1 * t1[c5[x + f1]] + m2 * t2[c5[x + f2]] + m3 * t3[c5[x + f3]]
+                if v >= cut:
                     buf = _emit(buf, n, x, w, off, codes, S, G)
                     n += 1
         return buf[:n]
@@ -379,29 +449,151 @@ def _stream_row(off, w, cut, codes, c5, bounds, D, S, G, cmax, gap, buf):  # pra
 
 
 @numba.njit(cache=True, nogil=True)
-def _scan_row(r, codes, bounds, k, offsets, positions, seqid, c5, special, edge, null, D, S, G, starts, cuts,
-              dense_frac):  # pragma: no cover - compiled
-    off = starts[r]
-    w = starts[r + 1] - off
-    cut = cuts[r]
-    buf = np.empty((16, 3), dtype=np.float64)
-    n = 0
-    if w == 0 or not cut < np.inf:
-        return buf[:0]
-    cmax = np.empty(w, dtype=np.float64)  # most a column adds: its best letter, or 0 for N
-    gap = np.empty(w, dtype=np.float64)
-    for j in range(w):
-        m = max(max(D[off + j, 0], D[off + j, 1]), max(D[off + j, 2], D[off + j, 3]))
-        cmax[j] = max(m, 0.0)
-        gap[j] = m - (D[off + j, 0] + D[off + j, 1] + D[off + j, 2] + D[off + j, 3]) / 4.0
-    # all columns, most selective first, for direct scoring; suffix[t] = most the columns order[t:] add
-    order = np.argsort(-gap, kind="mergesort")
-    suffix = np.zeros(w + 1, dtype=np.float64)
-    for t in range(w - 1, -1, -1):
-        suffix[t] = suffix[t + 1] + cmax[order[t]]
-    if suffix[0] < cut:
-        return buf[:0]
-    # the block: k consecutive columns with the largest summed gap (all columns when w <= k)
+def _block_walk(mode, i, off, w, k, cut, codes, room, offsets, positions, D, S, G, blk_a, blk_w, blk_t, blk_m,
+                need, outc, osuf, gap, budget, buf, n):  # pragma: no cover - compiled
+    """Depth-first walk over block ``i``'s letters (most selective column first) through the k-mers whose block
+    score can reach ``need[i]``. ``mode`` 0: count the positions filed under them (stops past ``budget``);
+    1: complete each candidate window and append the hits block ``i`` is the first to find to ``buf``."""
+    a = blk_a[i]
+    kb = blk_w[i]
+    m = blk_a.shape[0]
+    n_out = outc.shape[0]
+    bgap = np.empty(kb, dtype=np.float64)
+    for j in range(kb):
+        bgap[j] = gap[a + j]
+    bord = np.argsort(-bgap, kind="mergesort")
+    bcol = np.empty(kb, dtype=np.int64)
+    shift = np.empty(kb, dtype=np.int64)
+    bsuf = np.zeros(kb + 1, dtype=np.float64)
+    for t in range(kb):
+        bcol[t] = off + a + bord[t]
+        shift[t] = 2 * (k - 1 - bord[t])
+    for t in range(kb - 1, -1, -1):  # a filed k-mer has no N: a column adds at most its best letter
+        j = bcol[t]
+        bsuf[t] = bsuf[t + 1] + max(max(D[j, 0], D[j, 1]), max(D[j, 2], D[j, 3]))
+    free = np.int64(1) << (2 * (k - kb))  # k-mer codes sharing the block's letters (letters after the block)
+    rem0 = osuf[0]  # most the other blocks and the outside columns add
+    for j in range(m):
+        if j != i:
+            rem0 += blk_m[j]
+    nd = need[i]
+    letter = np.empty(kb, dtype=np.int64)
+    part = np.zeros(kb + 1, dtype=np.float64)
+    pref = np.zeros(kb + 1, dtype=np.int64)
+    count = 0
+    if bsuf[0] < nd:
+        return count, buf, n
+    d = 0
+    letter[0] = -1
+    while d >= 0:
+        letter[d] += 1
+        if letter[d] > 3:
+            d -= 1
+            continue
+        v = part[d] + D[bcol[d], letter[d]]
+        if v + bsuf[d + 1] < nd:
+            continue
+        c = pref[d] | (letter[d] << shift[d])
+        if d + 1 < kb:
+            part[d + 1] = v
+            pref[d + 1] = c
+            d += 1
+            letter[d] = -1
+            continue
+        lo = offsets[c]
+        hi = offsets[c + free]
+        if mode == 0:
+            count += hi - lo
+            if count > budget:
+                return count, buf, n
+            continue
+        for q in range(lo, hi):
+            p = np.int64(positions[q])
+            rp = np.int64(room[p])
+            if (rp & 255) < a or (rp >> 8) < w - a:  # the window [p - a, p - a + w) leaves its sequence
+                continue
+            x = p - a
+            u = v
+            rem = rem0
+            alive = True
+            for j in range(m):
+                if j == i:
+                    continue
+                bj = 0.0
+                for t in range(blk_a[j], blk_a[j] + blk_w[j]):
+                    bj += D[off + t, codes[x + t]]
+                if j < i and bj >= blk_t[j] and _indexed(codes, room, x + blk_a[j], k):
+                    alive = False  # block j finds it
+                    break
+                u += bj
+                rem -= blk_m[j]
+                if u + rem < cut:
+                    alive = False
+                    break
+            if not alive:
+                continue
+            for t in range(n_out):
+                j = outc[t]
+                u += D[off + j, codes[x + j]]
+                if u + osuf[t + 1] < cut:
+                    alive = False
+                    break
+            if alive and u >= cut:
+                buf = _emit(buf, n, x, w, off, codes, S, G)
+                n += 1
+    return count, buf, n
+
+
+@numba.njit(cache=True, nogil=True)
+def _near_n(off, w, k, cut, codes, room, runs, bounds, D, S, G, blk_a, blk_w, blk_t, outc, buf,
+            n):  # pragma: no cover - compiled
+    """Windows with an N within ``w + k - 1`` letters from their start (a block's k-mer may be unfiled): scored
+    directly, reported unless a block found them; windows inside an N run score 0."""
+    m = blk_a.shape[0]
+    span = w + k - 1
+    s_prev = -1
+    done = -1  # windows up to here are handled
+    for r in range(runs.shape[0]):
+        na, nb, s = runs[r, 0], runs[r, 1], runs[r, 2]
+        if s != s_prev:
+            done = bounds[s] - 1
+            s_prev = s
+        lo = max(bounds[s], na - span + 1, done + 1)
+        hi = min(nb - 1, bounds[s + 1] - w)  # last window start to consider
+        x = lo
+        while x <= hi:
+            if x >= na and x + w <= nb:  # wholly N: score 0, and no block files it
+                if 0.0 >= cut:
+                    buf = _emit(buf, n, x, w, off, codes, S, G)
+                    n += 1
+                x += 1
+                if x < nb - w + 1 and 0.0 < cut:
+                    x = nb - w + 1
+                continue
+            total = 0.0
+            found = False
+            for j in range(m):
+                bj = 0.0
+                for t in range(blk_a[j], blk_a[j] + blk_w[j]):
+                    bj += D[off + t, codes[x + t]]
+                total += bj
+                if bj >= blk_t[j] and _indexed(codes, room, x + blk_a[j], k):
+                    found = True
+            for t in range(outc.shape[0]):
+                total += D[off + outc[t], codes[x + outc[t]]]
+            if total >= cut and not found:
+                buf = _emit(buf, n, x, w, off, codes, S, G)
+                n += 1
+            x += 1
+        done = max(done, hi)
+    return buf, n
+
+
+@numba.njit(cache=True, nogil=True)
+def _layout_one(w, k, cut, cmax, gap):  # pragma: no cover - compiled
+    """One block: the k consecutive columns with the largest summed gap (all columns when w <= k); threshold
+    cut - (the most the other columns add). Returns block starts, widths, thresholds, maxima and the outside
+    columns, most selective first."""
     kb = min(w, k)
     o = 0
     if w > k:
@@ -413,143 +605,135 @@ def _scan_row(r, codes, bounds, k, offsets, positions, seqid, c5, special, edge,
             if g > best:
                 best = g
                 o = a
-    # columns outside the block, most selective first, with their suffix bounds
-    n_out = w - kb
-    outc = np.empty(n_out, dtype=np.int64)
+    order = np.argsort(-gap, kind="mergesort")
+    outc = np.empty(w - kb, dtype=np.int64)
     t = 0
     for i in range(w):
         j = order[i]
         if j < o or j >= o + kb:
             outc[t] = j
             t += 1
-    osuf = np.zeros(n_out + 1, dtype=np.float64)
-    for t in range(n_out - 1, -1, -1):
-        osuf[t] = osuf[t + 1] + cmax[outc[t]]
-    rest = osuf[0]
-    # the block's columns, most selective first (the walk prunes early); a valid k-mer has no N, so a block column
-    # adds at most its best letter; column bcol[t] is digit t of the walk, at bit shift[t] of the k-mer code
-    bgap = np.empty(kb, dtype=np.float64)
-    for j in range(kb):
-        bgap[j] = gap[o + j]
-    bord = np.argsort(-bgap, kind="mergesort")
-    bcol = np.empty(kb, dtype=np.int64)
-    shift = np.empty(kb, dtype=np.int64)
-    bsuf = np.zeros(kb + 1, dtype=np.float64)
-    for t in range(kb):
-        bcol[t] = off + o + bord[t]
-        shift[t] = 2 * (k - 1 - bord[t])
-    for t in range(kb - 1, -1, -1):
-        j = bcol[t]
-        bsuf[t] = bsuf[t + 1] + max(max(D[j, 0], D[j, 1]), max(D[j, 2], D[j, 3]))
-    need = cut - rest
-    free = 1 << (2 * (k - kb))  # codes sharing the block's letters (free letters after a narrow PWM)
-    letter = np.empty(kb, dtype=np.int64)
-    part = np.zeros(kb + 1, dtype=np.float64)
-    pref = np.zeros(kb + 1, dtype=np.int64)
-    if bsuf[0] < need:
+    rest = 0.0
+    for t in range(w - kb):
+        rest += cmax[outc[t]]
+    bm = 0.0
+    for j in range(o, o + kb):
+        bm += cmax[j]
+    return (np.array([o], dtype=np.int64), np.array([kb], dtype=np.int64), np.array([cut - rest]),
+            np.array([bm]), outc)
+
+
+@numba.njit(cache=True, nogil=True)
+def _layout_split(w, k, cut, cmax, gap):  # pragma: no cover - compiled
+    """ceil(w / k) consecutive blocks covering the PWM, thresholds t_i = max_i - slack * share_i (shares by summed
+    gap) minus a margin, so they sum to less than the cut: a hit has some block at or above its threshold."""
+    m = (w + k - 1) // k
+    base = w // m
+    extra = w % m
+    blk_a = np.empty(m, dtype=np.int64)
+    blk_w = np.empty(m, dtype=np.int64)
+    bm = np.zeros(m, dtype=np.float64)
+    bg = np.zeros(m, dtype=np.float64)
+    a = 0
+    for i in range(m):
+        blk_a[i] = a
+        blk_w[i] = base + (1 if i < extra else 0)
+        for j in range(a, a + blk_w[i]):
+            bm[i] += cmax[j]
+            bg[i] += max(gap[j], 0.0)
+        a += blk_w[i]
+    total_m = bm.sum()
+    total_g = bg.sum()
+    slack = total_m - cut
+    t = np.empty(m, dtype=np.float64)
+    for i in range(m):
+        share = bg[i] / total_g if total_g > 0 else blk_w[i] / w
+        t[i] = bm[i] - slack * share - 1e-9 * (1.0 + abs(bm[i]) + abs(slack))
+    return blk_a, blk_w, t, bm, np.empty(0, dtype=np.int64)
+
+
+@numba.njit(cache=True, nogil=True)
+def _scan_row(r, codes, bounds, k, offsets, positions, room, runs, D, S, G, starts, cuts, dense_frac,
+              stream):  # pragma: no cover - compiled
+    """Row ``r``'s hits through the index, or none and ``stream[r] = True`` when streaming it is cheaper."""
+    off = starts[r]
+    w = starts[r + 1] - off
+    cut = cuts[r]
+    buf = np.empty((16, 3), dtype=np.float64)
+    n = 0
+    if w == 0 or not cut < np.inf:
         return buf[:0]
-    # pass 1: how many windows the block lets through; too many -> stream over every window instead
+    cmax, gap = _row_bounds(D, off, w)
+    if cmax.sum() < cut:
+        return buf[:0]
+    if w > ROOM or dense_frac < 0:  # (dense_frac < 0 forces streaming: tests)
+        stream[r] = True
+        return buf[:0]
     budget = dense_frac * codes.shape[0]
-    n_cand = 0
-    dense = dense_frac < 0  # (forced: tests)
-    if n_out > 0 and not dense:
-        d = 0
-        letter[0] = -1
-        while d >= 0:
-            letter[d] += 1
-            if letter[d] > 3:
-                d -= 1
-                continue
-            v = part[d] + D[bcol[d], letter[d]]
-            if v + bsuf[d + 1] < need:
-                continue
-            c = pref[d] | (letter[d] << shift[d])
-            if d + 1 < kb:
-                part[d + 1] = v
-                pref[d + 1] = c
-                d += 1
-                letter[d] = -1
-                continue
-            n_cand += offsets[c + free] - offsets[c]
-            if n_cand > budget:
-                dense = True
+    empty = np.empty(0, dtype=np.float64)
+    best = np.inf
+    choice = -1
+    for opt in range(2 if w > k else 1):
+        if opt == 0:
+            blk_a, blk_w, blk_t, blk_m, outc = _layout_one(w, k, cut, cmax, gap)
+        else:
+            blk_a, blk_w, blk_t, blk_m, outc = _layout_split(w, k, cut, cmax, gap)
+        osuf = np.zeros(outc.shape[0] + 1, dtype=np.float64)
+        for t in range(outc.shape[0] - 1, -1, -1):
+            osuf[t] = osuf[t + 1] + cmax[outc[t]]
+        need = np.empty(blk_a.shape[0], dtype=np.float64)
+        for i in range(blk_a.shape[0]):
+            need[i] = max(blk_t[i], cut - (blk_m.sum() - blk_m[i] + osuf[0]))
+        total = 0
+        for i in range(blk_a.shape[0]):
+            c, _, _ = _block_walk(0, i, off, w, k, cut, codes, room, offsets, positions, D, S, G, blk_a, blk_w,
+                                  blk_t, blk_m, need, outc, osuf, gap, budget - total, empty.reshape(0, 3), 0)
+            total += c
+            if total > budget:
                 break
-    if dense:
-        return _stream_row(off, w, cut, codes, c5, bounds, D, S, G, cmax, gap, buf)
-    # pass 2: the k-mers a hit can start with, their positions from the index, each window completed
-    d = 0
-    letter[0] = -1
-    while d >= 0:
-        letter[d] += 1
-        if letter[d] > 3:
-            d -= 1
-            continue
-        v = part[d] + D[bcol[d], letter[d]]
-        if v + bsuf[d + 1] < need:
-            continue
-        c = pref[d] | (letter[d] << shift[d])
-        if d + 1 < kb:
-            part[d + 1] = v
-            pref[d + 1] = c
-            d += 1
-            letter[d] = -1
-            continue
-        lo = offsets[c]
-        hi = offsets[c + free]
-        for i in range(lo, hi):
-            p = np.int64(positions[i])
-            x = p - o
-            s = seqid[p]
-            if x < bounds[s] or x + w > bounds[s + 1]:
-                continue
-            u = v
-            alive = True
-            for t in range(n_out):
-                j = outc[t]
-                u += D[off + j, codes[x + j]]
-                if u + osuf[t + 1] < cut:
-                    alive = False
-                    break
-            if alive and u >= cut:
-                buf = _emit(buf, n, x, w, off, codes, S, G)
-                n += 1
-    # windows whose block k-mer is not indexed
-    for i in range(special.shape[0]):
-        x = special[i] - o
-        s = seqid[special[i]]
-        if x < bounds[s] or x + w > bounds[s + 1]:
-            continue
-        if _direct(x, w, off, codes, D, order, suffix, cut) >= cut:
-            buf = _emit(buf, n, x, w, off, codes, S, G)
-            n += 1
-    if w < k:  # (a wider PWM's window always holds its block: a block past the end is no window)
-        for i in range(edge.shape[0]):
-            x = edge[i]
-            if x + w > bounds[seqid[x] + 1]:
-                continue
-            if _direct(x, w, off, codes, D, order, suffix, cut) >= cut:
-                buf = _emit(buf, n, x, w, off, codes, S, G)
-                n += 1
-    if rest >= cut:  # a block of N adds 0: windows there can reach the cut on the other columns alone
-        for i in range(null.shape[0]):
-            for p in range(null[i, 0], null[i, 1]):
-                x = p - o
-                s = seqid[p]
-                if x < bounds[s] or x + w > bounds[s + 1]:
-                    continue
-                if _direct(x, w, off, codes, D, order, suffix, cut) >= cut:
-                    buf = _emit(buf, n, x, w, off, codes, S, G)
-                    n += 1
+        if total <= budget and total < best:
+            best = total
+            choice = opt
+    if choice < 0:
+        stream[r] = True
+        return buf[:0]
+    if choice == 0:
+        blk_a, blk_w, blk_t, blk_m, outc = _layout_one(w, k, cut, cmax, gap)
+    else:
+        blk_a, blk_w, blk_t, blk_m, outc = _layout_split(w, k, cut, cmax, gap)
+    osuf = np.zeros(outc.shape[0] + 1, dtype=np.float64)
+    for t in range(outc.shape[0] - 1, -1, -1):
+        osuf[t] = osuf[t + 1] + cmax[outc[t]]
+    need = np.empty(blk_a.shape[0], dtype=np.float64)
+    for i in range(blk_a.shape[0]):
+        need[i] = max(blk_t[i], cut - (blk_m.sum() - blk_m[i] + osuf[0]))
+    for i in range(blk_a.shape[0]):
+        _, buf, n = _block_walk(1, i, off, w, k, cut, codes, room, offsets, positions, D, S, G, blk_a, blk_w,
+                                blk_t, blk_m, need, outc, osuf, gap, 0.0, buf, n)
+    buf, n = _near_n(off, w, k, cut, codes, room, runs, bounds, D, S, G, blk_a, blk_w, blk_t, outc, buf, n)
     return buf[:n]
 
 
 @numba.njit(cache=True, nogil=True, parallel=True)
-def _scan_rows(rows, codes, bounds, k, offsets, positions, seqid, c5, special, edge, null, D, S, G, starts,
-               cuts, dense_frac):  # pragma: no cover - compiled
+def _scan_rows(rows, codes, bounds, k, offsets, positions, room, runs, D, S, G, starts, cuts, dense_frac,
+               stream):  # pragma: no cover - compiled
     out = [np.empty((0, 3), dtype=np.float64) for _ in range(len(rows))]
     for i in numba.prange(len(rows)):
-        out[i] = _scan_row(rows[i], codes, bounds, k, offsets, positions, seqid, c5, special, edge, null, D, S, G,
-                           starts, cuts, dense_frac)
+        out[i] = _scan_row(rows[i], codes, bounds, k, offsets, positions, room, runs, D, S, G, starts, cuts,
+                           dense_frac, stream)
+    return out
+
+
+@numba.njit(cache=True, nogil=True, parallel=True)
+def _stream_rows(rows, codes, c5, bounds, D, S, G, starts, cuts):  # pragma: no cover - compiled
+    out = [np.empty((0, 3), dtype=np.float64) for _ in range(len(rows))]
+    for i in numba.prange(len(rows)):
+        r = rows[i]
+        off = starts[r]
+        w = starts[r + 1] - off
+        cmax, gap = _row_bounds(D, off, w)
+        out[i] = _stream_row(off, w, cuts[r], codes, c5, bounds, D, S, G, cmax, gap,
+                             np.empty((16, 3), dtype=np.float64))
     return out
 
 
@@ -559,17 +743,60 @@ def scan(index: KmerIndex, plan: ScanPlan) -> dict:
     Returns columns (numpy arrays, in no particular order): ``seq`` (int64, sequence number), ``start`` (int64,
     0-based offset in the sequence), ``row`` (int64, plan row), ``score`` (float64 log-odds, summed left to right),
     ``grid`` (int64 grid score)."""
-    # cheap rows first is no help; numba hands out iterations in blocks, so interleave by motif width
-    rows = np.argsort(-(plan.starts[1:] - plan.starts[:-1]), kind="stable").astype(np.int64)
+    rows = np.argsort(-(plan.starts[1:] - plan.starts[:-1]), kind="stable").astype(np.int64)  # wide (slow) first
+    stream = np.zeros(plan.n_rows, dtype=np.bool_)
     with numba.parallel_chunksize(1):
-        parts = _scan_rows(rows, index.codes, index.bounds, index.k, index.offsets, index.positions, index.seqid,
-                           index.c5, index.special, index.edge, index.null, plan.decision, plan.score, plan.grid,
-                           plan.starts, plan.cuts, DENSE_FRACTION)
+        parts = _scan_rows(rows, index.codes, index.bounds, index.k, index.offsets, index.positions, index.room,
+                           index.runs, plan.decision, plan.score, plan.grid, plan.starts, plan.cuts, DENSE_FRACTION,
+                           stream)
+        parts = list(parts)
+        if stream.any():
+            srows = np.flatnonzero(stream).astype(np.int64)
+            parts += list(_stream_rows(srows, index.codes, index.c5, index.bounds, plan.decision, plan.score,
+                                       plan.grid, plan.starts, plan.cuts))
+            rows = np.concatenate([rows, srows])
     sizes = np.array([len(p) for p in parts], dtype=np.int64)
     flat = np.concatenate(parts) if sizes.sum() else np.zeros((0, 3))
     x = flat[:, 0].astype(np.int64)
-    seq = index.seqid[x].astype(np.int64)
+    seq = index.seq_of(x)
     return {"seq": seq, "start": x - index.bounds[seq], "row": np.repeat(rows, sizes), "score": flat[:, 1],
             "grid": np.rint(flat[:, 2]).astype(np.int64)}
 
 
+# ----------------------------------------------------------------------------- dense scores
+@numba.njit(cache=True, nogil=True, parallel=True)
+def _dense(c5, bounds, tf, tr, first, w, out):  # pragma: no cover - compiled
+    """out[p, 0/1] = forward / reverse-complement score of the window starting at p (-inf past the end)."""
+    nt = tf.shape[0]
+    for s in numba.prange(bounds.shape[0] - 1):
+        a, b = bounds[s], bounds[s + 1]
+        for p in range(a, b):
+            if p + w > b:
+                out[p, 0] = -np.inf
+                out[p, 1] = -np.inf
+                continue
+            f = 0.0
+            r = 0.0
+            for g in range(nt):
+                c = c5[p + first[g]]
+                f += tf[g, c]
+                r += tr[g, c]
+            out[p, 0] = f
+            out[p, 1] = r
+
+
+def dense_scores(index: KmerIndex, pwm: np.ndarray) -> np.ndarray:
+    """Score of ``pwm`` (w, 4) on both strands at every position of ``index``'s sequences.
+
+    Returns (T, 2) float64 over the concatenated sequences: [:, 0] the PWM, [:, 1] its reverse complement, on the
+    window starting there; -inf where the window runs past its sequence's end."""
+    pwm = np.zeros((0, 4)) if pwm is None else np.asarray(pwm, dtype=np.float64)
+    w = len(pwm)
+    D = np.zeros((w, 5))
+    D[:, :4] = pwm
+    R = np.zeros((w, 5))
+    R[:, :4] = pwm[::-1, ::-1]
+    first = np.arange(0, w, Q5, dtype=np.int64)
+    out = np.empty((len(index.codes), 2), dtype=np.float64)
+    _dense(index.c5, index.bounds, _tables(D, 0, w, first), _tables(R, 0, w, first), first, w, out)
+    return out
