@@ -46,6 +46,7 @@ ROOM = 255  # distances to a sequence's ends are kept up to this (uint8); wider 
 # A row whose blocks let more than this fraction of all positions through is streamed over every window instead:
 # an index candidate costs ~100 ns (random order), a streamed window ~1-2 ns
 DENSE_FRACTION = 1 / 64
+CHUNK_BP = 2 ** 23  # bp indexed at a time (~20 bytes each at the peak); longer sequences are cut with overlaps
 
 
 def index_k(total_bp: int) -> int:
@@ -311,6 +312,21 @@ def _emit(buf, n, x, w, off, codes, score, grid):  # pragma: no cover - compiled
     return buf
 
 
+@numba.njit(cache=True, nogil=True)
+def _order_desc(v):  # pragma: no cover - compiled
+    """Indices of ``v`` by decreasing value, ties in index order (an insertion sort: PWMs are short, and it
+    compiles far faster than numba's argsort)."""
+    n = v.shape[0]
+    order = np.empty(n, dtype=np.int64)
+    for i in range(n):
+        j = i
+        while j > 0 and v[order[j - 1]] < v[i]:
+            order[j] = order[j - 1]
+            j -= 1
+        order[j] = i
+    return order
+
+
 @numba.njit(cache=True, nogil=True, inline="always")
 def _indexed(codes, room, p, k):  # pragma: no cover - compiled
     """Whether position ``p`` is filed in the index (no N among its k letters within its sequence)."""
@@ -397,7 +413,7 @@ def _stream_row(off, w, cut, codes, c5, bounds, D, S, G, cmax, gap, buf):  # pra
         for t in range(first[g], e):
             bgap[g] += gap[t]
             bmax[g] += cmax[t]
-    order = np.argsort(-bgap, kind="mergesort")
+    order = _order_desc(bgap)
     tabo = np.empty_like(tab)
     fo = np.empty(nt, dtype=np.int64)
     suf = np.zeros(nt + 1, dtype=np.float64)
@@ -461,7 +477,7 @@ def _block_walk(mode, i, off, w, k, cut, codes, room, offsets, positions, D, S, 
     bgap = np.empty(kb, dtype=np.float64)
     for j in range(kb):
         bgap[j] = gap[a + j]
-    bord = np.argsort(-bgap, kind="mergesort")
+    bord = _order_desc(bgap)
     bcol = np.empty(kb, dtype=np.int64)
     shift = np.empty(kb, dtype=np.int64)
     bsuf = np.zeros(kb + 1, dtype=np.float64)
@@ -605,7 +621,7 @@ def _layout_one(w, k, cut, cmax, gap):  # pragma: no cover - compiled
             if g > best:
                 best = g
                 o = a
-    order = np.argsort(-gap, kind="mergesort")
+    order = _order_desc(gap)
     outc = np.empty(w - kb, dtype=np.int64)
     t = 0
     for i in range(w):
@@ -724,10 +740,11 @@ def _scan_rows(rows, codes, bounds, k, offsets, positions, room, runs, D, S, G, 
     return out
 
 
-@numba.njit(cache=True, nogil=True, parallel=True)
+@numba.njit(cache=True, nogil=True)
 def _stream_rows(rows, codes, c5, bounds, D, S, G, starts, cuts):  # pragma: no cover - compiled
+    """The rows the index would not pay for (few: serial, which also spares compiling a parallel loop)."""
     out = [np.empty((0, 3), dtype=np.float64) for _ in range(len(rows))]
-    for i in numba.prange(len(rows)):
+    for i in range(len(rows)):
         r = rows[i]
         off = starts[r]
         w = starts[r + 1] - off
@@ -763,40 +780,80 @@ def scan(index: KmerIndex, plan: ScanPlan) -> dict:
             "grid": np.rint(flat[:, 2]).astype(np.int64)}
 
 
+# ----------------------------------------------------------------------------- pieces
+def batches(seqs, max_width: int, chunk_bp: int | None = None) -> list[list[tuple]]:
+    """Sequences (a list of 1-D code arrays) cut into pieces of at most ``chunk_bp`` (default :data:`CHUNK_BP`)
+    bp, overlapping by ``max_width - 1`` so every window of width <= ``max_width`` lies wholly in one piece, and
+    grouped into batches of at most ``chunk_bp`` bp (one index each). Each piece is ``(sequence number, offset,
+    codes, owned)``: it reports the windows starting before ``owned`` (the rest belong to the next piece)."""
+    chunk = int(CHUNK_BP if chunk_bp is None else chunk_bp)
+    step = chunk - (int(max_width) - 1)
+    if step < 1:
+        raise ValueError(f"pieces of {chunk} bp cannot hold a {max_width} bp PWM")
+    out, cur, size = [], [], 0
+    for i, s in enumerate(seqs):
+        s = np.asarray(s, dtype=np.uint8).reshape(-1)
+        n = len(s)
+        a = 0
+        while a < n:
+            last = a + chunk >= n
+            piece = (i, a, s[a:a + chunk], n - a if last else step)
+            if cur and size + len(piece[2]) > chunk:
+                out.append(cur)
+                cur, size = [], 0
+            cur.append(piece)
+            size += len(piece[2])
+            a = n if last else a + step
+    if cur:
+        out.append(cur)
+    return out
+
+
 # ----------------------------------------------------------------------------- dense scores
-@numba.njit(cache=True, nogil=True, parallel=True)
-def _dense(c5, bounds, tf, tr, first, w, out):  # pragma: no cover - compiled
-    """out[p, 0/1] = forward / reverse-complement score of the window starting at p (-inf past the end)."""
+@numba.njit(cache=True, nogil=True)
+def _dense(c5, n, L, tf, tr, first, w, out):  # pragma: no cover - compiled
+    """out[i, p, 0/1] = forward / reverse-complement score of the window starting at p of sequence i (-inf past
+    the end)."""
     nt = tf.shape[0]
-    for s in numba.prange(bounds.shape[0] - 1):
-        a, b = bounds[s], bounds[s + 1]
-        for p in range(a, b):
-            if p + w > b:
-                out[p, 0] = -np.inf
-                out[p, 1] = -np.inf
+    for i in range(n):
+        a = i * L
+        for p in range(L):
+            if p + w > L:
+                out[i, p, 0] = -np.inf
+                out[i, p, 1] = -np.inf
                 continue
             f = 0.0
             r = 0.0
             for g in range(nt):
-                c = c5[p + first[g]]
+                c = c5[a + p + first[g]]
                 f += tf[g, c]
                 r += tr[g, c]
-            out[p, 0] = f
-            out[p, 1] = r
+            out[i, p, 0] = f
+            out[i, p, 1] = r
 
 
-def dense_scores(index: KmerIndex, pwm: np.ndarray) -> np.ndarray:
-    """Score of ``pwm`` (w, 4) on both strands at every position of ``index``'s sequences.
+def codes5(codes: np.ndarray) -> np.ndarray:
+    """Flat base-5 codes (n * L,) uint16 of sequences (n, L) uint8 (see :attr:`KmerIndex.c5`)."""
+    codes = np.ascontiguousarray(codes, dtype=np.uint8)
+    n, L = codes.shape
+    return _codes5(codes.reshape(-1), np.arange(n + 1, dtype=np.int64) * L)
 
-    Returns (T, 2) float64 over the concatenated sequences: [:, 0] the PWM, [:, 1] its reverse complement, on the
-    window starting there; -inf where the window runs past its sequence's end."""
-    pwm = np.zeros((0, 4)) if pwm is None else np.asarray(pwm, dtype=np.float64)
+
+def dense_scores(codes: np.ndarray, pwm: np.ndarray, c5: np.ndarray | None = None) -> np.ndarray:
+    """Score of ``pwm`` (w, 4) on both strands at every window start of sequences ``codes`` (n, L) uint8.
+
+    Returns (n, L, 2) float64: [..., 0] the PWM, [..., 1] its reverse complement, on the window starting there;
+    -inf where the window runs past the end. ``c5``: :func:`codes5` of ``codes``, when several PWMs scan them."""
+    codes = np.asarray(codes, dtype=np.uint8)
+    n, L = codes.shape
+    c5 = codes5(codes) if c5 is None else c5
+    pwm = np.asarray(pwm, dtype=np.float64)
     w = len(pwm)
     D = np.zeros((w, 5))
     D[:, :4] = pwm
     R = np.zeros((w, 5))
     R[:, :4] = pwm[::-1, ::-1]
     first = np.arange(0, w, Q5, dtype=np.int64)
-    out = np.empty((len(index.codes), 2), dtype=np.float64)
-    _dense(index.c5, index.bounds, _tables(D, 0, w, first), _tables(R, 0, w, first), first, w, out)
+    out = np.empty((n, L, 2), dtype=np.float64)
+    _dense(c5, n, L, _tables(D, 0, w, first), _tables(R, 0, w, first), first, w, out)
     return out
