@@ -198,19 +198,13 @@ class ScoreDistribution:
         pwm = np.asarray(pwm, dtype=np.float64)
         if not np.all(np.isfinite(pwm)):
             raise ValueError("PWM has non-finite entries; use a pseudocount > 0")
+        from seq2acc.interpret.seqscan import score_pdf  # the dynamic program below, compiled (same numbers)
+
         q = np.round(pwm / bin_size).astype(np.int64)
         mins = q.min(1)
-        off = q - mins[:, None]
-        total = int(off.max(1).sum())
-        pdf = np.zeros(total + 1)
-        pdf[0] = 1.0
-        cur = 0
-        for i in range(len(q)):
-            new = np.zeros(total + 1)
-            for b in range(4):
-                new[off[i, b]:off[i, b] + cur + 1] += bg[b] * pdf[:cur + 1]
-            cur += int(off[i].max())
-            pdf = new
+        off = np.ascontiguousarray(q - mins[:, None])
+        # pdf over Z - lowest: for each column, new[off[i, b] + j] += bg[b] * pdf[j], bases in ACGT order
+        pdf = score_pdf(off, np.ascontiguousarray(bg))
         sf = np.cumsum(pdf[::-1])[::-1]
         return cls(int(mins.sum()), np.minimum(sf, 1.0), float(bin_size), q)
 
@@ -648,14 +642,17 @@ class PWMScanner:
             df = pd.DataFrame({c: pd.Series(dtype=t) for c, t in zip(
                 cols, ["int64", "int64", "int64", "object", "int64", "object", "object", "float64", "float64"])})
             return df
-        df = pd.concat(frames, ignore_index=True)
-        df["end"] = df["start"] + self.widths[df["motif_idx"].to_numpy()]
-        df["strand"] = np.array(STRANDS)[df.pop("strand_idx").to_numpy()]
-        df["motif_id"] = np.array(self.ids, dtype=object)[df["motif_idx"].to_numpy()]
-        df["motif_name"] = np.array(self.names, dtype=object)[df["motif_idx"].to_numpy()]
-        extra = [c for c in df.columns if c not in cols]
-        df = df[cols + extra].sort_values(["seq", "start", "motif_idx", "strand"], kind="stable")
-        return df.reset_index(drop=True)
+        col = {c: np.concatenate([f[c].to_numpy() for f in frames])
+               for c in ("seq", "start", "motif_idx", "strand_idx", "score", "p_value")}
+        order = np.lexsort((col["strand_idx"], col["motif_idx"], col["start"], col["seq"]))  # '+' sorts before '-'
+        col = {c: v[order] for c, v in col.items()}
+        k = col["motif_idx"]
+        return pd.DataFrame({"seq": col["seq"].astype(np.int64), "start": col["start"].astype(np.int64),
+                             "end": (col["start"] + self.widths[k]).astype(np.int64),
+                             "strand": np.array(STRANDS)[col["strand_idx"]], "motif_idx": k.astype(np.int64),
+                             "motif_id": np.array(self.ids, dtype=object)[k],
+                             "motif_name": np.array(self.names, dtype=object)[k],
+                             "score": col["score"].astype(np.float64), "p_value": col["p_value"].astype(np.float64)})
 
     def contribution_hits(self, onehot, contrib, pvalue: float = 1e-3, null_contrib=None,
                           contrib_pvalue: float = 0.01, batch_size: int = 64) -> pd.DataFrame:

@@ -58,23 +58,21 @@ def index_k(total_bp: int) -> int:
 # ----------------------------------------------------------------------------- codes
 @numba.njit(cache=True, nogil=True)
 def _onehot_to_codes(x, out):  # pragma: no cover - compiled
-    """(n, L, 4) one-hot -> flat uint8 codes; False if a row is not all zeros or a single 1."""
+    """(n, L, 4) one-hot -> flat uint8 codes; False if a row is not all zeros or a single 1 (branch-free)."""
     n, L, _ = x.shape
+    bad = False
     for i in range(n):
+        o = i * L
         for j in range(L):
-            c = 4
-            nz = 0
-            for b in range(4):
-                v = x[i, j, b]
-                if v != 0:
-                    if v != 1:
-                        return False
-                    nz += 1
-                    c = b
-            if nz > 1:
-                return False
-            out[i * L + j] = c
-    return True
+            a = np.float64(x[i, j, 0])
+            c = np.float64(x[i, j, 1])
+            g = np.float64(x[i, j, 2])
+            t = np.float64(x[i, j, 3])
+            s = a + c + g + t
+            bad |= (a * (a - 1.0) != 0.0) | (c * (c - 1.0) != 0.0) | (g * (g - 1.0) != 0.0) | \
+                (t * (t - 1.0) != 0.0) | (s > 1.0)
+            out[o + j] = np.uint8(c + 2.0 * g + 3.0 * t + 4.0 * (1.0 - s))
+    return not bad
 
 
 def onehot_to_codes(x: np.ndarray) -> np.ndarray | None:
@@ -90,6 +88,31 @@ def onehot_to_codes(x: np.ndarray) -> np.ndarray | None:
     if not _onehot_to_codes(x, out):
         return None
     return out.reshape(n, L)
+
+
+# ----------------------------------------------------------------------------- p-values
+@numba.njit(cache=True, nogil=True)
+def score_pdf(off, bg):  # pragma: no cover - compiled
+    """Distribution of the sum over columns of ``off[i, letter]`` (non-negative ints, (w, 4)) for letters drawn
+    from ``bg``: the dynamic program of :meth:`seq2acc.interpret.motifs.ScoreDistribution.build`, the same float
+    operations in the same order (so the same numbers), compiled."""
+    w = off.shape[0]
+    total = 0
+    for i in range(w):
+        total += max(max(off[i, 0], off[i, 1]), max(off[i, 2], off[i, 3]))
+    pdf = np.zeros(total + 1)
+    new = np.zeros(total + 1)
+    pdf[0] = 1.0
+    cur = 0
+    for i in range(w):
+        new[:] = 0.0
+        for b in range(4):
+            o = off[i, b]
+            for j in range(cur + 1):
+                new[o + j] += bg[b] * pdf[j]
+        cur += max(max(off[i, 0], off[i, 1]), max(off[i, 2], off[i, 3]))
+        pdf, new = new, pdf
+    return pdf
 
 
 # ----------------------------------------------------------------------------- index
