@@ -209,19 +209,23 @@ def _sort(km, k):  # pragma: no cover - compiled
     pos = np.empty(n, dtype=np.int32)
     nl = 1 << lb
     mask = nl - 1
+    cnt = np.zeros(nl, dtype=np.int32)
     for h in range(nh):  # (serial: a parallel region costs more than it saves here on 2 busy cores)
         lo, hi = hist[h], hist[h + 1]
-        cnt = np.zeros(nl + 1, dtype=np.int64)
+        cnt[:] = 0
         for i in range(lo, hi):
-            cnt[((tk[i] >> 32) & mask) + 1] += 1
-        for j in range(nl):
-            cnt[j + 1] += cnt[j]
+            cnt[(tk[i] >> 32) & mask] += 1
         base = h << lb
-        for j in range(nl):
-            offsets[base + j] = lo + cnt[j]
+        run = np.int32(lo)
+        for j in range(nl):  # cnt[j] becomes the slot of the next position with low bits j
+            c = cnt[j]
+            offsets[base + j] = run
+            cnt[j] = run
+            run += c
         for i in range(lo, hi):
-            j = (tk[i] >> 32) & mask
-            pos[lo + cnt[j]] = tk[i] & 0xFFFFFFFF
+            v = tk[i]
+            j = (v >> 32) & mask
+            pos[cnt[j]] = v & 0xFFFFFFFF
             cnt[j] += 1
     offsets[1 << nbits] = n
     return offsets, pos
