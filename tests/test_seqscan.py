@@ -97,7 +97,7 @@ def test_numba_engine_gives_the_convolutions_hits(seed, lookup, asymmetric):
     pvalue = float(rng.choice([1e-2, 1e-3, 1e-4]))
     ours = sc.hits(x, pvalue, engine="numba")
     conv = sc.hits(x, pvalue, engine="conv")
-    assert len(conv) > 0 or pvalue < 1e-3
+    assert len(conv) > 0 or pvalue < 1e-2 or n * L < 1000  # (~100 hits expected at p < 0.01 over 1000 bp)
     _compare(ours, conv)
     assert sc.hits(x, pvalue).equals(ours)  # "auto" picks numba for one-hot input
 
