@@ -11,16 +11,15 @@ A sequence scan needs only the windows above a motif's threshold, so it need not
    by *blocks* of at most ``k`` consecutive columns, each with a threshold ``t_i``, such that every hit has some
    block scoring at least its threshold: either one block of the ``k`` most selective consecutive columns with
    ``t = cut - (the most the other columns can add)``, or ``ceil(w / k)`` blocks splitting the PWM whose
-   thresholds sum to the cut (pigeonhole: scores below every ``t_i`` sum to less than the cut). The cheaper
-   layout on these sequences is used, counted exactly from the index. For each block a depth-first walk over its
+   thresholds sum to the cut (pigeonhole: scores below every ``t_i`` sum to less than the cut). For each block a depth-first walk over its
    letters, most selective column first, keeps the prefixes that can still reach the block's threshold (branch
    and bound), so it visits only the k-mers a hit can hold there; their positions come from the index, and each
    candidate window is completed column by column, dropped as soon as its bound falls below the cut, and
    reported by the first block that finds it (so once).
 3. Windows near an N (their blocks' k-mers may not be filed) are scored directly and reported unless a block
-   found them; windows wholly inside an N run score 0. A row whose blocks would still pass more than
-   :data:`DENSE_FRACTION` of the positions is streamed over every window with tables of 5 consecutive columns
-   (base-5 codes, N included), as memelite's FIMO does.
+   found them; windows wholly inside an N run score 0. A row whose cheapest layout would cost more (walk nodes
+   and candidates, counted on the index) than scoring every window is streamed over every window with tables of 5
+   consecutive columns (base-5 codes, N included), as memelite's FIMO does.
 
 A window is reported iff its *decision score* (the sum of the row's ``decision`` weights) is at least the row's
 cut: integers on the p-value grid for word look-ups (exact), or the float PWM for score look-ups (the caller's cut
@@ -43,9 +42,12 @@ MAX_K = 11  # k-mer length cap: 4**11 bucket offsets (16 MB of int32)
 MIN_K = 4
 Q5 = 5  # columns per look-up table of the streamed scans (base-5 codes: A C G T N -> 3125 entries)
 ROOM = 255  # distances to a sequence's ends are kept up to this (uint8); wider PWMs are streamed
-# A row whose blocks let more than this fraction of all positions through is streamed over every window instead:
-# an index candidate costs ~100 ns (random order), a streamed window ~1-2 ns
-DENSE_FRACTION = 1 / 64
+# A row's layouts are costed in walk nodes (each a few ns): a candidate position costs CANDIDATE_COST nodes (random
+# access, completed column by column), a streamed window STREAM_COST. A row whose cheapest layout costs more than
+# DENSE_FRACTION x STREAM_COST x (positions indexed) is streamed instead (below 0: every row, for tests)
+CANDIDATE_COST = 4.0
+STREAM_COST = 1.0
+DENSE_FRACTION = 1.0
 CHUNK_BP = 2 ** 23  # bp indexed at a time (~20 bytes each at the peak); longer sequences are cut with overlaps
 
 
@@ -496,7 +498,9 @@ def _block_walk(mode, i, off, w, k, cut, codes, room, offsets, positions, D, S, 
                 need, outc, osuf, gap, budget, buf, n):  # pragma: no cover - compiled
     """Depth-first walk over block ``i``'s letters (most selective column first) through the k-mers whose block
     score can reach ``need[i]``. ``mode`` 0: count the positions filed under them (stops past ``budget``);
-    1: complete each candidate window and append the hits block ``i`` is the first to find to ``buf``."""
+    1: also complete each candidate window and append the hits block ``i`` is the first to find to ``buf``.
+    Returns the walk's cost -- nodes visited plus CANDIDATE_COST per candidate position; the walk stops once it is
+    past ``budget`` --, then ``buf`` and its length."""
     a = blk_a[i]
     kb = blk_w[i]
     m = blk_a.shape[0]
@@ -523,12 +527,13 @@ def _block_walk(mode, i, off, w, k, cut, codes, room, offsets, positions, D, S, 
     letter = np.empty(kb, dtype=np.int64)
     part = np.zeros(kb + 1, dtype=np.float64)
     pref = np.zeros(kb + 1, dtype=np.int64)
-    count = 0
+    count = 0.0
     if bsuf[0] < nd:
         return count, buf, n
     d = 0
     letter[0] = -1
     while d >= 0:
+        count += 1.0
         letter[d] += 1
         if letter[d] > 3:
             d -= 1
@@ -545,10 +550,10 @@ def _block_walk(mode, i, off, w, k, cut, codes, room, offsets, positions, D, S, 
             continue
         lo = offsets[c]
         hi = offsets[c + free]
+        count += CANDIDATE_COST * (hi - lo)
+        if count > budget:  # dearer than streaming the row: the caller streams it
+            return count, buf, n
         if mode == 0:
-            count += hi - lo
-            if count > budget:
-                return count, buf, n
             continue
         for q in range(lo, hi):
             p = np.int64(positions[q])
@@ -712,35 +717,10 @@ def _scan_row(r, codes, bounds, k, offsets, positions, room, runs, D, S, G, star
     if w > ROOM or dense_frac < 0:  # (dense_frac < 0 forces streaming: tests)
         stream[r] = True
         return buf[:0]
-    budget = dense_frac * codes.shape[0]
-    empty = np.empty(0, dtype=np.float64)
-    best = np.inf
-    choice = -1
-    for opt in range(2 if w > k else 1):
-        if opt == 0:
-            blk_a, blk_w, blk_t, blk_m, outc = _layout_one(w, k, cut, cmax, gap)
-        else:
-            blk_a, blk_w, blk_t, blk_m, outc = _layout_split(w, k, cut, cmax, gap)
-        osuf = np.zeros(outc.shape[0] + 1, dtype=np.float64)
-        for t in range(outc.shape[0] - 1, -1, -1):
-            osuf[t] = osuf[t + 1] + cmax[outc[t]]
-        need = np.empty(blk_a.shape[0], dtype=np.float64)
-        for i in range(blk_a.shape[0]):
-            need[i] = max(blk_t[i], cut - (blk_m.sum() - blk_m[i] + osuf[0]))
-        total = 0
-        for i in range(blk_a.shape[0]):
-            c, _, _ = _block_walk(0, i, off, w, k, cut, codes, room, offsets, positions, D, S, G, blk_a, blk_w,
-                                  blk_t, blk_m, need, outc, osuf, gap, budget - total, empty.reshape(0, 3), 0)
-            total += c
-            if total > budget:
-                break
-        if total <= budget and total < best:
-            best = total
-            choice = opt
-    if choice < 0:
-        stream[r] = True
-        return buf[:0]
-    if choice == 0:
+    budget = dense_frac * STREAM_COST * codes.shape[0]
+    # one block when it covers most of the PWM (its threshold is then nearly the cut), else the pigeonhole split
+    # (measured on JASPAR fungi: one block is cheaper up to w ~ 1.3 k, the split from ~1.5 k)
+    if w * 10 <= k * 14:
         blk_a, blk_w, blk_t, blk_m, outc = _layout_one(w, k, cut, cmax, gap)
     else:
         blk_a, blk_w, blk_t, blk_m, outc = _layout_split(w, k, cut, cmax, gap)
@@ -750,9 +730,14 @@ def _scan_row(r, codes, bounds, k, offsets, positions, room, runs, D, S, G, star
     need = np.empty(blk_a.shape[0], dtype=np.float64)
     for i in range(blk_a.shape[0]):
         need[i] = max(blk_t[i], cut - (blk_m.sum() - blk_m[i] + osuf[0]))
+    total = 0.0
     for i in range(blk_a.shape[0]):
-        _, buf, n = _block_walk(1, i, off, w, k, cut, codes, room, offsets, positions, D, S, G, blk_a, blk_w,
-                                blk_t, blk_m, need, outc, osuf, gap, 0.0, buf, n)
+        c, buf, n = _block_walk(1, i, off, w, k, cut, codes, room, offsets, positions, D, S, G, blk_a, blk_w,
+                                blk_t, blk_m, need, outc, osuf, gap, budget - total, buf, n)
+        total += c
+        if total > budget:  # more candidates than windows are worth: stream the row instead
+            stream[r] = True
+            return buf[:0]
     buf, n = _near_n(off, w, k, cut, codes, room, runs, bounds, D, S, G, blk_a, blk_w, blk_t, outc, buf, n)
     return buf[:n]
 
