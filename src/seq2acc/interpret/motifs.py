@@ -1,10 +1,11 @@
-"""Motif databases and PWM scanning as a convolution (protocol 3.4 step 2, note 27).
+"""Motif databases and PWM scanning (protocol 3.4 step 2, note 27).
 
 - :func:`fetch_jaspar` reads JASPAR matrices from the SQLite databases that ship inside pyjaspar (no network).
 - :func:`log_odds` turns a count matrix into a log2-odds PWM (bits) against a background, with a pseudocount.
-- :class:`PWMScanner` holds every PWM, forward and reverse complement, in ONE frozen Keras ``Conv1D``, so a batch
-  of one-hot sequences is scanned on both strands by a single convolution. Scores are log2-odds sums (the same
-  number FIMO reports); p-values come from the exact score distribution of each PWM under the background
+- :class:`PWMScanner` holds every PWM, forward and reverse complement. DNA sequences are scanned by a numba k-mer
+  index with branch and bound (:mod:`seq2acc.interpret.seqscan`: only candidate windows are scored); contribution
+  scores (every window needed) by ONE frozen Keras ``Conv1D`` (built on first use), both strands at once.
+  Scores are log2-odds sums (the same number FIMO reports); p-values come from the exact score distribution of each PWM under the background
   (dynamic programming over discretised scores, as FIMO does), so ``p(score) = P(S >= score)`` for a random
   background sequence.
 - :meth:`PWMScanner.hits` reports FIMO-style hits (p-value below a threshold); :meth:`PWMScanner.contribution_hits`
@@ -232,9 +233,11 @@ STRANDS = ("+", "-")
 
 
 class PWMScanner:
-    """Every PWM, both strands, as one frozen Keras ``Conv1D`` (kernel width = widest PWM, no bias).
+    """Every PWM, both strands: a numba k-mer index scanner for sequences (:meth:`hits`, :meth:`hits_codes`,
+    :meth:`max_scores`, :meth:`position_scores`) and one frozen Keras ``Conv1D`` (kernel width = widest PWM, no
+    bias; built on first use) for contribution scores and other weighted inputs (:meth:`scan`).
 
-    Output channel ``2k`` is PWM k, channel ``2k+1`` its reverse complement; both are left-aligned in the kernel
+    Conv1D output channel ``2k`` is PWM k, channel ``2k+1`` its reverse complement; both are left-aligned in the kernel
     so position ``i`` of either strand scores the window ``[i, i + w_k)``. The input is zero-padded on the right
     so every motif gets all its ``L - w_k + 1`` windows; windows running past a sequence's end are ``-inf``.
     Scores are log2-odds sums (bits, as FIMO); an N (all-zero) row adds 0. Sequences given to the methods are
@@ -271,13 +274,18 @@ class PWMScanner:
     -------
     from_motifs(motifs, background=None, pseudocount=0.8, **kw) -> PWMScanner
         Scanner of :class:`Motif` count matrices (e.g. from :func:`fetch_jaspar`), log-odds vs ``background``.
-    hits(onehot, pvalue=1e-4, batch_size=64, progress=False) -> DataFrame
-        FIMO-style hits, described under Returns.
+    hits(onehot, pvalue=1e-4, batch_size=64, progress=False, engine="auto") -> DataFrame
+        FIMO-style hits, described under Returns: one-hot sequences by the numba k-mer index
+        (:mod:`seq2acc.interpret.seqscan`), soft or weighted inputs (or ``engine="conv"``) by the convolution.
+    hits_codes(seqs, pvalue=1e-4, progress=False) -> DataFrame
+        The same for uint8 code sequences of any lengths ((n, L) array or list of 1-D arrays).
+    position_scores(codes, motif=0, both_strands=True) -> ndarray, shape (L - w + 1,), float32
+        Score of one PWM at every window of one code sequence (numba look-up tables; the PWM baseline).
     scan(onehot, batch_size=64) -> ndarray, shape (n, L - min_width + 1, M, 2), float32
         Score of every window start, motif and strand (last axis: 0 = '+', 1 = '-'); -inf where motif k's
         window runs past the end.
-    max_scores(onehot, batch_size=64, both_strands=True) -> ndarray, shape (n, M), float32
-        Best score per sequence and motif.
+    max_scores(onehot, batch_size=64, both_strands=True, engine="auto") -> ndarray, shape (n, M), float32
+        Best score per sequence and motif (numba look-up tables for one-hot input).
     contribution_hits(onehot, contrib, pvalue=1e-3, null_contrib=None, contrib_pvalue=0.01, ...) -> DataFrame
         Hits scanned on contribution scores (protocol note 27): the columns of :meth:`hits` plus contrib_score,
         contrib_sum, contrib_pvalue.
