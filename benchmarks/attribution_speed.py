@@ -4,8 +4,10 @@
   ``contributions`` next to ``shap.DeepExplainer`` run directly (one sequence at a time, references from a
   function), for the ``small`` and ``basset`` models; the two give the same numbers (checked here too);
 - dinucleotide shuffles/s (1000 bp);
-- PWM scan throughput (bp x motifs / s) of the Conv1D ``PWMScanner`` next to memelite's FIMO, on the same
-  one-hot sequences and JASPAR fungi PWMs, with the same p-value threshold (FIMO warmed up: numba compile excluded).
+- PWM scan throughput (bp x motifs / s) of the Conv1D ``PWMScanner`` (``engine="conv"``, the path contribution
+  scans use) next to memelite's FIMO, on the same one-hot sequences and JASPAR fungi PWMs, with the same p-value
+  threshold (FIMO warmed up: numba compile excluded). Sequence scans use the numba index scanner:
+  ``benchmarks/pwm_scan_speed.py`` measures it against FIMO.
 
     nice -n 10 .venv/bin/python benchmarks/attribution_speed.py [--seqs 16] [--json out.json]
 
@@ -124,17 +126,17 @@ def bench_scan(n: int, L: int, pvalue: float) -> list[dict]:
     sc = PWMScanner.from_motifs(motifs, pvalue_bin=0.1, pvalue_lookup="score")  # FIMO's p-values: same hits
     x = onehot_codes(np.random.default_rng(2).integers(0, 4, size=(n, L)).astype(np.uint8))
     work = n * L * len(motifs)
-    sc.hits(x[:4], pvalue)  # trace + p-value tables
-    t_ours, h = timed(lambda: sc.hits(x, pvalue, batch_size=64), repeat=2)
+    sc.hits(x[:4], pvalue, engine="conv")  # trace + p-value tables
+    t_ours, h = timed(lambda: sc.hits(x, pvalue, batch_size=64, engine="conv"), repeat=2)
     pwms = {m.id: (0.25 * 2.0 ** p - 1e-4).T for m, p in zip(motifs, sc.pwms)}
     xt = np.ascontiguousarray(x.transpose(0, 2, 1))
     fimo(pwms, xt[:4], threshold=pvalue)  # numba compile
     t_fimo, f = timed(lambda: fimo(pwms, xt, threshold=pvalue), repeat=2)
     n_fimo = int(sum(len(d) for d in f))
-    t_max, _ = timed(lambda: sc.max_scores(x, batch_size=64), repeat=2)
+    t_max, _ = timed(lambda: sc.max_scores(x, batch_size=64, engine="conv"), repeat=2)
     return [{"what": "PWM scan", "impl": "seq2acc PWMScanner.hits (frozen Conv1D, both strands)", "motifs": len(motifs),
              "bp": n * L, "seconds": t_ours, "per_s": work / t_ours, "unit": "bp x motifs/s", "hits": len(h)},
-            {"what": "PWM scan", "impl": "seq2acc PWMScanner.max_scores", "motifs": len(motifs), "bp": n * L,
+            {"what": "PWM scan", "impl": "seq2acc PWMScanner.max_scores (frozen Conv1D)", "motifs": len(motifs), "bp": n * L,
              "seconds": t_max, "per_s": work / t_max, "unit": "bp x motifs/s"},
             {"what": "PWM scan", "impl": "memelite.fimo", "motifs": len(motifs), "bp": n * L, "seconds": t_fimo,
              "per_s": work / t_fimo, "unit": "bp x motifs/s", "hits": n_fimo}]

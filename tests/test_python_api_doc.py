@@ -32,6 +32,7 @@ def test_the_python_api_walk_through_runs_as_written(project):  # noqa: F811
     assert ns["e"].contrib.shape == (1, 1000, 4)
     assert set(["delta", "p_value"]) <= set(ns["effects"].columns)
     assert ns["logits"].shape == (1,)
+    assert list(ns["sites"].columns[:4]) == ["chrom", "start", "end", "region"] and (ns["hits"].p_value < 1e-3).all()
     # every public name the page uses is in seq2acc.__all__
     used = set(re.findall(r"seq2acc\.([a-z_A-Z]+)\(", DOC.read_text()))
     assert used <= set(seq2acc.__all__), used - set(seq2acc.__all__)

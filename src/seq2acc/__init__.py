@@ -10,6 +10,7 @@ functions that need it) and a DVC stage that imports one sub-module does not run
     >>> seq2acc.predict_logits(model, windows, task=0, rc_average=True)   # (n,) logits
     >>> seq2acc.score_variants("my.vcf.gz", [f"models/fold{k}/model.keras" for k in (0, 1)],
     ...                        "data/genome/genome.fa", folds="data/folds.json")       # DataFrame, one row a variant
+    >>> seq2acc.scan_motifs("my.bed", ["MA0363"])   # JASPAR hits in regions: DataFrame, one row a hit
 
 The layers below (``seq2acc.seq``, ``io``, ``data``, ``model``, ``interpret``, ``evaluate``, ``artifacts``,
 ``mlops``, ``sim``, ``pipeline``) are described in docs/architecture.md.
@@ -37,7 +38,7 @@ _API = {
     "variant_windows": "seq2acc.interpret.variants", "score_alleles": "seq2acc.interpret.variants",
     "score_variants": "seq2acc.interpret.variants",
     # applications (a trained project on the user's own inputs)
-    "explain": "seq2acc.apps.explain", "predict": "seq2acc.apps.predict",
+    "explain": "seq2acc.apps.explain", "predict": "seq2acc.apps.predict", "scan_motifs": "seq2acc.apps.scan",
     # evaluation
     "binary_metrics": "seq2acc.evaluate.metrics",
     # ground truth

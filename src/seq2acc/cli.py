@@ -104,6 +104,22 @@ def main(argv=None) -> None:
     ex.add_argument("--out", required=True, help="output directory (regions.tsv, significant.bed, contrib.bw, "
                     "qvalue_base.bw, qvalue_window.bw or bases.h5, contrib.h5, logos.png)")
     ex.set_defaults(func=_explain)
+    sc = sub.add_parser("scan", help="JASPAR motif hits (FIMO-style p-values, both strands) in your sequences, "
+                        "regions or chromosomes (TSV; settings: params motif_scan)")
+    src = sc.add_mutually_exclusive_group(required=True)
+    src.add_argument("--fasta", help="FASTA of sequences (any length, each scanned whole)")
+    src.add_argument("--regions", help="BED/narrowPeak: each region scanned over [start, end)")
+    src.add_argument("--region", action="append", help="chrom:start-end (0-based, end exclusive); repeatable")
+    src.add_argument("--chrom", action="append", help="whole chromosome(s); repeatable or comma-separated")
+    sc.add_argument("--motif", action="append",
+                    help="JASPAR matrix id (MA0363 = latest version); repeatable or comma-separated (default: "
+                         "params motif_scan.jaspar_ids, else its collection and tax_group)")
+    sc.add_argument("--collection", help="JASPAR collection instead of params motif_scan.collection (all = any)")
+    sc.add_argument("--tax-group", help="JASPAR taxon instead of params motif_scan.tax_group (all = any)")
+    sc.add_argument("--pvalue", type=float, help="report hits with p below this (default: params motif_scan.pvalue)")
+    sc.add_argument("--genome", help="FASTA of the genome (default: the project's genome.fasta_out)")
+    sc.add_argument("--out", required=True, help="output .tsv (BED-like for regions and chromosomes)")
+    sc.set_defaults(func=_scan)
     args = ap.parse_args(argv)
     logutil.setup()
     from seq2acc.model.device import log_device_when_tensorflow_loads
@@ -223,6 +239,26 @@ def _explain(args):
     e = explain(inputs, args.model, params=Params.load(args.params), genome=args.genome, method=args.method,
                 null_shuffles=args.null_shuffles, out=args.out, kind=kind)
     print(f"{args.out}: {len(e.regions)} window(s), {len(e.significant)} significant region(s)")
+
+
+def _split(values):
+    return [v for item in values for v in item.split(",") if v] if values else None
+
+
+def _scan(args):
+    from seq2acc.apps.scan import GENOMIC_COLUMNS, scan_motifs
+    from seq2acc.artifacts.tables import write_tsv
+    from seq2acc.config import Params
+
+    kind, inputs = next((k, v) for k, v in (("regions", args.regions), ("fasta", args.fasta), ("region", args.region),
+                                            ("chrom", args.chrom)) if v)
+    kw = {"chrom": _split(inputs)} if kind == "chrom" else {"inputs": inputs, "kind": kind}
+    df = scan_motifs(motifs=_split(args.motif), params=Params.load(args.params), genome=args.genome,
+                     pvalue=args.pvalue, collection=args.collection, tax_group=args.tax_group, progress=True, **kw)
+    genomic = list(df.columns) == GENOMIC_COLUMNS
+    write_tsv(df, Path(args.out), "seq2acc scan: JASPAR hits; 0-based half-open; score = log2-odds bits",
+              bed=genomic)
+    print(f"{args.out}: {len(df)} hit(s) of {df.motif_id.nunique()} motif(s)")
 
 
 def _simulate(args):

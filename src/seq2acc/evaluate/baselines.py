@@ -1,8 +1,8 @@
 """Baselines a biologist already has, scored on the same genome-wide bins as the CNN (streamed per chunk).
 
 (a) :class:`PWMBaseline` -- the best log-odds score of the target's JASPAR motif (both strands) within the central
-    ``central`` bp of each input window. JASPAR matrices, log-odds and the convolutional scanner come from
-    :mod:`seq2acc.interpret.motifs`.
+    ``central`` bp of each input window. JASPAR matrices, log-odds and the scanner (numba look-up tables for
+    sequences) come from :mod:`seq2acc.interpret.motifs`.
 (b) :class:`KmerBaseline` -- logistic regression (scikit-learn) on canonical k-mer counts (a k-mer and its reverse
     complement are one feature) of the central ``window`` bp, trained on the fold's training examples (plus
     genome-wide negatives, as the CNN; the caller builds the table), with the L2 strength chosen on the genome-wide
@@ -19,7 +19,6 @@ import logging
 import numpy as np
 
 from seq2acc.errors import ArgumentError
-from seq2acc.seq.encoding import onehot_codes
 from seq2acc.evaluate.scorers import _fetch, _progress, _sorted, span_groups
 
 log = logging.getLogger(__name__)
@@ -69,9 +68,9 @@ class PWMBaseline:
         return f"PWM {self.central} bp"
 
     def position_scores(self, codes: np.ndarray) -> np.ndarray:
-        """Best-strand score of the motif starting at every position of ``codes`` (-inf where it does not fit)."""
-        s = self.scanner.scan(onehot_codes(codes)[None], batch_size=1)[0, :, 0, :]  # (L - w + 1, 2)
-        return s.max(axis=1)
+        """Best-strand score of the motif at every window start of ``codes`` that fits: (L - w + 1,) float32, from
+        numba look-up tables (:meth:`~seq2acc.interpret.motifs.PWMScanner.position_scores`; N adds 0)."""
+        return self.scanner.position_scores(codes)
 
     def score(self, genome, chrom: str, starts, progress: bool = True) -> np.ndarray:
         s, order = _sorted(starts)

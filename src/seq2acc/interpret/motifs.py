@@ -1,10 +1,11 @@
-"""Motif databases and PWM scanning as a convolution (protocol 3.4 step 2, note 27).
+"""Motif databases and PWM scanning (protocol 3.4 step 2, note 27).
 
 - :func:`fetch_jaspar` reads JASPAR matrices from the SQLite databases that ship inside pyjaspar (no network).
 - :func:`log_odds` turns a count matrix into a log2-odds PWM (bits) against a background, with a pseudocount.
-- :class:`PWMScanner` holds every PWM, forward and reverse complement, in ONE frozen Keras ``Conv1D``, so a batch
-  of one-hot sequences is scanned on both strands by a single convolution. Scores are log2-odds sums (the same
-  number FIMO reports); p-values come from the exact score distribution of each PWM under the background
+- :class:`PWMScanner` holds every PWM, forward and reverse complement. DNA sequences are scanned by a numba k-mer
+  index with branch and bound (:mod:`seq2acc.interpret.seqscan`: only candidate windows are scored); contribution
+  scores (every window needed) by ONE frozen Keras ``Conv1D`` (built on first use), both strands at once.
+  Scores are log2-odds sums (the same number FIMO reports); p-values come from the exact score distribution of each PWM under the background
   (dynamic programming over discretised scores, as FIMO does), so ``p(score) = P(S >= score)`` for a random
   background sequence.
 - :meth:`PWMScanner.hits` reports FIMO-style hits (p-value below a threshold); :meth:`PWMScanner.contribution_hits`
@@ -198,19 +199,13 @@ class ScoreDistribution:
         pwm = np.asarray(pwm, dtype=np.float64)
         if not np.all(np.isfinite(pwm)):
             raise ValueError("PWM has non-finite entries; use a pseudocount > 0")
+        from seq2acc.interpret.seqscan import score_pdf  # the dynamic program below, compiled (same numbers)
+
         q = np.round(pwm / bin_size).astype(np.int64)
         mins = q.min(1)
-        off = q - mins[:, None]
-        total = int(off.max(1).sum())
-        pdf = np.zeros(total + 1)
-        pdf[0] = 1.0
-        cur = 0
-        for i in range(len(q)):
-            new = np.zeros(total + 1)
-            for b in range(4):
-                new[off[i, b]:off[i, b] + cur + 1] += bg[b] * pdf[:cur + 1]
-            cur += int(off[i].max())
-            pdf = new
+        off = np.ascontiguousarray(q - mins[:, None])
+        # pdf over Z - lowest: for each column, new[off[i, b] + j] += bg[b] * pdf[j], bases in ACGT order
+        pdf = score_pdf(off, np.ascontiguousarray(bg))
         sf = np.cumsum(pdf[::-1])[::-1]
         return cls(int(mins.sum()), np.minimum(sf, 1.0), float(bin_size), q)
 
@@ -238,9 +233,11 @@ STRANDS = ("+", "-")
 
 
 class PWMScanner:
-    """Every PWM, both strands, as one frozen Keras ``Conv1D`` (kernel width = widest PWM, no bias).
+    """Every PWM, both strands: a numba k-mer index scanner for sequences (:meth:`hits`, :meth:`hits_codes`,
+    :meth:`max_scores`, :meth:`position_scores`) and one frozen Keras ``Conv1D`` (kernel width = widest PWM, no
+    bias; built on first use) for contribution scores and other weighted inputs (:meth:`scan`).
 
-    Output channel ``2k`` is PWM k, channel ``2k+1`` its reverse complement; both are left-aligned in the kernel
+    Conv1D output channel ``2k`` is PWM k, channel ``2k+1`` its reverse complement; both are left-aligned in the kernel
     so position ``i`` of either strand scores the window ``[i, i + w_k)``. The input is zero-padded on the right
     so every motif gets all its ``L - w_k + 1`` windows; windows running past a sequence's end are ``-inf``.
     Scores are log2-odds sums (bits, as FIMO); an N (all-zero) row adds 0. Sequences given to the methods are
@@ -277,13 +274,18 @@ class PWMScanner:
     -------
     from_motifs(motifs, background=None, pseudocount=0.8, **kw) -> PWMScanner
         Scanner of :class:`Motif` count matrices (e.g. from :func:`fetch_jaspar`), log-odds vs ``background``.
-    hits(onehot, pvalue=1e-4, batch_size=64, progress=False) -> DataFrame
-        FIMO-style hits, described under Returns.
+    hits(onehot, pvalue=1e-4, batch_size=64, progress=False, engine="auto") -> DataFrame
+        FIMO-style hits, described under Returns: one-hot sequences by the numba k-mer index
+        (:mod:`seq2acc.interpret.seqscan`), soft or weighted inputs (or ``engine="conv"``) by the convolution.
+    hits_codes(seqs, pvalue=1e-4, progress=False) -> DataFrame
+        The same for uint8 code sequences of any lengths ((n, L) array or list of 1-D arrays).
+    position_scores(codes, motif=0, both_strands=True) -> ndarray, shape (L - w + 1,), float32
+        Score of one PWM at every window of one code sequence (numba look-up tables; the PWM baseline).
     scan(onehot, batch_size=64) -> ndarray, shape (n, L - min_width + 1, M, 2), float32
         Score of every window start, motif and strand (last axis: 0 = '+', 1 = '-'); -inf where motif k's
         window runs past the end.
-    max_scores(onehot, batch_size=64, both_strands=True) -> ndarray, shape (n, M), float32
-        Best score per sequence and motif.
+    max_scores(onehot, batch_size=64, both_strands=True, engine="auto") -> ndarray, shape (n, M), float32
+        Best score per sequence and motif (numba look-up tables for one-hot input).
     contribution_hits(onehot, contrib, pvalue=1e-3, null_contrib=None, contrib_pvalue=0.01, ...) -> DataFrame
         Hits scanned on contribution scores (protocol note 27): the columns of :meth:`hits` plus contrib_score,
         contrib_sum, contrib_pvalue.
@@ -310,8 +312,6 @@ class PWMScanner:
 
     def __init__(self, pwms, names, ids=None, background=None, pvalue_bin: float = 0.001, dtype: str = "float32",
                  pvalue_lookup: str = "word"):
-        import keras
-
         self.pwms = [np.asarray(p, dtype=np.float64) for p in pwms]
         if not self.pwms:
             raise ValueError("PWMScanner needs at least one PWM")
@@ -335,27 +335,41 @@ class PWMScanner:
             kernel[:len(p), :, 2 * k] = p
             kernel[:len(p), :, 2 * k + 1] = p[::-1, ::-1]
         self.kernel = kernel
-        inp = keras.Input((None, 4), dtype=dtype, name="onehot")
-        x = keras.layers.ZeroPadding1D((0, self.max_width - self.min_width), name="pad_right")(inp)
-        conv = keras.layers.Conv1D(2 * m, self.max_width, padding="valid", use_bias=False, trainable=False,
-                                   dtype=dtype, name="pwm_scan")
-        out = conv(x)
-        conv.set_weights([kernel.astype(dtype)])
-        self.model = keras.Model(inp, out, name="pwm_scanner")
-        self.model.trainable = False
-        import tensorflow as tf
-
-        self._call = tf.function(lambda t: self.model(t, training=False), reduce_retracing=True)
-
-        def _masked(t, mask):  # scores with windows past the end at -inf, (b, L', 2M)
-            return self.model(t, training=False) + mask[None]
-
-        self._max = tf.function(lambda t, mask: tf.reduce_max(_masked(t, mask), axis=1), reduce_retracing=True)
-        self._above = tf.function(lambda t, mask, cut: tf.where(_masked(t, mask) >= cut), reduce_retracing=True)
-        self._masks: dict[int, np.ndarray] = {}
         self.dtype = dtype
+        self._conv = None  # the Keras convolution, built on first use (sequence scans do not need it)
+        self._masks: dict[int, np.ndarray] = {}
         self._dists: list[ScoreDistribution] | None = None
         self._rc_dists: list[ScoreDistribution] | None = None
+        self._plans: dict = {}
+
+    def _convolution(self):
+        """(model, call, max, above): the frozen Conv1D and its tf.functions, built once, on first use."""
+        if self._conv is None:
+            import keras
+            import tensorflow as tf
+
+            m = self.n_motifs
+            inp = keras.Input((None, 4), dtype=self.dtype, name="onehot")
+            x = keras.layers.ZeroPadding1D((0, self.max_width - self.min_width), name="pad_right")(inp)
+            conv = keras.layers.Conv1D(2 * m, self.max_width, padding="valid", use_bias=False, trainable=False,
+                                       dtype=self.dtype, name="pwm_scan")
+            out = conv(x)
+            conv.set_weights([self.kernel.astype(self.dtype)])
+            model = keras.Model(inp, out, name="pwm_scanner")
+            model.trainable = False
+
+            def _masked(t, mask):  # scores with windows past the end at -inf, (b, L', 2M)
+                return model(t, training=False) + mask[None]
+
+            self._conv = (model, tf.function(lambda t: model(t, training=False), reduce_retracing=True),
+                          tf.function(lambda t, mask: tf.reduce_max(_masked(t, mask), axis=1), reduce_retracing=True),
+                          tf.function(lambda t, mask, cut: tf.where(_masked(t, mask) >= cut), reduce_retracing=True))
+        return self._conv
+
+    @property
+    def model(self):
+        """The frozen Keras ``Conv1D`` model (built on first use)."""
+        return self._convolution()[0]
 
     # ------------------------------------------------------------------ construction helpers
     @classmethod
@@ -433,7 +447,7 @@ class PWMScanner:
     def _scan_batch(self, x: np.ndarray) -> np.ndarray:
         """(b, L, 4) -> (b, L - w_min + 1, M, 2), invalid windows = -inf."""
         L = x.shape[1]
-        s = np.array(self._call(x.astype(self.dtype, copy=False)), dtype=np.float32)  # writable copy
+        s = np.array(self._convolution()[1](x.astype(self.dtype, copy=False)), dtype=np.float32)  # writable copy
         s = s.reshape(s.shape[0], s.shape[1], self.n_motifs, 2)
         first_invalid = L - self.widths + 1  # window starts from here on run past the end
         for k in np.flatnonzero(first_invalid < s.shape[1]):
@@ -457,16 +471,41 @@ class PWMScanner:
             self._masks[L] = np.where(invalid, -np.inf, 0.0).astype(self.dtype)
         return self._masks[L]
 
-    def max_scores(self, onehot, batch_size: int = 64, both_strands: bool = True) -> np.ndarray:
-        """Best score per sequence and motif over all windows (and both strands): (n, n_motifs) float32."""
+    def max_scores(self, onehot, batch_size: int = 64, both_strands: bool = True, engine: str = "auto") -> np.ndarray:
+        """Best score per sequence and motif over all windows (and both strands): (n, n_motifs) float32.
+
+        One-hot sequences (0/1 rows, N all zero) are scored by the numba look-up tables (``engine="numba"``), any
+        other input (soft or weighted rows) by the convolution (``"conv"``); ``"auto"`` picks."""
         x = self._check(onehot)
+        codes = self._codes_for(x, engine)
+        if codes is not None:
+            from seq2acc.interpret import seqscan
+
+            c5 = seqscan.codes5(codes)
+            out = np.empty((len(x), self.n_motifs), dtype=np.float32)
+            for k, p in enumerate(self.pwms):
+                s = seqscan.dense_scores(codes, p, c5)
+                out[:, k] = (s.max(-1) if both_strands else s[..., 0]).max(1)
+            return out
         out = np.empty((len(x), self.n_motifs), dtype=np.float32)
         mask = self._mask(x.shape[1])
         for i in range(0, len(x), batch_size):
-            m = np.asarray(self._max(x[i:i + batch_size].astype(self.dtype, copy=False), mask))
+            m = np.asarray(self._convolution()[2](x[i:i + batch_size].astype(self.dtype, copy=False), mask))
             m = m.reshape(len(m), self.n_motifs, 2)
             out[i:i + batch_size] = m.max(-1) if both_strands else m[..., 0]
         return out
+
+    def position_scores(self, codes, motif: int = 0, both_strands: bool = True) -> np.ndarray:
+        """Score of PWM ``motif`` at every window start of one sequence of uint8 codes (A0 C1 G2 T3, N = 4):
+        (L - w + 1,) float32, the better strand's (or the forward strand's), from the numba look-up tables."""
+        from seq2acc.interpret import seqscan
+
+        codes = np.asarray(codes, dtype=np.uint8).reshape(1, -1)
+        w = int(self.widths[motif])
+        if codes.shape[1] < w:
+            raise ValueError(f"a sequence of {codes.shape[1]} bp is shorter than PWM {self.ids[motif]} ({w} bp)")
+        s = seqscan.dense_scores(codes, self.pwms[motif])[0, :codes.shape[1] - w + 1]
+        return (s.max(-1) if both_strands else s[:, 0]).astype(np.float32)
 
     def exact_scores(self, onehot: np.ndarray, seq: np.ndarray, start: np.ndarray, motif_idx: np.ndarray,
                      strand: np.ndarray) -> np.ndarray:
@@ -481,16 +520,108 @@ class PWMScanner:
             out[sel] = np.where(strand[sel] == 0, fwd, rev)
         return out
 
-    def hits(self, onehot, pvalue: float = 1e-4, batch_size: int = 64, progress: bool = False) -> pd.DataFrame:
+    def _codes_for(self, x: np.ndarray, engine: str) -> np.ndarray | None:
+        """uint8 codes of one-hot ``x`` for the numba engine, or None for the convolution."""
+        if engine not in ("auto", "numba", "conv"):
+            raise ValueError(f"engine must be auto, numba or conv, got {engine!r}")
+        if engine == "conv":
+            return None
+        from seq2acc.interpret import seqscan
+
+        codes = seqscan.onehot_to_codes(x)
+        if codes is None and engine == "numba":
+            raise ValueError("the numba engine scans one-hot sequences (0/1 rows, N = all-zero row); use "
+                             "engine='conv' for soft or weighted inputs")
+        return codes
+
+    def hits(self, onehot, pvalue: float = 1e-4, batch_size: int = 64, progress: bool = False,
+             engine: str = "auto") -> pd.DataFrame:
         """FIMO-style hits: every window/strand whose score has p-value < ``pvalue``.
 
-        Candidates come from the float32 convolution (with a small margin); their scores are recomputed in
-        float64 from the PWMs, so scores and the threshold decision do not depend on float32 rounding.
+        One-hot sequences (0/1 rows, N all zero) are scanned by the numba k-mer index
+        (:mod:`seq2acc.interpret.seqscan`, ``engine="numba"``: exact, no candidate margin); other inputs by the
+        convolution (``"conv"``: float32 candidates with a margin, rescored in float64). ``"auto"`` picks. Both
+        report the same windows with the same p-values (tests/test_seqscan.py); scores are float64 sums.
         Columns: seq, start, end, strand, motif_idx, motif_id, motif_name, score, p_value.
         """
+        x = self._check(onehot)
+        codes = self._codes_for(x, engine)
+        if codes is not None:
+            return self.hits_codes(codes, pvalue, progress=progress)
+        return self._hits_conv(x, pvalue, batch_size, progress)
+
+    def _sequence_plan(self, pvalue: float):
+        """The numba scan plan of ``pvalue`` (cached): one row per motif and strand (row 2k + strand), the decision
+        weights and cut of each row, and flat p-value tables (sf, offset, length, lowest per row)."""
+        if pvalue in self._plans:
+            return self._plans[pvalue]
+        from seq2acc.interpret import seqscan
+
+        dec, sco, grid, cuts, sfs, lowest = [], [], [], [], [], []
+        for k, p in enumerate(self.pwms):
+            for st in (0, 1):
+                d = self.strand_distributions(st)[k]
+                pw = p if st == 0 else p[::-1, ::-1]
+                q = d.q if st == 0 or d is not self.distributions[k] else d.q[::-1, ::-1]
+                ok = np.flatnonzero(d.sf < pvalue)  # sf falls with the score: the grid index where p < pvalue starts
+                if self.pvalue_lookup == "word":  # exact on the integer grid
+                    dec.append(q.astype(np.float64))
+                    cuts.append(float(ok[0] + d.lowest) if len(ok) else np.inf)
+                else:  # floor(score / bin + 1e-9) >= ok[0] + lowest, with a margin; the exact rule is applied below
+                    dec.append(pw)
+                    t = (ok[0] + d.lowest - 1e-9) * d.bin_size if len(ok) else np.inf
+                    cuts.append(t - 1e-7 * (1.0 + abs(t)) if len(ok) else np.inf)
+                sco.append(pw)
+                grid.append(q)
+                sfs.append(d.sf)
+                lowest.append(d.lowest)
+        sizes = np.array([len(v) for v in sfs], dtype=np.int64)
+        tables = (np.concatenate(sfs), np.concatenate([[0], np.cumsum(sizes)[:-1]]).astype(np.int64), sizes,
+                  np.array(lowest, dtype=np.int64))
+        self._plans[pvalue] = (seqscan.ScanPlan.build(dec, sco, grid, cuts), tables)
+        return self._plans[pvalue]
+
+    def hits_codes(self, seqs, pvalue: float = 1e-4, progress: bool = False) -> pd.DataFrame:
+        """:meth:`hits` of sequences as uint8 codes (A0 C1 G2 T3, 4 = N): an (n, L) array or a list of 1-D arrays
+        of any lengths (each at least one base; windows that do not fit are skipped), scanned by the numba k-mer
+        index in pieces of at most :data:`seq2acc.interpret.seqscan.CHUNK_BP` bp (longer sequences overlap by the
+        widest PWM). ``seq`` is the position in ``seqs``. Same columns as :meth:`hits`."""
         from tqdm.auto import tqdm
 
-        x = self._check(onehot)
+        from seq2acc.interpret import seqscan
+
+        if isinstance(seqs, np.ndarray) and seqs.ndim == 2:
+            seqs = list(seqs)
+        elif isinstance(seqs, np.ndarray):
+            seqs = [seqs]
+        plan, (sf, sf_off, sf_len, lowest) = self._sequence_plan(pvalue)
+        frames = []
+        batches = seqscan.batches(seqs, self.max_width)
+        for batch in tqdm(batches, desc="PWM scan", disable=not progress, unit="chunk"):
+            index = seqscan.KmerIndex.build([v for _, _, v, _ in batch])
+            r = seqscan.scan(index, plan)
+            seq_no = np.array([b[0] for b in batch], dtype=np.int64)[r["seq"]]
+            offset = np.array([b[1] for b in batch], dtype=np.int64)[r["seq"]]
+            owned = np.array([b[3] for b in batch], dtype=np.int64)[r["seq"]]
+            keep = r["start"] < owned  # a window starting in the overlap belongs to the next piece
+            row, score, grid = r["row"][keep], r["score"][keep], r["grid"][keep]
+            if self.pvalue_lookup == "word":
+                idx = grid - lowest[row]
+            else:
+                idx = np.floor(score / self.pvalue_bin + 1e-9).astype(np.int64) - lowest[row]
+            p = np.where(idx < 0, 1.0, sf[sf_off[row] + np.clip(idx, 0, sf_len[row] - 1)])
+            ok = p < pvalue
+            frames.append(pd.DataFrame({"seq": seq_no[keep][ok], "start": (r["start"] + offset)[keep][ok],
+                                        "motif_idx": row[ok] // 2, "strand_idx": row[ok] % 2, "score": score[ok],
+                                        "p_value": p[ok]}))
+        frames = [f for f in frames if len(f)]
+        return self._table(frames)
+
+    def _hits_conv(self, x: np.ndarray, pvalue: float, batch_size: int, progress: bool) -> pd.DataFrame:
+        """:meth:`hits` by the convolution: candidates from float32 scores (with a small margin), rescored in
+        float64 from the PWMs, so scores and the threshold decision do not depend on float32 rounding."""
+        from tqdm.auto import tqdm
+
         thr = np.minimum(self.score_thresholds(pvalue),
                          np.array([d.threshold(pvalue) for d in self.strand_distributions(1)]))
         margin = 1e-3 * (1.0 + np.abs(np.where(np.isfinite(thr), thr, 0)))
@@ -501,7 +632,7 @@ class PWMScanner:
         mask = self._mask(x.shape[1])
         cut2 = np.repeat(cut, 2).astype(self.dtype)
         for i in tqdm(range(0, len(x), batch_size), desc="PWM scan", disable=not progress, unit="batch"):
-            idx = self._above(x[i:i + batch_size].astype(self.dtype, copy=False), mask, cut2)
+            idx = self._convolution()[3](x[i:i + batch_size].astype(self.dtype, copy=False), mask, cut2)
             idx = np.asarray(idx)
             if len(idx) == 0:
                 continue
@@ -519,14 +650,17 @@ class PWMScanner:
             df = pd.DataFrame({c: pd.Series(dtype=t) for c, t in zip(
                 cols, ["int64", "int64", "int64", "object", "int64", "object", "object", "float64", "float64"])})
             return df
-        df = pd.concat(frames, ignore_index=True)
-        df["end"] = df["start"] + self.widths[df["motif_idx"].to_numpy()]
-        df["strand"] = np.array(STRANDS)[df.pop("strand_idx").to_numpy()]
-        df["motif_id"] = np.array(self.ids, dtype=object)[df["motif_idx"].to_numpy()]
-        df["motif_name"] = np.array(self.names, dtype=object)[df["motif_idx"].to_numpy()]
-        extra = [c for c in df.columns if c not in cols]
-        df = df[cols + extra].sort_values(["seq", "start", "motif_idx", "strand"], kind="stable")
-        return df.reset_index(drop=True)
+        col = {c: np.concatenate([f[c].to_numpy() for f in frames])
+               for c in ("seq", "start", "motif_idx", "strand_idx", "score", "p_value")}
+        order = np.lexsort((col["strand_idx"], col["motif_idx"], col["start"], col["seq"]))  # '+' sorts before '-'
+        col = {c: v[order] for c, v in col.items()}
+        k = col["motif_idx"]
+        return pd.DataFrame({"seq": col["seq"].astype(np.int64), "start": col["start"].astype(np.int64),
+                             "end": (col["start"] + self.widths[k]).astype(np.int64),
+                             "strand": np.array(STRANDS)[col["strand_idx"]], "motif_idx": k.astype(np.int64),
+                             "motif_id": np.array(self.ids, dtype=object)[k],
+                             "motif_name": np.array(self.names, dtype=object)[k],
+                             "score": col["score"].astype(np.float64), "p_value": col["p_value"].astype(np.float64)})
 
     def contribution_hits(self, onehot, contrib, pvalue: float = 1e-3, null_contrib=None,
                           contrib_pvalue: float = 0.01, batch_size: int = 64) -> pd.DataFrame:

@@ -3,7 +3,8 @@
 ``motif_scan@K`` scans fold K's sequences of interest (the ``attribute@K`` regions: by default the positive bins
 of its test chromosomes) and negatives (``motif_scan.negatives``: ``examples`` = the sampled negative examples of
 the same test chromosomes -- flank / elsewhere / random --, or ``shuffled`` = the dinucleotide-shuffled positives
-of the attribution null) with every JASPAR PWM of the configured release/collection/taxon, as one frozen Conv1D.
+of the attribution null) with every JASPAR PWM of the configured release/collection/taxon: sequences by the numba
+k-mer index scanner (:mod:`seq2acc.interpret.seqscan`), contribution scores by one frozen Conv1D.
 
 Outputs in ``motifs/folds/fold<K>/``:
 - ``hits.tsv``: FIMO-style sequence hits (p < ``motif_scan.pvalue``) in positives and negatives, BED-like
